@@ -1,0 +1,113 @@
+"""sgperms: ShotGrid (Flow Production Tracking) permission tables you can read,
+diff, keep in git, edit in a spreadsheet and re-import safely.
+
+>>> import sgperms
+>>> t = sgperms.read_csv("kind,entity_type,name,action,artist\\nentity,Shots,,delete,x\\n")
+>>> t.get("artist", "entity", "Shot", "", "retire")
+'yes'
+"""
+
+from __future__ import annotations
+
+import os
+from typing import IO, Any, Iterable, Mapping, Optional, Tuple, Union
+
+from ._core import (
+    CsvError,
+    NormalizeError,
+    PermissionTable,
+    Schema,
+    TableError,
+    __version__,
+    read_csv_bytes as _read_csv_bytes,
+)
+
+__all__ = [
+    "CsvError",
+    "NormalizeError",
+    "PermissionTable",
+    "Schema",
+    "TableError",
+    "__version__",
+    "read_csv",
+]
+
+Source = Union[str, bytes, "os.PathLike[str]", IO[str], IO[bytes]]
+RoleSpec = Union[str, Mapping[str, Any], Any]
+
+
+def read_csv(
+    source: Source,
+    *,
+    layout: str = "auto",
+    schema: Optional[Schema] = None,
+    roles: Optional[Iterable[RoleSpec]] = None,
+) -> PermissionTable:
+    """Read a permission CSV (wide or long layout) into a PermissionTable.
+
+    ``source`` is a path, a file object (text or binary) or the CSV text
+    itself (a ``str`` containing a newline, or ``bytes``). ``layout`` is
+    ``"auto"`` (from the header), ``"wide"`` or ``"long"``. With ``schema``,
+    entity and field display names resolve to codes and unknown ones are
+    errors. With ``roles`` (codes, dicts with ``code``/``display_name`` as
+    ``Site.roles()`` gives, or objects with those attributes), role headers
+    may be display names and unknown roles are errors.
+
+    Returns the table; raises ``CsvError`` naming row, column and value.
+    """
+    data, path = _load(source)
+    return _read(data, path, layout, schema, roles)[0]
+
+
+def _read(
+    data: bytes,
+    path: Optional[str],
+    layout: str,
+    schema: Optional[Schema],
+    roles: Optional[Iterable[RoleSpec]],
+) -> Tuple[PermissionTable, str]:
+    """Read CSV bytes; returns the table and the layout the text was in."""
+    if layout not in ("auto", "wide", "long"):
+        raise ValueError(f'unknown layout "{layout}"; expected "auto", "wide" or "long"')
+    return _read_csv_bytes(
+        data,
+        layout=None if layout == "auto" else layout,
+        schema=schema,
+        roles=None if roles is None else [_role_pair(r) for r in roles],
+        path=path,
+    )
+
+
+def _load(source: Source) -> Tuple[bytes, Optional[str]]:
+    """The bytes of a CSV source and the path to name in errors, if any."""
+    if isinstance(source, bytes):
+        return source, None
+    if isinstance(source, str) and ("\n" in source or "\r" in source):
+        return source.encode("utf-8"), None
+    if isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        with open(path, "rb") as f:
+            return f.read(), path
+    if hasattr(source, "read"):
+        data = source.read()
+        name = getattr(source, "name", None)
+        data = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        return data, name if isinstance(name, str) else None
+    raise TypeError(
+        f"read_csv() takes a path, a file object or CSV text, not {type(source).__name__}"
+    )
+
+
+def _role_pair(role: RoleSpec) -> Tuple[str, str]:
+    """(code, display_name) from a code, a mapping or an object with attributes."""
+    if isinstance(role, str):
+        return role, role
+    if isinstance(role, Mapping):
+        code = role.get("code")
+        display = role.get("display_name") or code
+    else:
+        code = getattr(role, "code", None)
+        display = getattr(role, "display_name", None) or code
+    if not isinstance(code, str) or not code:
+        raise TypeError(f"a role needs a code: got {role!r}")
+    return code, str(display)

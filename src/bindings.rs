@@ -1,0 +1,549 @@
+//! The Python module `sgperms._core`: thin PyO3 classes over the core, and
+//! the one place where Rust errors become Python exceptions.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use pyo3::exceptions::{PyImportError, PyOSError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::atomic::write_atomic;
+use crate::csvio::{self, CsvError as CoreCsvError, Layout, ReadOptions};
+use crate::model::{ModelError, Role, Table, Target};
+use crate::normalize::{
+    parse_target, parse_value, Names, NormalizeError as CoreNormalizeError, TargetError,
+};
+use crate::schema::{EntitySchema, FieldSchema, Schema as CoreSchema};
+
+pyo3::create_exception!(
+    _core,
+    CsvError,
+    PyValueError,
+    "A permission CSV could not be read. `.path`, `.row` (line), `.column` and `.value` say where."
+);
+pyo3::create_exception!(
+    _core,
+    TableError,
+    PyValueError,
+    "A change the permission table cannot hold: unknown role, malformed target, inherit outside a field."
+);
+pyo3::create_exception!(
+    _core,
+    NormalizeError,
+    PyValueError,
+    "A name or value that normalisation cannot turn into its canonical form."
+);
+
+fn csv_error(py: Python<'_>, e: CoreCsvError) -> PyErr {
+    let err = CsvError::new_err(e.to_string());
+    let e = e.into_detail();
+    let exc = err.value(py);
+    // Setting attributes on a fresh exception instance cannot fail.
+    let _ = exc.setattr("path", e.path);
+    let _ = exc.setattr("row", e.row);
+    let _ = exc.setattr("column", e.column);
+    let _ = exc.setattr("value", e.value);
+    err
+}
+
+fn table_error(e: ModelError) -> PyErr {
+    TableError::new_err(e.to_string())
+}
+
+fn normalize_error(e: CoreNormalizeError) -> PyErr {
+    NormalizeError::new_err(e.to_string())
+}
+
+fn target_error(e: TargetError) -> PyErr {
+    match e {
+        TargetError::Normalize(..) => NormalizeError::new_err(e.to_string()),
+        TargetError::Model(..) => TableError::new_err(e.to_string()),
+    }
+}
+
+fn parse_layout(layout: &str) -> PyResult<Layout> {
+    Layout::parse(layout).ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "unknown layout \"{layout}\"; expected \"wide\" or \"long\""
+        ))
+    })
+}
+
+/// A site's schema: entity types and fields with display names and data types.
+#[pyclass(module = "sgperms._core", name = "Schema", frozen, from_py_object)]
+#[derive(Clone)]
+pub struct PySchema {
+    inner: Arc<CoreSchema>,
+}
+
+/// `d[key]["value"]` as text, when present and a string.
+fn shotgun_value(d: &Bound<'_, PyAny>, key: &str) -> PyResult<Option<String>> {
+    let Ok(item) = d.get_item(key) else {
+        return Ok(None);
+    };
+    match item.get_item("value") {
+        Ok(value) if !value.is_none() => Ok(Some(value.extract::<String>()?)),
+        _ => Ok(None),
+    }
+}
+
+fn entity_from_shotgun(
+    code: String,
+    fields: Option<&Bound<'_, PyAny>>,
+    info: Option<&Bound<'_, PyAny>>,
+) -> PyResult<EntitySchema> {
+    let display_name = match info {
+        Some(info) => shotgun_value(info, "name")?,
+        None => None,
+    }
+    .unwrap_or_else(|| code.clone());
+    let mut parsed = Vec::new();
+    if let Some(fields) = fields {
+        let fields = fields.cast::<PyDict>().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "schema_read()[\"{code}\"] must be a dict of fields"
+            ))
+        })?;
+        for (field_code, field) in fields.iter() {
+            let field_code: String = field_code.extract()?;
+            let context = |e: PyErr| {
+                PyTypeError::new_err(format!("schema_read()[\"{code}\"][\"{field_code}\"]: {e}"))
+            };
+            parsed.push(FieldSchema {
+                display_name: shotgun_value(&field, "name")
+                    .map_err(context)?
+                    .unwrap_or_else(|| field_code.clone()),
+                data_type: shotgun_value(&field, "data_type")
+                    .map_err(context)?
+                    .unwrap_or_default(),
+                code: field_code,
+            });
+        }
+    }
+    Ok(EntitySchema {
+        code,
+        display_name,
+        fields: parsed,
+    })
+}
+
+#[pymethods]
+impl PySchema {
+    /// Builds a schema from exactly what shotgun_api3's `schema_read()` and
+    /// `schema_entity_read()` return. Returns a `Schema`.
+    #[staticmethod]
+    #[pyo3(signature = (schema_read, schema_entity_read=None))]
+    fn from_shotgun_dicts(
+        schema_read: &Bound<'_, PyDict>,
+        schema_entity_read: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PySchema> {
+        let mut codes: Vec<String> = schema_read
+            .keys()
+            .iter()
+            .map(|k| k.extract::<String>())
+            .collect::<PyResult<_>>()?;
+        if let Some(entities) = schema_entity_read {
+            for key in entities.keys().iter() {
+                let key: String = key.extract()?;
+                if !codes.contains(&key) {
+                    codes.push(key);
+                }
+            }
+        }
+        let entities = codes
+            .into_iter()
+            .map(|code| {
+                let fields = schema_read.get_item(&code)?;
+                let info = match schema_entity_read {
+                    Some(e) => e.get_item(&code)?,
+                    None => None,
+                };
+                entity_from_shotgun(code, fields.as_ref(), info.as_ref())
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(PySchema {
+            inner: Arc::new(CoreSchema::new(entities)),
+        })
+    }
+
+    /// Reads a schema written by `to_json()`. Returns a `Schema`.
+    #[staticmethod]
+    fn from_json(text: &str) -> PyResult<PySchema> {
+        let inner = CoreSchema::from_json(text)
+            .map_err(|e| PyValueError::new_err(format!("not a sgperms schema JSON: {e}")))?;
+        Ok(PySchema {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// The schema as stable, pretty-printed JSON. Returns a str.
+    fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+
+    /// Entity type codes, sorted. Returns a list of str.
+    fn entity_types(&self) -> Vec<String> {
+        self.inner
+            .entities()
+            .iter()
+            .map(|e| e.code.clone())
+            .collect()
+    }
+
+    /// Display name of an entity type. Returns a str; KeyError when unknown.
+    fn display_name(&self, entity_type: &str) -> PyResult<String> {
+        self.entity(entity_type).map(|e| e.display_name.clone())
+    }
+
+    /// Fields of an entity type as (code, display_name, data_type), sorted by code.
+    fn fields(&self, entity_type: &str) -> PyResult<Vec<(String, String, String)>> {
+        Ok(self
+            .entity(entity_type)?
+            .fields
+            .iter()
+            .map(|f| (f.code.clone(), f.display_name.clone(), f.data_type.clone()))
+            .collect())
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.entities().len()
+    }
+
+    fn __contains__(&self, entity_type: &str) -> bool {
+        self.inner.entity(entity_type).is_some()
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other
+            .cast::<PySchema>()
+            .is_ok_and(|o| *o.get().inner == *self.inner)
+    }
+
+    fn __repr__(&self) -> String {
+        let fields: usize = self.inner.entities().iter().map(|e| e.fields.len()).sum();
+        format!(
+            "Schema({} entity types, {} fields)",
+            self.inner.entities().len(),
+            fields
+        )
+    }
+}
+
+impl PySchema {
+    fn entity(&self, entity_type: &str) -> PyResult<&EntitySchema> {
+        self.inner.entity(entity_type).ok_or_else(|| {
+            pyo3::exceptions::PyKeyError::new_err(format!(
+                "no entity type \"{entity_type}\" in the schema"
+            ))
+        })
+    }
+}
+
+/// A permission table: rows are targets, columns are roles.
+#[pyclass(module = "sgperms._core", name = "PermissionTable")]
+pub struct PyTable {
+    table: Table,
+    schema: Option<Arc<CoreSchema>>,
+    names: Names,
+}
+
+impl PyTable {
+    fn new_from(table: Table, schema: Option<Arc<CoreSchema>>) -> PyTable {
+        let names = Names::new(schema.as_deref(), None);
+        PyTable {
+            table,
+            schema,
+            names,
+        }
+    }
+
+    fn target(&self, kind: &str, entity_type: &str, name: &str, action: &str) -> PyResult<Target> {
+        parse_target(&self.names, kind, entity_type, name, action).map_err(target_error)
+    }
+
+    fn role(&self, role: &str) -> PyResult<usize> {
+        self.table.require_role(role).map_err(table_error)
+    }
+
+    fn rows_long(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let roles = self.table.role_count();
+        self.table
+            .sorted_rows()
+            .into_iter()
+            .flat_map(move |row| (0..roles).map(move |role| (row, role)))
+    }
+}
+
+const LONG_COLUMNS: [&str; 7] = [
+    "role",
+    "kind",
+    "entity_type",
+    "name",
+    "action",
+    "value",
+    "note",
+];
+
+#[pymethods]
+impl PyTable {
+    /// An empty table with these role codes (in this order) and, optionally,
+    /// the schema that `set()` and `get()` resolve display names against.
+    #[new]
+    #[pyo3(signature = (roles=Vec::new(), *, schema=None))]
+    fn py_new(roles: Vec<String>, schema: Option<PySchema>) -> PyResult<PyTable> {
+        let table = Table::with_roles(roles).map_err(table_error)?;
+        Ok(PyTable::new_from(table, schema.map(|s| s.inner)))
+    }
+
+    /// Role codes, in table order.
+    #[getter]
+    fn roles(&self) -> Vec<String> {
+        self.table.roles().map(str::to_string).collect()
+    }
+
+    /// The schema names are resolved against, if any.
+    #[getter]
+    fn schema(&self) -> Option<PySchema> {
+        self.schema.clone().map(|inner| PySchema { inner })
+    }
+
+    fn __len__(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Targets as (kind, entity_type, name, action) tuples, in canonical order.
+    fn targets(&self) -> Vec<(&'static str, String, String, &'static str)> {
+        self.table
+            .targets_sorted()
+            .into_iter()
+            .map(|t| {
+                (
+                    t.kind().as_str(),
+                    t.entity_type().to_string(),
+                    t.name().to_string(),
+                    t.action().as_str(),
+                )
+            })
+            .collect()
+    }
+
+    /// The canonical value of one cell: "yes", "no", "inherit", "if <condition>"
+    /// or "" (unknown, also for a target the table lacks).
+    #[pyo3(signature = (role, kind, entity_type, name, action))]
+    fn get(
+        &self,
+        role: &str,
+        kind: &str,
+        entity_type: &str,
+        name: &str,
+        action: &str,
+    ) -> PyResult<String> {
+        let role = self.role(role)?;
+        let target = self.target(kind, entity_type, name, action)?;
+        Ok(self.table.get(&target, role).to_text())
+    }
+
+    /// Sets one cell from any accepted spelling (adding the target if new) and,
+    /// when given, the target's note. Returns None.
+    #[pyo3(signature = (role, kind, entity_type, name, action, value, note=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn set(
+        &mut self,
+        role: &str,
+        kind: &str,
+        entity_type: &str,
+        name: &str,
+        action: &str,
+        value: &str,
+        note: Option<&str>,
+    ) -> PyResult<()> {
+        let role = self.role(role)?;
+        let target = self.target(kind, entity_type, name, action)?;
+        let value = parse_value(value).map_err(normalize_error)?;
+        crate::model::check_value(&target, &value).map_err(table_error)?;
+        let row = self.table.insert_target(target);
+        self.table.set(row, role, &value).map_err(table_error)?;
+        if let Some(note) = note {
+            self.table.set_note(row, note);
+        }
+        Ok(())
+    }
+
+    /// The value the role really has: a field follows its entity (`inherit`),
+    /// and an entity "no" makes its fields "no". Returns a canonical value str.
+    #[pyo3(signature = (role, kind, entity_type, name, action))]
+    fn effective(
+        &self,
+        role: &str,
+        kind: &str,
+        entity_type: &str,
+        name: &str,
+        action: &str,
+    ) -> PyResult<String> {
+        let role = self.role(role)?;
+        let target = self.target(kind, entity_type, name, action)?;
+        Ok(self.table.effective(&target, role).to_text())
+    }
+
+    /// The note of a target ("" when none or absent).
+    #[pyo3(signature = (kind, entity_type, name, action))]
+    fn note(&self, kind: &str, entity_type: &str, name: &str, action: &str) -> PyResult<String> {
+        let target = self.target(kind, entity_type, name, action)?;
+        Ok(self
+            .table
+            .target_index(&target)
+            .map_or_else(String::new, |row| self.table.note(row).to_string()))
+    }
+
+    /// Writes the canonical CSV (UTF-8, LF, sorted). Returns the text when
+    /// `path` is None; otherwise writes the file atomically and returns None.
+    #[pyo3(signature = (path=None, *, layout="wide"))]
+    fn to_csv(
+        &self,
+        py: Python<'_>,
+        path: Option<PathBuf>,
+        layout: &str,
+    ) -> PyResult<Option<String>> {
+        let layout = parse_layout(layout)?;
+        let text = py.detach(|| csvio::write(&self.table, layout));
+        match path {
+            None => Ok(Some(text)),
+            Some(path) => {
+                py.detach(|| write_atomic(&path, text.as_bytes()))
+                    .map_err(|e| PyOSError::new_err(format!("{}: {e}", path.display())))?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Every cell as a dict with the long layout's keys, in canonical order.
+    fn to_records<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        self.rows_long()
+            .map(|(row, role)| {
+                let t = self.table.target(row);
+                let record = PyDict::new(py);
+                let values = [
+                    self.table.roles().nth(role).unwrap_or_default(),
+                    t.kind().as_str(),
+                    t.entity_type(),
+                    t.name(),
+                    t.action().as_str(),
+                    self.table.cell_text(row, role),
+                    self.table.note(row),
+                ];
+                for (key, value) in LONG_COLUMNS.iter().zip(values) {
+                    record.set_item(key, value)?;
+                }
+                Ok(record)
+            })
+            .collect()
+    }
+
+    /// A pandas DataFrame in the long layout (one row per cell), with
+    /// categorical role, kind, action and value columns. Needs pandas.
+    fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let pandas = py.import("pandas").map_err(|_| {
+            PyImportError::new_err("to_pandas() needs pandas: pip install 'sgperms[pandas]'")
+        })?;
+        let roles: Vec<&str> = self.table.roles().collect();
+        let mut columns: [Vec<&str>; 7] = Default::default();
+        for (row, role) in self.rows_long() {
+            let t = self.table.target(row);
+            let values = [
+                roles[role],
+                t.kind().as_str(),
+                t.entity_type(),
+                t.name(),
+                t.action().as_str(),
+                self.table.cell_text(row, role),
+                self.table.note(row),
+            ];
+            for (column, value) in columns.iter_mut().zip(values) {
+                column.push(value);
+            }
+        }
+        let data = PyDict::new(py);
+        for (key, column) in LONG_COLUMNS.iter().zip(columns) {
+            data.set_item(key, PyList::new(py, column)?)?;
+        }
+        let frame = pandas.call_method1("DataFrame", (data,))?;
+        for key in ["role", "kind", "action", "value"] {
+            let column = frame.get_item(key)?.call_method1("astype", ("category",))?;
+            frame.set_item(key, column)?;
+        }
+        Ok(frame)
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other
+            .cast::<PyTable>()
+            .is_ok_and(|o| o.borrow().table == self.table)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "PermissionTable(roles={:?}, targets={})",
+            self.table.roles().collect::<Vec<_>>(),
+            self.table.len()
+        )
+    }
+
+    /// A copy that shares nothing with this table.
+    fn copy(&self) -> PyTable {
+        PyTable::new_from(self.table.clone(), self.schema.clone())
+    }
+}
+
+/// Reads permission CSV bytes. Returns (table, layout) where layout is
+/// "wide" or "long", the one the text was in.
+#[pyfunction]
+#[pyo3(signature = (data, *, layout=None, schema=None, roles=None, path=None))]
+fn read_csv_bytes(
+    py: Python<'_>,
+    data: &[u8],
+    layout: Option<&str>,
+    schema: Option<PySchema>,
+    roles: Option<Vec<(String, String)>>,
+    path: Option<String>,
+) -> PyResult<(PyTable, &'static str)> {
+    let layout = layout.map(parse_layout).transpose()?;
+    let roles: Option<Vec<Role>> = roles.map(|roles| {
+        roles
+            .into_iter()
+            .map(|(code, display_name)| Role { code, display_name })
+            .collect()
+    });
+    let schema = schema.map(|s| s.inner);
+    let opts = ReadOptions {
+        layout,
+        schema: schema.as_deref(),
+        roles: roles.as_deref(),
+        path,
+    };
+    let (table, layout) = py
+        .detach(|| csvio::read(data, &opts))
+        .map_err(|e| csv_error(py, e))?;
+    Ok((PyTable::new_from(table, schema.clone()), layout.as_str()))
+}
+
+/// Writes bytes to a file atomically (temporary file, fsync, rename).
+#[pyfunction]
+fn write_atomic_bytes(py: Python<'_>, path: PathBuf, data: &[u8]) -> PyResult<()> {
+    py.detach(|| write_atomic(&path, data))
+        .map_err(|e| PyOSError::new_err(format!("{}: {e}", path.display())))
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<PyTable>()?;
+    m.add_class::<PySchema>()?;
+    m.add("CsvError", py.get_type::<CsvError>())?;
+    m.add("TableError", py.get_type::<TableError>())?;
+    m.add("NormalizeError", py.get_type::<NormalizeError>())?;
+    m.add_function(wrap_pyfunction!(read_csv_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(write_atomic_bytes, m)?)?;
+    Ok(())
+}

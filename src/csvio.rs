@@ -1,0 +1,1165 @@
+//! The wide and long CSV layouts: strict, all-or-nothing reading of what
+//! people and spreadsheets produce, and canonical writing.
+//!
+//! ```
+//! use sgperms::csvio::{read, write, Layout, ReadOptions};
+//!
+//! let text = "sep=;\r\nKind;Entity Type;Name;Action;artist\r\nentity;Shots;;delete;✓\r\n";
+//! let (table, layout) = read(text.as_bytes(), &ReadOptions::default()).unwrap();
+//! assert_eq!(layout, Layout::Wide);
+//! assert_eq!(
+//!     write(&table, Layout::Wide),
+//!     "kind,entity_type,name,action,artist,note\nentity,Shot,,retire,yes,\n"
+//! );
+//! ```
+
+use std::fmt;
+
+use csv::{ByteRecord, ReaderBuilder, Terminator, WriterBuilder};
+
+use crate::model::{check_value, ModelError, Role, Table, Target, Value};
+use crate::normalize::{fold, parse_target, parse_value, Names, NormalizeError, TargetError};
+use crate::schema::Schema;
+
+/// The two CSV layouts of DESIGN.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// `kind,entity_type,name,action,<role>...,note`: one row per target.
+    Wide,
+    /// `role,kind,entity_type,name,action,value,note`: one row per cell.
+    Long,
+}
+
+impl Layout {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layout::Wide => "wide",
+            Layout::Long => "long",
+        }
+    }
+
+    /// Parses `wide` or `long`; `None` for anything else.
+    pub fn parse(text: &str) -> Option<Layout> {
+        match text {
+            "wide" => Some(Layout::Wide),
+            "long" => Some(Layout::Long),
+            _ => None,
+        }
+    }
+}
+
+/// How to read: a forced layout (else detected from the header), and the
+/// schema and roles names are resolved against.
+#[derive(Debug, Default, Clone)]
+pub struct ReadOptions<'a> {
+    pub layout: Option<Layout>,
+    pub schema: Option<&'a Schema>,
+    pub roles: Option<&'a [Role]>,
+    /// Named in errors; the reader never opens it.
+    pub path: Option<String>,
+}
+
+/// Why a CSV could not be read. Nothing is loaded when this is returned.
+///
+/// Boxed so that `Result<_, CsvError>` stays one pointer wide on the happy
+/// path; the details are reached through `Deref` (`err.row`, `err.kind`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvError(Box<CsvErrorDetail>);
+
+/// Where and what: the fields of a [`CsvError`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvErrorDetail {
+    pub path: Option<String>,
+    /// 1-based line of the record in the file, as an editor shows it.
+    pub row: Option<u64>,
+    /// The column's header text (or its key name).
+    pub column: Option<String>,
+    /// The offending cell text, when there is one.
+    pub value: Option<String>,
+    pub kind: CsvErrorKind,
+}
+
+/// What went wrong, without where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CsvErrorKind {
+    Empty,
+    InvalidUtf8,
+    BadSeparatorLine,
+    Syntax(String),
+    MissingColumns(Vec<&'static str>),
+    DuplicateColumn {
+        first: usize,
+    },
+    UnexpectedColumn,
+    UnnamedColumnWithData,
+    Ragged {
+        expected: usize,
+        found: usize,
+    },
+    Normalize(NormalizeError),
+    Model(ModelError),
+    ConflictingValues {
+        first_row: u64,
+        first: String,
+        second: String,
+        target: String,
+    },
+    ConflictingNotes {
+        first_row: u64,
+        target: String,
+    },
+}
+
+impl fmt::Display for CsvErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CsvErrorKind::Empty => f.write_str(
+                "the file is empty; expected a header such as kind,entity_type,name,action,<role>...,note",
+            ),
+            CsvErrorKind::InvalidUtf8 => {
+                f.write_str("invalid UTF-8; save the file as \"CSV UTF-8\"")
+            }
+            CsvErrorKind::BadSeparatorLine => f.write_str(
+                "the \"sep=\" line must name one ASCII character, e.g. sep=; or sep=,",
+            ),
+            CsvErrorKind::Syntax(msg) => write!(f, "malformed CSV: {msg}"),
+            CsvErrorKind::MissingColumns(missing) => write!(
+                f,
+                "the header lacks {}; expected kind,entity_type,name,action,<role>...,note (wide) \
+                 or role,kind,entity_type,name,action,value,note (long)",
+                missing.join(", ")
+            ),
+            CsvErrorKind::DuplicateColumn { first } => {
+                write!(f, "the column appears twice (first as column {first})")
+            }
+            CsvErrorKind::UnexpectedColumn => f.write_str(
+                "unexpected column in the long layout; expected role,kind,entity_type,name,action,value,note",
+            ),
+            CsvErrorKind::UnnamedColumnWithData => {
+                f.write_str("a column without a header holds data; name it or empty it")
+            }
+            CsvErrorKind::Ragged { expected, found } => write!(
+                f,
+                "the row has {found} fields but the header has {expected}; expected one field per column"
+            ),
+            CsvErrorKind::Normalize(err) => err.fmt(f),
+            CsvErrorKind::Model(err) => err.fmt(f),
+            CsvErrorKind::ConflictingValues {
+                first_row,
+                first,
+                second,
+                target,
+            } => write!(
+                f,
+                "conflicting duplicate rows for {target}: row {first_row} says \"{first}\", this row says \
+                 \"{second}\"; expected one value per target and role"
+            ),
+            CsvErrorKind::ConflictingNotes { first_row, target } => write!(
+                f,
+                "conflicting notes for {target}: row {first_row} has a different note; a target has one \
+                 note, so repeat it or leave the other rows' notes empty"
+            ),
+        }
+    }
+}
+
+impl std::ops::Deref for CsvError {
+    type Target = CsvErrorDetail;
+
+    fn deref(&self) -> &CsvErrorDetail {
+        &self.0
+    }
+}
+
+impl CsvError {
+    /// Takes the details out, for callers that consume them.
+    pub fn into_detail(self) -> CsvErrorDetail {
+        *self.0
+    }
+}
+
+impl fmt::Display for CsvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let place = [
+            self.path.clone(),
+            self.row.map(|row| format!("row {row}")),
+            self.column.as_ref().map(|c| format!("column \"{c}\"")),
+        ];
+        let place: Vec<String> = place.into_iter().flatten().collect();
+        if !place.is_empty() {
+            write!(f, "{}: ", place.join(", "))?;
+        }
+        self.kind.fmt(f)
+    }
+}
+
+impl std::error::Error for CsvError {}
+
+/// Where an error happened; filled in as the reader learns more.
+#[derive(Clone, Default)]
+struct Place {
+    path: Option<String>,
+    row: Option<u64>,
+    column: Option<String>,
+    value: Option<String>,
+}
+
+impl Place {
+    fn at_row(&self, row: u64) -> Place {
+        Place {
+            row: Some(row),
+            ..self.clone()
+        }
+    }
+
+    fn column(&self, column: &str) -> Place {
+        Place {
+            column: Some(column.to_string()),
+            ..self.clone()
+        }
+    }
+
+    fn cell(&self, column: &str, value: &str) -> Place {
+        Place {
+            column: Some(column.to_string()),
+            value: Some(value.to_string()),
+            ..self.clone()
+        }
+    }
+
+    fn error(self, kind: CsvErrorKind) -> CsvError {
+        CsvError(Box::new(CsvErrorDetail {
+            path: self.path,
+            row: self.row,
+            column: self.column,
+            value: self.value,
+            kind,
+        }))
+    }
+}
+
+/// What each column of the header is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Column {
+    Kind,
+    EntityType,
+    Name,
+    Action,
+    Note,
+    Role,
+    Value,
+    /// A wide-layout role column: its index in the table.
+    RoleCell(usize),
+    /// No header text: tolerated while it holds no data (spreadsheets add them).
+    Unnamed,
+}
+
+fn key_column(folded: &str) -> Option<Column> {
+    Some(match folded {
+        "kind" => Column::Kind,
+        "entitytype" | "entity" => Column::EntityType,
+        "name" => Column::Name,
+        "action" => Column::Action,
+        "note" | "notes" | "reason" | "comment" => Column::Note,
+        "role" => Column::Role,
+        "value" => Column::Value,
+        "" => Column::Unnamed,
+        _ => return None,
+    })
+}
+
+/// The header, resolved: what every column is, where the key columns are.
+struct Header {
+    layout: Layout,
+    columns: Vec<Column>,
+    titles: Vec<String>,
+    roles: Vec<String>,
+    /// Header text of each wide role column, by role index.
+    role_titles: Vec<String>,
+    kind: usize,
+    entity_type: usize,
+    name: usize,
+    action: usize,
+    note: Option<usize>,
+    role: usize,
+    value: usize,
+    /// Fields a row needs (up to the last named column).
+    required: usize,
+}
+
+impl Header {
+    fn parse(
+        record: &ByteRecord,
+        forced: Option<Layout>,
+        names: &Names,
+        place: &Place,
+    ) -> Result<Header, CsvError> {
+        let titles = record
+            .iter()
+            .enumerate()
+            .map(|(i, field)| utf8(field, place, &format!("column {}", i + 1)).map(str::trim))
+            .map(|r| r.map(str::to_string))
+            .collect::<Result<Vec<_>, _>>()?;
+        let classified: Vec<Option<Column>> = titles.iter().map(|t| key_column(&fold(t))).collect();
+        let has = |c: Column| classified.iter().any(|k| k.as_ref() == Some(&c));
+        let layout = forced.unwrap_or(if has(Column::Role) && has(Column::Value) {
+            Layout::Long
+        } else {
+            Layout::Wide
+        });
+        let mut columns = Vec::with_capacity(titles.len());
+        let mut roles: Vec<String> = Vec::new();
+        let mut role_titles: Vec<String> = Vec::new();
+        for (i, (title, class)) in titles.iter().zip(classified).enumerate() {
+            let column = match (class, layout) {
+                (Some(Column::Role | Column::Value), Layout::Wide) | (None, Layout::Wide) => {
+                    let code = names
+                        .role(title)
+                        .map_err(|e| place.column(title).error(CsvErrorKind::Normalize(e)))?;
+                    if let Some(first) = roles.iter().position(|r| *r == code) {
+                        return Err(place
+                            .column(title)
+                            .error(CsvErrorKind::DuplicateColumn { first: first + 1 }));
+                    }
+                    roles.push(code);
+                    role_titles.push(title.clone());
+                    Column::RoleCell(roles.len() - 1)
+                }
+                (None, Layout::Long) => {
+                    return Err(place.column(title).error(CsvErrorKind::UnexpectedColumn))
+                }
+                (Some(column), _) => column,
+            };
+            if column != Column::Unnamed {
+                if let Some(first) = columns.iter().position(|c| *c == column) {
+                    return Err(place
+                        .column(title)
+                        .error(CsvErrorKind::DuplicateColumn { first: first + 1 }));
+                }
+            }
+            debug_assert_eq!(columns.len(), i);
+            columns.push(column);
+        }
+        let find = |c: Column| columns.iter().position(|k| *k == c);
+        let mut needed = vec![
+            ("kind", Column::Kind),
+            ("entity_type", Column::EntityType),
+            ("name", Column::Name),
+            ("action", Column::Action),
+        ];
+        if layout == Layout::Long {
+            needed.insert(0, ("role", Column::Role));
+            needed.push(("value", Column::Value));
+        }
+        let missing: Vec<&'static str> = needed
+            .iter()
+            .filter(|(_, c)| find(c.clone()).is_none())
+            .map(|(n, _)| *n)
+            .collect();
+        if !missing.is_empty() {
+            return Err(place.clone().error(CsvErrorKind::MissingColumns(missing)));
+        }
+        let required = columns
+            .iter()
+            .rposition(|c| *c != Column::Unnamed)
+            .map_or(0, |i| i + 1);
+        Ok(Header {
+            layout,
+            kind: find(Column::Kind).unwrap_or_default(),
+            entity_type: find(Column::EntityType).unwrap_or_default(),
+            name: find(Column::Name).unwrap_or_default(),
+            action: find(Column::Action).unwrap_or_default(),
+            note: find(Column::Note),
+            role: find(Column::Role).unwrap_or_default(),
+            value: find(Column::Value).unwrap_or_default(),
+            columns,
+            titles,
+            roles,
+            role_titles,
+            required,
+        })
+    }
+}
+
+fn utf8<'r>(bytes: &'r [u8], place: &Place, column: &str) -> Result<&'r str, CsvError> {
+    std::str::from_utf8(bytes).map_err(|_| {
+        place
+            .cell(column, &String::from_utf8_lossy(bytes))
+            .error(CsvErrorKind::InvalidUtf8)
+    })
+}
+
+/// One data row, parsed and normalised.
+struct Row {
+    line: u64,
+    target: Target,
+    note: String,
+    cells: Cells,
+}
+
+enum Cells {
+    /// One value per header role, in header order.
+    Wide(Vec<Value>),
+    /// One role code and its value.
+    Long(String, Value),
+}
+
+/// The file after its preamble: BOM and `sep=` line removed, delimiter known.
+struct Source<'a> {
+    body: &'a [u8],
+    delimiter: u8,
+    /// Lines before `body` (the `sep=` line), added to every reported row.
+    line_offset: u64,
+}
+
+impl<'a> Source<'a> {
+    fn new(data: &'a [u8], place: &Place) -> Result<Source<'a>, CsvError> {
+        let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+        if data.iter().all(u8::is_ascii_whitespace) {
+            return Err(place.clone().error(CsvErrorKind::Empty));
+        }
+        let first_end = data.iter().position(|&b| b == b'\n').unwrap_or(data.len());
+        let first = data[..first_end]
+            .strip_suffix(b"\r")
+            .unwrap_or(&data[..first_end]);
+        if first.len() >= 4 && first[..4].eq_ignore_ascii_case(b"sep=") {
+            let delimiter = match &first[4..] {
+                [d] if d.is_ascii() && !matches!(d, b'"' | b'\r' | b'\n') => *d,
+                _ => return Err(place.at_row(1).error(CsvErrorKind::BadSeparatorLine)),
+            };
+            let body = data.get(first_end + 1..).unwrap_or_default();
+            return Ok(Source {
+                body,
+                delimiter,
+                line_offset: 1,
+            });
+        }
+        Ok(Source {
+            body: data,
+            delimiter: sniff_delimiter(first),
+            line_offset: 0,
+        })
+    }
+
+    /// Non-blank records with their 1-based line numbers.
+    fn records(
+        &self,
+        place: &Place,
+    ) -> impl Iterator<Item = Result<(u64, ByteRecord), CsvError>> + 'a {
+        let mut reader = ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(self.delimiter)
+            .from_reader(self.body);
+        let place = place.clone();
+        let mut lines = LineCounter::new(self.body, self.line_offset);
+        let mut record = ByteRecord::new();
+        std::iter::from_fn(move || loop {
+            match reader.read_byte_record(&mut record) {
+                Ok(false) => return None,
+                Ok(true) => {
+                    let line = lines.line_at(record.position().map_or(0, |p| p.byte()));
+                    if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+                        continue;
+                    }
+                    return Some(Ok((line, record.clone())));
+                }
+                Err(err) => {
+                    let line = err.position().map(|p| lines.line_at(p.byte()));
+                    let place = Place {
+                        row: line,
+                        ..place.clone()
+                    };
+                    return Some(Err(place.error(CsvErrorKind::Syntax(err.to_string()))));
+                }
+            }
+        })
+    }
+}
+
+/// Line numbers from byte offsets. The csv crate's own line count skips blank
+/// lines, and people look rows up by the number their editor shows.
+struct LineCounter<'a> {
+    body: &'a [u8],
+    byte: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(body: &'a [u8], line_offset: u64) -> LineCounter<'a> {
+        LineCounter {
+            body,
+            byte: 0,
+            line: line_offset + 1,
+        }
+    }
+
+    /// The line of the record starting at `byte`; offsets must not decrease
+    /// between calls. The csv crate reports a record as starting before the
+    /// blank lines it skipped, so those are stepped over first.
+    fn line_at(&mut self, byte: u64) -> u64 {
+        let mut byte = (byte as usize).clamp(self.byte, self.body.len());
+        while matches!(self.body.get(byte), Some(b'\r' | b'\n')) {
+            byte += 1;
+        }
+        self.line += self.body[self.byte..byte]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        self.byte = byte;
+        self.line
+    }
+}
+
+/// The delimiter of the header line: whichever of `,` `;` tab occurs most
+/// outside quotes (a comma on a tie).
+fn sniff_delimiter(line: &[u8]) -> u8 {
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for &b in line {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let candidates = [b',', b';', b'\t'];
+    let best = (0..3)
+        .max_by_key(|&i| (counts[i], std::cmp::Reverse(i)))
+        .unwrap_or(0);
+    candidates[best]
+}
+
+/// Turns records into normalised rows.
+struct RowParser<'h> {
+    header: &'h Header,
+    names: &'h Names,
+    place: Place,
+}
+
+impl RowParser<'_> {
+    fn parse(&self, line: u64, record: &ByteRecord) -> Result<Row, CsvError> {
+        let place = self.place.at_row(line);
+        let h = self.header;
+        if record.len() < h.required {
+            return Err(place.error(CsvErrorKind::Ragged {
+                expected: h.columns.len(),
+                found: record.len(),
+            }));
+        }
+        let mut fields: Vec<&str> = Vec::with_capacity(record.len());
+        for (i, bytes) in record.iter().enumerate() {
+            let title = h.titles.get(i).map_or("", String::as_str);
+            let label = if title.is_empty() {
+                format!("column {}", i + 1)
+            } else {
+                title.to_string()
+            };
+            let text = utf8(bytes, &place, &label)?;
+            let unnamed = h.columns.get(i).is_none_or(|c| *c == Column::Unnamed);
+            if unnamed && !text.trim().is_empty() {
+                let kind = if i < h.columns.len() {
+                    CsvErrorKind::UnnamedColumnWithData
+                } else {
+                    CsvErrorKind::Ragged {
+                        expected: h.columns.len(),
+                        found: record.len(),
+                    }
+                };
+                return Err(place.cell(&label, text).error(kind));
+            }
+            fields.push(text);
+        }
+        let target = self.target(&fields, &place)?;
+        let note = h.note.map_or("", |i| fields[i]).to_string();
+        let cells = match h.layout {
+            Layout::Wide => Cells::Wide(self.wide_values(&fields, &target, &place)?),
+            Layout::Long => {
+                let role_text = fields[h.role];
+                let role = self.names.role(role_text).map_err(|e| {
+                    place
+                        .cell("role", role_text)
+                        .error(CsvErrorKind::Normalize(e))
+                })?;
+                let value = self.value(fields[h.value], "value", &target, &place)?;
+                Cells::Long(role, value)
+            }
+        };
+        Ok(Row {
+            line,
+            target,
+            note,
+            cells,
+        })
+    }
+
+    fn target(&self, fields: &[&str], place: &Place) -> Result<Target, CsvError> {
+        let h = self.header;
+        let [kind, entity_type, name, action] =
+            [h.kind, h.entity_type, h.name, h.action].map(|i| fields[i]);
+        parse_target(self.names, kind, entity_type, name, action).map_err(|e| {
+            let text = match e.column() {
+                "kind" => kind,
+                "entity_type" => entity_type,
+                "name" => name,
+                _ => action,
+            };
+            let place = place.cell(e.column(), text);
+            match e {
+                TargetError::Normalize(_, e) => place.error(CsvErrorKind::Normalize(e)),
+                TargetError::Model(_, e) => place.error(CsvErrorKind::Model(e)),
+            }
+        })
+    }
+
+    fn wide_values(
+        &self,
+        fields: &[&str],
+        target: &Target,
+        place: &Place,
+    ) -> Result<Vec<Value>, CsvError> {
+        let h = self.header;
+        let mut values = vec![Value::Unknown; h.roles.len()];
+        for (i, column) in h.columns.iter().enumerate() {
+            if let Column::RoleCell(role) = column {
+                let text = fields.get(i).copied().unwrap_or("");
+                values[*role] = self.value(text, &h.titles[i], target, place)?;
+            }
+        }
+        Ok(values)
+    }
+
+    fn value(
+        &self,
+        text: &str,
+        column: &str,
+        target: &Target,
+        place: &Place,
+    ) -> Result<Value, CsvError> {
+        let value = parse_value(text)
+            .map_err(|e| place.cell(column, text).error(CsvErrorKind::Normalize(e)))?;
+        check_value(target, &value)
+            .map_err(|e| place.cell(column, text).error(CsvErrorKind::Model(e)))?;
+        Ok(value)
+    }
+}
+
+/// Reads a permission CSV. Returns the table and the layout it was in.
+///
+/// All or nothing: any error leaves nothing loaded and names the row (line),
+/// the column and the value.
+pub fn read(data: &[u8], opts: &ReadOptions) -> Result<(Table, Layout), CsvError> {
+    let place = Place {
+        path: opts.path.clone(),
+        ..Place::default()
+    };
+    let names = Names::new(opts.schema, opts.roles);
+    let source = Source::new(data, &place)?;
+    let mut records = source.records(&place);
+    let (header_line, header_record) = records
+        .next()
+        .ok_or_else(|| place.clone().error(CsvErrorKind::Empty))??;
+    let header = Header::parse(
+        &header_record,
+        opts.layout,
+        &names,
+        &place.at_row(header_line),
+    )?;
+    let mut table = Table::with_roles(header.roles.iter().cloned())
+        .map_err(|e| place.at_row(header_line).error(CsvErrorKind::Model(e)))?;
+    let parser = RowParser {
+        header: &header,
+        names: &names,
+        place: place.clone(),
+    };
+    for record in records {
+        let (line, record) = record?;
+        let row = parser.parse(line, &record)?;
+        merge(&mut table, row, &header, &place).map_err(|err| match err {
+            MergeError::Conflict(conflict) => (*conflict).into_error(&source, &parser, &place),
+            MergeError::Invalid(err) => err,
+        })?;
+    }
+    Ok((table, header.layout))
+}
+
+/// A duplicate row that disagrees with an earlier one; the earlier row is
+/// found by a second pass only when this happens, so reading keeps no
+/// per-cell bookkeeping.
+struct Conflict {
+    line: u64,
+    target: Target,
+    /// The role column that disagrees, or `None` for the note.
+    role: Option<(String, String)>,
+    first: String,
+    second: String,
+}
+
+impl Conflict {
+    fn into_error(self, source: &Source, parser: &RowParser, place: &Place) -> CsvError {
+        let role_code = self.role.as_ref().map(|(code, _)| code.as_str());
+        let first_row = first_row_with(source, parser, place, &self.target, role_code).unwrap_or(0);
+        let place = place.at_row(self.line);
+        match self.role {
+            Some((_, column)) => {
+                place
+                    .cell(&column, &self.second)
+                    .error(CsvErrorKind::ConflictingValues {
+                        first_row,
+                        first: self.first,
+                        second: self.second,
+                        target: self.target.to_string(),
+                    })
+            }
+            None => place
+                .cell("note", &self.second)
+                .error(CsvErrorKind::ConflictingNotes {
+                    first_row,
+                    target: self.target.to_string(),
+                }),
+        }
+    }
+}
+
+/// Adds a row to the table; a value or note that disagrees with an earlier
+/// row is a conflict, an empty one never is.
+fn merge(table: &mut Table, row: Row, header: &Header, place: &Place) -> Result<(), MergeError> {
+    let long_role = match &row.cells {
+        Cells::Long(code, _) => Some(table.add_role(code.as_str()).map_err(|e| {
+            MergeError::Invalid(
+                place
+                    .at_row(row.line)
+                    .cell("role", code)
+                    .error(CsvErrorKind::Model(e)),
+            )
+        })?),
+        Cells::Wide(_) => None,
+    };
+    let index = table.insert_target(row.target);
+    let conflict = |role: Option<(String, String)>, first: &str, second: &str, table: &Table| {
+        MergeError::Conflict(Box::new(Conflict {
+            line: row.line,
+            target: table.target(index).clone(),
+            role,
+            first: first.to_string(),
+            second: second.to_string(),
+        }))
+    };
+    let current_note = table.note(index);
+    if !row.note.is_empty() && row.note != current_note {
+        if !current_note.is_empty() {
+            return Err(conflict(None, current_note, &row.note, table));
+        }
+        table.set_note(index, &row.note);
+    }
+    let assignments: Vec<(usize, Value, &str)> = match row.cells {
+        Cells::Wide(values) => values
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (i, v, header.role_titles[i].as_str()))
+            .collect(),
+        Cells::Long(_, value) => vec![(long_role.unwrap_or_default(), value, "value")],
+    };
+    for (role, value, column) in assignments {
+        if value == Value::Unknown {
+            continue;
+        }
+        if !table.is_unknown(index, role) {
+            let before = table.cell_text(index, role).to_string();
+            if before != value.to_text() {
+                let code = table.roles().nth(role).unwrap_or_default().to_string();
+                let second = value.to_text();
+                return Err(conflict(
+                    Some((code, column.to_string())),
+                    &before,
+                    &second,
+                    table,
+                ));
+            }
+        }
+        table
+            .set(index, role, &value)
+            .expect("values were checked against the target when parsed");
+    }
+    Ok(())
+}
+
+enum MergeError {
+    Conflict(Box<Conflict>),
+    Invalid(CsvError),
+}
+
+/// The first line holding a non-empty value (or note, when `role` is `None`) for `target`.
+fn first_row_with(
+    source: &Source,
+    parser: &RowParser,
+    place: &Place,
+    target: &Target,
+    role: Option<&str>,
+) -> Option<u64> {
+    source
+        .records(place)
+        .skip(1)
+        .flatten()
+        .find_map(|(line, record)| {
+            let row = parser.parse(line, &record).ok()?;
+            if row.target != *target {
+                return None;
+            }
+            let holds = match (&row.cells, role) {
+                (_, None) => !row.note.is_empty(),
+                (Cells::Wide(values), Some(code)) => parser
+                    .header
+                    .roles
+                    .iter()
+                    .position(|r| r == code)
+                    .is_some_and(|i| values[i] != Value::Unknown),
+                (Cells::Long(code, value), Some(wanted)) => {
+                    code == wanted && *value != Value::Unknown
+                }
+            };
+            holds.then_some(line)
+        })
+}
+
+/// Writes a table in canonical form: UTF-8, LF, rows in canonical order,
+/// roles in table order, every field quoted only where needed.
+pub fn write(table: &Table, layout: Layout) -> String {
+    let mut writer = WriterBuilder::new()
+        .terminator(Terminator::Any(b'\n'))
+        .from_writer(Vec::with_capacity(estimate_size(table, layout)));
+    let result = match layout {
+        Layout::Wide => write_wide(table, &mut writer),
+        Layout::Long => write_long(table, &mut writer),
+    };
+    result.expect("writing to memory cannot fail");
+    let bytes = writer.into_inner().expect("writing to memory cannot fail");
+    String::from_utf8(bytes).expect("every field written is a str")
+}
+
+fn estimate_size(table: &Table, layout: Layout) -> usize {
+    let rows = match layout {
+        Layout::Wide => table.len(),
+        Layout::Long => table.len() * table.role_count(),
+    };
+    rows * (40 + 4 * table.role_count().min(8))
+}
+
+type CsvWriter = csv::Writer<Vec<u8>>;
+
+fn write_wide(table: &Table, w: &mut CsvWriter) -> csv::Result<()> {
+    let mut header = vec!["kind", "entity_type", "name", "action"];
+    header.extend(table.roles());
+    header.push("note");
+    w.write_record(&header)?;
+    let mut record: Vec<&str> = Vec::with_capacity(header.len());
+    for row in table.sorted_rows() {
+        let t = table.target(row);
+        record.clear();
+        record.extend([
+            t.kind().as_str(),
+            t.entity_type(),
+            t.name(),
+            t.action().as_str(),
+        ]);
+        record.extend((0..table.role_count()).map(|role| table.cell_text(row, role)));
+        record.push(table.note(row));
+        w.write_record(&record)?;
+    }
+    Ok(())
+}
+
+fn write_long(table: &Table, w: &mut CsvWriter) -> csv::Result<()> {
+    w.write_record([
+        "role",
+        "kind",
+        "entity_type",
+        "name",
+        "action",
+        "value",
+        "note",
+    ])?;
+    let roles: Vec<&str> = table.roles().collect();
+    for row in table.sorted_rows() {
+        let t = table.target(row);
+        for (role, code) in roles.iter().enumerate() {
+            w.write_record([
+                code,
+                t.kind().as_str(),
+                t.entity_type(),
+                t.name(),
+                t.action().as_str(),
+                table.cell_text(row, role),
+                table.note(row),
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Action, Kind, RESERVED_COLUMNS};
+    use proptest::prelude::*;
+
+    fn read_str(text: &str) -> Result<(Table, Layout), CsvError> {
+        read(text.as_bytes(), &ReadOptions::default())
+    }
+
+    fn err(text: &str) -> CsvError {
+        read_str(text).unwrap_err()
+    }
+
+    #[test]
+    fn every_reserved_column_is_a_key_column() {
+        for name in RESERVED_COLUMNS {
+            assert!(key_column(name).is_some(), "{name}");
+        }
+    }
+
+    #[test]
+    fn messy_input_is_normalised() {
+        let text = "\u{feff}sep=;\r\nKind;Entity Type;Name;Action;artist;Note;;\r\n\
+                    entity;Shots;;delete;✓;\"a; b\";;\r\n\
+                    Fields;shot;sg_status_list;Edit;Default;;;\r\n";
+        let (table, layout) = read_str(text).unwrap();
+        assert_eq!(layout, Layout::Wide);
+        assert_eq!(
+            write(&table, Layout::Wide),
+            "kind,entity_type,name,action,artist,note\n\
+             entity,Shot,,retire,yes,a; b\n\
+             field,Shot,sg_status_list,edit,inherit,\n"
+        );
+        let tabbed = "kind\tentity_type\tname\taction\tartist\nentity\tAsset\t\tsee\tTRUE\n";
+        assert_eq!(read_str(tabbed).unwrap().0.cell_text(0, 0), "yes");
+    }
+
+    #[test]
+    fn errors_name_row_column_and_value() {
+        let e = err(
+            "kind,entity_type,name,action,artist\nentity,Asset,,see,yes\nentity,Shot,,see,maybe\n",
+        );
+        assert_eq!(
+            (e.row, e.column.as_deref(), e.value.as_deref()),
+            (Some(3), Some("artist"), Some("maybe"))
+        );
+        assert!(
+            e.to_string()
+                .starts_with("row 3, column \"artist\": unknown value \"maybe\""),
+            "{e}"
+        );
+
+        let e =
+            err("kind,entity_type,name,action,a\nentity,Asset,,see,yes\n\nentity,Asset,,see,no\n");
+        assert_eq!(e.row, Some(4));
+        assert!(
+            e.to_string()
+                .contains("row 2 says \"yes\", this row says \"no\""),
+            "{e}"
+        );
+
+        let e = err(
+            "kind,entity_type,name,action,a,note\nentity,Asset,,see,yes,x\nentity,Asset,,see,,y\n",
+        );
+        assert!(
+            matches!(e.kind, CsvErrorKind::ConflictingNotes { first_row: 2, .. }),
+            "{e}"
+        );
+
+        let e = err("kind,entity_type,name,action,a\nentity,Asset,,see\n");
+        assert_eq!(
+            e.kind,
+            CsvErrorKind::Ragged {
+                expected: 5,
+                found: 4
+            }
+        );
+        let e = err("kind,entity_type,name,action,a\nentity,Asset,,see,yes,surprise\n");
+        assert!(matches!(e.kind, CsvErrorKind::Ragged { .. }), "{e}");
+        assert_eq!(err("").kind, CsvErrorKind::Empty);
+        assert_eq!(err("\u{feff}\r\n  \n").kind, CsvErrorKind::Empty);
+        assert_eq!(
+            err("role,value\n").kind,
+            CsvErrorKind::MissingColumns(vec!["kind", "entity_type", "name", "action"])
+        );
+        let e = read(
+            b"kind,entity_type,name,action,a\nentity,Asset,,see,\xff\n",
+            &ReadOptions::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.kind.clone(), e.row, e.column.as_deref()),
+            (CsvErrorKind::InvalidUtf8, Some(2), Some("a"))
+        );
+        let e = err("kind,entity_type,name,action,a\nentity,Asset,,see,inherit\n");
+        assert!(e.to_string().contains("only to field rows"), "{e}");
+        let e = err("kind,entity_type,name,action,a\nentity,Asset,code,see,yes\n");
+        assert_eq!(e.column.as_deref(), Some("name"));
+        let e = err("kind,entity_type,name,action,a,a\n");
+        assert!(
+            matches!(e.kind, CsvErrorKind::DuplicateColumn { first: 1 }),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn long_layout_round_trip_and_duplicates() {
+        let text = "role,kind,entity_type,name,action,value,note\n\
+                    artist,entity,Asset,,see,yes,why\n\
+                    admin,entity,Asset,,see,yes,why\n\
+                    artist,entity,Asset,,see,Y,\n";
+        let (table, layout) = read_str(text).unwrap();
+        assert_eq!(layout, Layout::Long);
+        assert_eq!(table.roles().collect::<Vec<_>>(), ["artist", "admin"]);
+        let e = err("role,kind,entity_type,name,action,value\nnote,entity,Asset,,see,yes\n");
+        assert_eq!((e.row, e.column.as_deref()), (Some(2), Some("role")));
+        let e = err("role,kind,entity_type,name,action,value,extra\n");
+        assert_eq!(e.kind, CsvErrorKind::UnexpectedColumn);
+    }
+
+    #[test]
+    fn schema_resolves_and_rejects() {
+        use crate::schema::{EntitySchema, FieldSchema};
+        let schema = Schema::new(vec![EntitySchema {
+            code: "Shot".into(),
+            display_name: "Shot".into(),
+            fields: vec![FieldSchema {
+                code: "sg_status_list".into(),
+                display_name: "Status".into(),
+                data_type: "status_list".into(),
+            }],
+        }]);
+        let opts = ReadOptions {
+            schema: Some(&schema),
+            path: Some("perms.csv".into()),
+            ..Default::default()
+        };
+        let (t, _) = read(
+            b"kind,entity_type,name,action,a\nfield,Shots,Status,see,yes\n",
+            &opts,
+        )
+        .unwrap();
+        let target = Target::new(Kind::Field, "Shot", "sg_status_list", Action::See).unwrap();
+        assert_eq!(t.get(&target, 0), Value::Yes);
+        let e = read(
+            b"kind,entity_type,name,action,a\nfield,Shot,Budget,see,yes\n",
+            &opts,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "perms.csv, row 2, column \"name\": unknown field \"Budget\" on Shot; expected a field code \
+             or display name of Shot from the schema"
+        );
+    }
+
+    prop_compose! {
+        fn role_codes()(codes in prop::collection::btree_set("[a-zé][a-z0-9_é]{0,6}", 0..5)) -> Vec<String> {
+            codes.into_iter().filter(|c| !RESERVED_COLUMNS.contains(&fold(c).as_str())).collect()
+        }
+    }
+
+    /// Names that no normalisation rewrites: canonical already.
+    fn name() -> impl Strategy<Value = String> {
+        "[a-zé漢]([a-z0-9_ é漢,\"]{0,8}[a-z0-9é漢\"])?"
+    }
+
+    fn entity_type() -> impl Strategy<Value = String> {
+        "Zz[a-zA-Zé漢ß0-9]{0,5}"
+    }
+
+    fn target() -> impl Strategy<Value = Target> {
+        (0usize..4, entity_type(), name(), 0usize..4).prop_map(|(k, et, name, a)| {
+            let kind = Kind::ALL[k];
+            let actions = kind.actions();
+            let action = actions[a % actions.len()];
+            match kind {
+                Kind::Entity => Target::new(kind, et, "", action),
+                Kind::Field => Target::new(kind, et, name, action),
+                _ => Target::new(kind, "", name, action),
+            }
+            .unwrap()
+        })
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Unknown),
+            Just(Value::Yes),
+            Just(Value::No),
+            Just(Value::Inherit),
+            "[a-zA-Z0-9 ,\"\n\r漢é-]{0,12}[a-z漢]".prop_map(Value::If),
+        ]
+    }
+
+    fn note() -> impl Strategy<Value = String> {
+        "[a-z ,;\"\n\r\t漢é✓]{0,15}"
+    }
+
+    prop_compose! {
+        fn table()(
+            roles in role_codes(),
+            rows in prop::collection::vec((target(), note(), prop::collection::vec(value(), 5)), 0..12),
+        ) -> Table {
+            let mut t = Table::with_roles(roles).unwrap();
+            for (target, note, values) in rows {
+                let is_field = target.kind() == Kind::Field;
+                let row = t.insert_target(target);
+                t.set_note(row, &note);
+                for (role, value) in values.iter().enumerate().take(t.role_count()) {
+                    let v = match value {
+                        Value::Inherit if !is_field => Value::No,
+                        v => v.clone(),
+                    };
+                    t.set(row, role, &v).unwrap();
+                }
+            }
+            t
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn wide_round_trip(t in table()) {
+            let text = write(&t, Layout::Wide);
+            let (back, layout) = read_str(&text).unwrap();
+            prop_assert_eq!(layout, Layout::Wide);
+            prop_assert_eq!(&back, &t);
+            prop_assert_eq!(write(&back, Layout::Wide), text);
+        }
+
+        #[test]
+        fn long_round_trip(t in table()) {
+            let text = write(&t, Layout::Long);
+            let (back, _) = read(text.as_bytes(), &ReadOptions { layout: Some(Layout::Long), ..Default::default() }).unwrap();
+            prop_assert_eq!(write(&back, Layout::Long), text.clone());
+            if t.role_count() > 0 && !t.is_empty() {
+                prop_assert_eq!(&back, &t);
+                // wide -> long -> wide is lossless.
+                prop_assert_eq!(write(&back, Layout::Wide), write(&t, Layout::Wide));
+            } else {
+                // The long layout carries roles and targets only through its
+                // cells: with no cells, nothing survives (documented).
+                prop_assert!(back.is_empty() && back.role_count() == 0);
+            }
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(data in prop::collection::vec(any::<u8>(), 0..200)) {
+            let _ = read(&data, &ReadOptions::default());
+        }
+
+        #[test]
+        fn mutated_csv_never_panics(t in table(), cut in any::<prop::sample::Index>(), junk in prop::collection::vec(any::<u8>(), 0..8)) {
+            let mut bytes = write(&t, Layout::Wide).into_bytes();
+            let at = cut.index(bytes.len() + 1);
+            bytes.splice(at..at, junk);
+            if let Err(e) = read(&bytes, &ReadOptions::default()) {
+                prop_assert!(!e.to_string().is_empty());
+            }
+        }
+    }
+}

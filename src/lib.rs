@@ -1,0 +1,14 @@
+//! sgperms: ShotGrid (Flow Production Tracking) permission tables made
+//! readable, versionable and spreadsheet-editable.
+//!
+//! The core is pure Rust and tested with `cargo test` alone; the Python
+//! bindings live in [`bindings`] behind the `python` feature.
+
+pub mod atomic;
+pub mod csvio;
+pub mod model;
+pub mod normalize;
+pub mod schema;
+
+#[cfg(feature = "python")]
+mod bindings;

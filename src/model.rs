@@ -1,0 +1,761 @@
+//! Targets, values, roles and the permission table.
+//!
+//! A [`Table`] is a grid: one row per [`Target`], one column per role code.
+//! Cells are stored as `u32` codes in one row-major vector, and conditional
+//! values are interned, so a 2-million-cell table costs about 8 MB of cells.
+//!
+//! ```
+//! use sgperms::model::{Action, Kind, Table, Target, Value};
+//!
+//! let mut t = Table::with_roles(["artist"]).unwrap();
+//! let asset_see = Target::new(Kind::Entity, "Asset", "", Action::See).unwrap();
+//! let row = t.insert_target(asset_see);
+//! t.set(row, 0, &Value::Yes).unwrap();
+//! assert_eq!(t.cell_text(row, 0), "yes");
+//! ```
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use indexmap::IndexSet;
+use serde::{Deserialize, Serialize};
+
+use crate::normalize::fold;
+
+/// What a row of the table is about. The order is the canonical row order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Entity,
+    Field,
+    App,
+    Advanced,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 4] = [Kind::Entity, Kind::Field, Kind::App, Kind::Advanced];
+
+    /// The canonical spelling, as written in CSV files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Entity => "entity",
+            Kind::Field => "field",
+            Kind::App => "app",
+            Kind::Advanced => "advanced",
+        }
+    }
+
+    /// The actions a row of this kind may have, in canonical order.
+    pub fn actions(self) -> &'static [Action] {
+        match self {
+            Kind::Entity => &[Action::See, Action::Create, Action::Retire, Action::Edit],
+            Kind::Field => &[Action::See, Action::Edit],
+            Kind::App => &[Action::See],
+            Kind::Advanced => &[Action::Allow],
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a role may do to a target. The order is the canonical order within a row group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    See,
+    Create,
+    Retire,
+    Edit,
+    Allow,
+}
+
+impl Action {
+    /// The canonical spelling, as written in CSV files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::See => "see",
+            Action::Create => "create",
+            Action::Retire => "retire",
+            Action::Edit => "edit",
+            Action::Allow => "allow",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A row key: `(kind, entity_type, name, action)`.
+///
+/// Built only through [`Target::new`], which enforces the shape DESIGN.md gives
+/// each kind, so every `Target` in a table is well formed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Target {
+    kind: Kind,
+    entity_type: String,
+    name: String,
+    action: Action,
+}
+
+impl Target {
+    /// Checks the shape of a target and returns it, or says what is wrong.
+    pub fn new(
+        kind: Kind,
+        entity_type: impl Into<String>,
+        name: impl Into<String>,
+        action: Action,
+    ) -> Result<Target, ModelError> {
+        let target = Target {
+            kind,
+            entity_type: entity_type.into(),
+            name: name.into(),
+            action,
+        };
+        target.check()?;
+        Ok(target)
+    }
+
+    fn check(&self) -> Result<(), ModelError> {
+        let needs_entity = matches!(self.kind, Kind::Entity | Kind::Field);
+        let needs_name = self.kind != Kind::Entity;
+        let problem = if needs_entity && self.entity_type.is_empty() {
+            Some(("entity_type", "needs an entity_type"))
+        } else if !needs_entity && !self.entity_type.is_empty() {
+            Some(("entity_type", "takes no entity_type"))
+        } else if needs_name && self.name.is_empty() {
+            Some(("name", "needs a name"))
+        } else if !needs_name && !self.name.is_empty() {
+            Some((
+                "name",
+                "takes no name (entity rows describe the whole entity type)",
+            ))
+        } else {
+            None
+        };
+        if let Some((column, problem)) = problem {
+            return Err(ModelError::BadTarget {
+                target: self.to_string(),
+                column,
+                problem: format!("a {} row {}", self.kind, problem),
+            });
+        }
+        if !self.kind.actions().contains(&self.action) {
+            return Err(ModelError::BadAction {
+                kind: self.kind,
+                action: self.action,
+            });
+        }
+        Ok(())
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+    pub fn entity_type(&self) -> &str {
+        &self.entity_type
+    }
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn action(&self) -> Action {
+        self.action
+    }
+
+    /// The entity row whose value a field row follows (same entity type and action).
+    pub fn entity_target(&self) -> Option<Target> {
+        (self.kind == Kind::Field).then(|| Target {
+            kind: Kind::Entity,
+            entity_type: self.entity_type.clone(),
+            name: String::new(),
+            action: self.action,
+        })
+    }
+}
+
+impl Ord for Target {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.kind, &self.entity_type, &self.name, self.action).cmp(&(
+            other.kind,
+            &other.entity_type,
+            &other.name,
+            other.action,
+        ))
+    }
+}
+
+impl PartialOrd for Target {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}:{}",
+            self.kind, self.entity_type, self.name, self.action
+        )
+    }
+}
+
+/// A cell value. `Unknown` is a value of its own and is never read as yes or no.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Value {
+    Unknown,
+    Yes,
+    No,
+    /// Fields only: follow the entity's value for the same action.
+    Inherit,
+    /// A conditional rule; holds the condition text without the `if ` prefix.
+    If(String),
+}
+
+impl Value {
+    /// The canonical spelling: `yes`, `no`, `inherit`, `if <condition>` or empty.
+    pub fn to_text(&self) -> String {
+        match self {
+            Value::If(cond) => format!("if {cond}"),
+            other => fixed_text(other).to_string(),
+        }
+    }
+}
+
+fn fixed_text(value: &Value) -> &'static str {
+    match value {
+        Value::Unknown => "",
+        Value::Yes => "yes",
+        Value::No => "no",
+        Value::Inherit => "inherit",
+        Value::If(_) => unreachable!("conditions are interned, not fixed"),
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_text())
+    }
+}
+
+/// A permission role as ShotGrid's `PermissionRuleSet` describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Role {
+    pub code: String,
+    pub display_name: String,
+}
+
+/// Errors from building or changing a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelError {
+    BadTarget {
+        target: String,
+        column: &'static str,
+        problem: String,
+    },
+    BadAction {
+        kind: Kind,
+        action: Action,
+    },
+    InheritOutsideField {
+        target: String,
+    },
+    UnknownRole {
+        role: String,
+        known: Vec<String>,
+    },
+    DuplicateRole {
+        role: String,
+    },
+    /// Role codes must be non-empty, trimmed, and distinct from CSV column names.
+    BadRoleCode {
+        role: String,
+    },
+    EmptyCondition,
+}
+
+impl fmt::Display for ModelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ModelError::BadTarget {
+                target, problem, ..
+            } => write!(f, "{target}: {problem}"),
+            ModelError::BadAction { kind, action } => {
+                let allowed: Vec<_> = kind.actions().iter().map(|a| a.as_str()).collect();
+                write!(
+                    f,
+                    "action \"{action}\" does not apply to {kind} rows; expected {}",
+                    allowed.join(", ")
+                )
+            }
+            ModelError::InheritOutsideField { target } => write!(
+                f,
+                "{target}: \"inherit\" applies only to field rows (a field follows its entity); \
+                 expected yes, no, if <condition> or empty"
+            ),
+            ModelError::UnknownRole { role, known } => {
+                write!(f, "unknown role \"{role}\"; the table has: ")?;
+                if known.is_empty() {
+                    f.write_str("no roles")
+                } else {
+                    f.write_str(&known.join(", "))
+                }
+            }
+            ModelError::DuplicateRole { role } => write!(f, "role \"{role}\" appears twice"),
+            ModelError::BadRoleCode { role } => write!(
+                f,
+                "\"{role}\" cannot be a role code: codes are non-empty, without surrounding \
+                 spaces, and not a CSV column name ({})",
+                RESERVED_COLUMNS.join(", ")
+            ),
+            ModelError::EmptyCondition => {
+                f.write_str("a conditional value needs its condition: \"if <condition>\"")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ModelError {}
+
+/// Whether a target can hold a value: `inherit` exists only on field rows, and
+/// a condition needs its text.
+pub fn check_value(target: &Target, value: &Value) -> Result<(), ModelError> {
+    match value {
+        Value::Inherit if target.kind != Kind::Field => Err(ModelError::InheritOutsideField {
+            target: target.to_string(),
+        }),
+        Value::If(cond) if cond.trim().is_empty() => Err(ModelError::EmptyCondition),
+        _ => Ok(()),
+    }
+}
+
+/// Column names of the CSV layouts, folded (see [`fold`]): a role may not take
+/// one as its code, or its column would be read as a key column.
+pub const RESERVED_COLUMNS: &[&str] = &[
+    "kind",
+    "entitytype",
+    "entity",
+    "name",
+    "action",
+    "note",
+    "notes",
+    "reason",
+    "comment",
+    "role",
+    "value",
+];
+
+fn is_valid_role_code(code: &str) -> bool {
+    !code.is_empty() && code.trim() == code && !RESERVED_COLUMNS.contains(&fold(code).as_str())
+}
+
+/// Cell codes below this are fixed values; from it on, interned conditions.
+const FIRST_CONDITION: u32 = 4;
+const UNKNOWN: u32 = 0;
+
+fn fixed_code(value: &Value) -> Option<u32> {
+    match value {
+        Value::Unknown => Some(UNKNOWN),
+        Value::Yes => Some(1),
+        Value::No => Some(2),
+        Value::Inherit => Some(3),
+        Value::If(_) => None,
+    }
+}
+
+/// The permission grid: targets x roles, plus one note per target.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    roles: IndexSet<String>,
+    targets: IndexSet<Target>,
+    cells: Vec<u32>,
+    notes: Vec<Box<str>>,
+    /// Interned condition texts, stored with their `if ` prefix so writing a
+    /// cell never allocates.
+    conditions: IndexSet<Box<str>>,
+}
+
+impl Table {
+    /// An empty table with these role codes, in this order.
+    pub fn with_roles<I, S>(roles: I) -> Result<Table, ModelError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut table = Table::default();
+        for role in roles {
+            let role = role.into();
+            if table.role_index(&role).is_some() {
+                return Err(ModelError::DuplicateRole { role });
+            }
+            table.add_role(role)?;
+        }
+        Ok(table)
+    }
+
+    /// Role codes in table order.
+    pub fn roles(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.roles.iter().map(String::as_str)
+    }
+
+    pub fn role_count(&self) -> usize {
+        self.roles.len()
+    }
+
+    /// Number of targets (rows).
+    pub fn len(&self) -> usize {
+        self.targets.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+
+    pub fn role_index(&self, code: &str) -> Option<usize> {
+        self.roles.get_index_of(code)
+    }
+
+    /// The column of a role, or an error listing the roles the table has.
+    pub fn require_role(&self, code: &str) -> Result<usize, ModelError> {
+        self.role_index(code)
+            .ok_or_else(|| ModelError::UnknownRole {
+                role: code.to_string(),
+                known: self.roles.iter().cloned().collect(),
+            })
+    }
+
+    /// Adds a role column of unknown cells (or finds it) and returns its index.
+    pub fn add_role(&mut self, code: impl Into<String>) -> Result<usize, ModelError> {
+        let code = code.into();
+        if !is_valid_role_code(&code) {
+            return Err(ModelError::BadRoleCode { role: code });
+        }
+        if let Some(i) = self.roles.get_index_of(&code) {
+            return Ok(i);
+        }
+        let old = self.roles.len();
+        if !self.targets.is_empty() {
+            let mut cells = Vec::with_capacity(self.targets.len() * (old + 1));
+            for row in self.cells.chunks(old.max(1)).take(self.targets.len()) {
+                cells.extend_from_slice(&row[..old]);
+                cells.push(UNKNOWN);
+            }
+            self.cells = cells;
+        }
+        self.roles.insert(code);
+        Ok(old)
+    }
+
+    /// Row index of a target, if present.
+    pub fn target_index(&self, target: &Target) -> Option<usize> {
+        self.targets.get_index_of(target)
+    }
+
+    pub fn target(&self, row: usize) -> &Target {
+        &self.targets[row]
+    }
+
+    /// Adds a row of unknown cells (or finds it) and returns its index.
+    pub fn insert_target(&mut self, target: Target) -> usize {
+        let (row, added) = self.targets.insert_full(target);
+        if added {
+            self.cells
+                .resize(self.cells.len() + self.roles.len(), UNKNOWN);
+            self.notes.push(Box::from(""));
+        }
+        row
+    }
+
+    /// Sets one cell. `inherit` is refused outside field rows.
+    pub fn set(&mut self, row: usize, role: usize, value: &Value) -> Result<(), ModelError> {
+        check_value(&self.targets[row], value)?;
+        let code = match value {
+            Value::If(cond) => self.intern(&format!("if {}", cond.trim())),
+            fixed => fixed_code(fixed).expect("every other value has a fixed code"),
+        };
+        self.set_code(row, role, code);
+        Ok(())
+    }
+
+    fn intern(&mut self, text: &str) -> u32 {
+        let index = match self.conditions.get_index_of(text) {
+            Some(i) => i,
+            None => self.conditions.insert_full(Box::from(text)).0,
+        };
+        FIRST_CONDITION + index as u32
+    }
+
+    fn set_code(&mut self, row: usize, role: usize, code: u32) {
+        let width = self.roles.len();
+        self.cells[row * width + role] = code;
+    }
+
+    fn code(&self, row: usize, role: usize) -> u32 {
+        self.cells[row * self.roles.len() + role]
+    }
+
+    /// The canonical text of a cell, without allocating.
+    pub fn cell_text(&self, row: usize, role: usize) -> &str {
+        match self.code(row, role) {
+            0 => "",
+            1 => "yes",
+            2 => "no",
+            3 => "inherit",
+            n => &self.conditions[(n - FIRST_CONDITION) as usize],
+        }
+    }
+
+    pub fn is_unknown(&self, row: usize, role: usize) -> bool {
+        self.code(row, role) == UNKNOWN
+    }
+
+    /// The value of a cell.
+    pub fn value(&self, row: usize, role: usize) -> Value {
+        match self.code(row, role) {
+            0 => Value::Unknown,
+            1 => Value::Yes,
+            2 => Value::No,
+            3 => Value::Inherit,
+            n => Value::If(self.conditions[(n - FIRST_CONDITION) as usize][3..].to_string()),
+        }
+    }
+
+    /// The value of a target for a role; a target the table lacks is unknown.
+    pub fn get(&self, target: &Target, role: usize) -> Value {
+        self.target_index(target)
+            .map_or(Value::Unknown, |row| self.value(row, role))
+    }
+
+    /// What the role can really do: a field follows its entity for the same
+    /// action, and an entity `no` makes every field `no`. Where the entity's
+    /// value is unknown, so is the field's (unless the field itself says `no`),
+    /// because an unknown entity might be `no`.
+    pub fn effective(&self, target: &Target, role: usize) -> Value {
+        let own = self.get(target, role);
+        let Some(entity_target) = target.entity_target() else {
+            return own;
+        };
+        let entity = self.get(&entity_target, role);
+        match (own, entity) {
+            (Value::No, _) | (_, Value::No) => Value::No,
+            (_, Value::Unknown) => Value::Unknown,
+            (Value::Inherit, entity) => entity,
+            (own, _) => own,
+        }
+    }
+
+    pub fn note(&self, row: usize) -> &str {
+        &self.notes[row]
+    }
+
+    pub fn set_note(&mut self, row: usize, note: &str) {
+        self.notes[row] = Box::from(note);
+    }
+
+    /// Row indices in canonical order (kind, entity_type, name, action).
+    pub fn sorted_rows(&self) -> Vec<usize> {
+        let mut rows: Vec<usize> = (0..self.targets.len()).collect();
+        rows.sort_unstable_by(|&a, &b| self.targets[a].cmp(&self.targets[b]));
+        rows
+    }
+
+    /// Targets in canonical order.
+    pub fn targets_sorted(&self) -> Vec<&Target> {
+        self.sorted_rows()
+            .into_iter()
+            .map(|row| &self.targets[row])
+            .collect()
+    }
+
+    /// Bytes held by the table's own buffers (not counting allocator overhead).
+    pub fn heap_size(&self) -> usize {
+        let strings: usize = self
+            .targets
+            .iter()
+            .map(|t| t.entity_type.capacity() + t.name.capacity())
+            .sum();
+        let notes: usize = self.notes.iter().map(|n| n.len()).sum();
+        let conditions: usize = self.conditions.iter().map(|c| c.len()).sum();
+        self.cells.capacity() * 4
+            + self.targets.capacity() * (std::mem::size_of::<Target>() + 16)
+            + self.notes.capacity() * std::mem::size_of::<Box<str>>()
+            + strings
+            + notes
+            + conditions
+    }
+}
+
+/// Two tables are equal when they would be written identically: the same
+/// roles in the same order, the same targets (in any insertion order), and
+/// the same cell texts and notes.
+impl PartialEq for Table {
+    fn eq(&self, other: &Self) -> bool {
+        // IndexSet's own equality ignores order; role order changes the output.
+        if !self.roles.iter().eq(other.roles.iter()) || self.targets.len() != other.targets.len() {
+            return false;
+        }
+        self.targets.iter().enumerate().all(|(row, target)| {
+            other.target_index(target).is_some_and(|other_row| {
+                self.notes[row] == other.notes[other_row]
+                    && (0..self.roles.len())
+                        .all(|role| self.cell_text(row, role) == other.cell_text(other_row, role))
+            })
+        })
+    }
+}
+
+impl Eq for Table {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entity(et: &str, action: Action) -> Target {
+        Target::new(Kind::Entity, et, "", action).unwrap()
+    }
+
+    fn field(et: &str, name: &str, action: Action) -> Target {
+        Target::new(Kind::Field, et, name, action).unwrap()
+    }
+
+    #[test]
+    fn target_shapes_are_enforced() {
+        assert!(Target::new(Kind::Entity, "", "", Action::See).is_err());
+        assert!(Target::new(Kind::Entity, "Asset", "code", Action::See).is_err());
+        assert!(Target::new(Kind::Field, "Asset", "", Action::See).is_err());
+        assert!(Target::new(Kind::App, "Asset", "x", Action::See).is_err());
+        assert!(Target::new(Kind::App, "", "Media Center", Action::See).is_ok());
+        assert!(Target::new(Kind::Advanced, "", "set_permissions", Action::Allow).is_ok());
+        let err = Target::new(Kind::Field, "Asset", "code", Action::Create).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "action \"create\" does not apply to field rows; expected see, edit"
+        );
+    }
+
+    #[test]
+    fn canonical_order_is_kind_entity_name_action() {
+        let mut targets = [
+            Target::new(Kind::Advanced, "", "a", Action::Allow).unwrap(),
+            field("Asset", "code", Action::Edit),
+            entity("Shot", Action::See),
+            entity("Asset", Action::Edit),
+            entity("Asset", Action::See),
+            field("Asset", "code", Action::See),
+            Target::new(Kind::App, "", "z", Action::See).unwrap(),
+        ];
+        targets.sort();
+        let texts: Vec<String> = targets.iter().map(|t| t.to_string()).collect();
+        assert_eq!(
+            texts,
+            [
+                "entity:Asset::see",
+                "entity:Asset::edit",
+                "entity:Shot::see",
+                "field:Asset:code:see",
+                "field:Asset:code:edit",
+                "app::z:see",
+                "advanced::a:allow"
+            ]
+        );
+    }
+
+    #[test]
+    fn cells_round_trip_and_conditions_are_interned() {
+        let mut t = Table::with_roles(["artist", "admin"]).unwrap();
+        let row = t.insert_target(field("Task", "sg_status_list", Action::Edit));
+        let cond = Value::If("assigned to the task".into());
+        t.set(row, 0, &cond).unwrap();
+        t.set(row, 1, &Value::Inherit).unwrap();
+        assert_eq!(t.value(row, 0), cond);
+        assert_eq!(t.cell_text(row, 0), "if assigned to the task");
+        assert_eq!(t.cell_text(row, 1), "inherit");
+        let row2 = t.insert_target(field("Task", "content", Action::Edit));
+        t.set(row2, 0, &cond).unwrap();
+        assert_eq!(t.conditions.len(), 1);
+    }
+
+    #[test]
+    fn inherit_only_on_fields() {
+        let mut t = Table::with_roles(["artist"]).unwrap();
+        let row = t.insert_target(entity("Asset", Action::See));
+        let err = t.set(row, 0, &Value::Inherit).unwrap_err();
+        assert!(err.to_string().contains("only to field rows"), "{err}");
+    }
+
+    #[test]
+    fn adding_a_role_keeps_existing_cells() {
+        let mut t = Table::with_roles(["a"]).unwrap();
+        let r0 = t.insert_target(entity("Asset", Action::See));
+        let r1 = t.insert_target(entity("Shot", Action::See));
+        t.set(r0, 0, &Value::Yes).unwrap();
+        t.set(r1, 0, &Value::No).unwrap();
+        let b = t.add_role("b").unwrap();
+        assert_eq!(b, 1);
+        assert_eq!(t.cell_text(r0, 0), "yes");
+        assert_eq!(t.cell_text(r1, 0), "no");
+        assert_eq!(t.cell_text(r0, 1), "");
+        assert_eq!(t.add_role("a").unwrap(), 0);
+        assert_eq!(
+            Table::with_roles(["a", "a"]).unwrap_err(),
+            ModelError::DuplicateRole { role: "a".into() }
+        );
+    }
+
+    #[test]
+    fn effective_follows_the_entity() {
+        let mut t = Table::with_roles(["r"]).unwrap();
+        let see = t.insert_target(entity("Asset", Action::See));
+        let f = t.insert_target(field("Asset", "code", Action::See));
+        let cases = [
+            (Value::Yes, Value::Inherit, Value::Yes),
+            (Value::If("c".into()), Value::Inherit, Value::If("c".into())),
+            (Value::No, Value::Yes, Value::No),
+            (Value::Yes, Value::No, Value::No),
+            (Value::Unknown, Value::No, Value::No),
+            (Value::Unknown, Value::Yes, Value::Unknown),
+            (Value::Yes, Value::Unknown, Value::Unknown),
+            (Value::If("c".into()), Value::Yes, Value::Yes),
+        ];
+        for (entity_value, field_value, expected) in cases {
+            t.set(see, 0, &entity_value).unwrap();
+            t.set(f, 0, &field_value).unwrap();
+            assert_eq!(
+                t.effective(t.target(f), 0),
+                expected,
+                "entity {entity_value:?}, field {field_value:?}"
+            );
+        }
+        // A field whose entity row is missing cannot be resolved.
+        let lone = field("Shot", "code", Action::Edit);
+        let row = t.insert_target(lone.clone());
+        t.set(row, 0, &Value::Inherit).unwrap();
+        assert_eq!(t.effective(&lone, 0), Value::Unknown);
+    }
+
+    #[test]
+    fn equality_ignores_insertion_order_but_not_role_order() {
+        let mut a = Table::with_roles(["x", "y"]).unwrap();
+        let mut b = Table::with_roles(["x", "y"]).unwrap();
+        let t1 = entity("Asset", Action::See);
+        let t2 = entity("Shot", Action::See);
+        let a1 = a.insert_target(t1.clone());
+        a.insert_target(t2.clone());
+        b.insert_target(t2);
+        let b1 = b.insert_target(t1);
+        a.set(a1, 1, &Value::Yes).unwrap();
+        assert_ne!(a, b);
+        b.set(b1, 1, &Value::Yes).unwrap();
+        assert_eq!(a, b);
+        b.set_note(b1, "why");
+        assert_ne!(a, b);
+        let c = Table::with_roles(["y", "x"]).unwrap();
+        assert_ne!(Table::with_roles(["x", "y"]).unwrap(), c);
+    }
+}

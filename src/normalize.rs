@@ -1,0 +1,614 @@
+//! Names and values as people type them and as the API returns them, turned
+//! into the one canonical spelling the model uses.
+//!
+//! ```
+//! use sgperms::model::Value;
+//! use sgperms::normalize::{parse_value, Names};
+//!
+//! assert_eq!(parse_value(" ✓ ").unwrap(), Value::Yes);
+//! assert_eq!(parse_value("If assigned").unwrap(), Value::If("assigned".into()));
+//! // Without a schema, ShotGrid's built-in display names still resolve.
+//! assert_eq!(Names::new(None, None).entity_type("People").unwrap(), "HumanUser");
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+
+use crate::model::{Action, Kind, ModelError, Role, Target, Value};
+use crate::schema::Schema;
+
+/// A name or value that could not be normalised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NormalizeError {
+    Value(String),
+    Kind(String),
+    Action(String),
+    UnknownEntity(String),
+    AmbiguousEntity(String, Vec<String>),
+    UnknownField {
+        entity: String,
+        name: String,
+    },
+    AmbiguousField {
+        entity: String,
+        name: String,
+        candidates: Vec<String>,
+    },
+    UnknownRole {
+        name: String,
+        known: Vec<String>,
+    },
+    AmbiguousRole(String, Vec<String>),
+}
+
+pub const EXPECTED_VALUES: &str = "yes, no, inherit, \"if <condition>\" or empty \
+     (also accepted: y/true/1/x/✓/allow, n/false/0/-/✗/deny, default)";
+
+impl fmt::Display for NormalizeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NormalizeError::Value(v) => {
+                write!(f, "unknown value \"{v}\"; expected {EXPECTED_VALUES}")
+            }
+            NormalizeError::Kind(v) => write!(
+                f,
+                "unknown kind \"{v}\"; expected entity, field, app or advanced"
+            ),
+            NormalizeError::Action(v) => write!(
+                f,
+                "unknown action \"{v}\"; expected see, create, retire (or delete), edit or allow"
+            ),
+            NormalizeError::UnknownEntity(v) => write!(
+                f,
+                "unknown entity type \"{v}\"; expected an entity type code or display name \
+                 from the schema (e.g. Shot, Shots, CustomEntity01)"
+            ),
+            NormalizeError::AmbiguousEntity(v, c) => write!(
+                f,
+                "ambiguous entity type \"{v}\"; it could be {}: use the code",
+                c.join(" or ")
+            ),
+            NormalizeError::UnknownField { entity, name } => write!(
+                f,
+                "unknown field \"{name}\" on {entity}; expected a field code or display name \
+                 of {entity} from the schema"
+            ),
+            NormalizeError::AmbiguousField {
+                entity,
+                name,
+                candidates,
+            } => write!(
+                f,
+                "ambiguous field \"{name}\" on {entity}; it could be {}: use the code",
+                candidates.join(" or ")
+            ),
+            NormalizeError::UnknownRole { name, known } => write!(
+                f,
+                "unknown role \"{name}\"; expected one of: {}",
+                known.join(", ")
+            ),
+            NormalizeError::AmbiguousRole(v, c) => write!(
+                f,
+                "ambiguous role \"{v}\"; it could be {}: use the code",
+                c.join(" or ")
+            ),
+        }
+    }
+}
+
+impl std::error::Error for NormalizeError {}
+
+/// A target that could not be built, with the key column to blame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetError {
+    Normalize(&'static str, NormalizeError),
+    Model(&'static str, ModelError),
+}
+
+impl TargetError {
+    /// The key column (`kind`, `entity_type`, `name` or `action`) at fault.
+    pub fn column(&self) -> &'static str {
+        match self {
+            TargetError::Normalize(column, _) | TargetError::Model(column, _) => column,
+        }
+    }
+}
+
+impl fmt::Display for TargetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TargetError::Normalize(column, e) => write!(f, "{column}: {e}"),
+            TargetError::Model(column, e) => write!(f, "{column}: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for TargetError {}
+
+/// Builds a target from its four key texts as people type them: kind and
+/// action in any accepted spelling, entity and field display names resolved.
+pub fn parse_target(
+    names: &Names,
+    kind: &str,
+    entity_type: &str,
+    name: &str,
+    action: &str,
+) -> Result<Target, TargetError> {
+    let kind = parse_kind(kind).map_err(|e| TargetError::Normalize("kind", e))?;
+    let action = parse_action(action).map_err(|e| TargetError::Normalize("action", e))?;
+    let typed_entity = matches!(kind, Kind::Entity | Kind::Field) && !entity_type.trim().is_empty();
+    let entity_type = if typed_entity {
+        names
+            .entity_type(entity_type)
+            .map_err(|e| TargetError::Normalize("entity_type", e))?
+    } else {
+        entity_type.trim().to_string()
+    };
+    let name = if kind == Kind::Field && typed_entity && !name.trim().is_empty() {
+        names
+            .field(&entity_type, name)
+            .map_err(|e| TargetError::Normalize("name", e))?
+    } else {
+        name.trim().to_string()
+    };
+    Target::new(kind, entity_type, name, action).map_err(|e| {
+        let column = match &e {
+            ModelError::BadTarget { column, .. } => *column,
+            _ => "action",
+        };
+        TargetError::Model(column, e)
+    })
+}
+
+/// Parses a cell value in any accepted spelling.
+pub fn parse_value(text: &str) -> Result<Value, NormalizeError> {
+    let trimmed = text.trim();
+    if let Some(cond) = condition(trimmed) {
+        return Ok(Value::If(cond.to_string()));
+    }
+    let value = match trimmed.to_lowercase().as_str() {
+        "" => Value::Unknown,
+        "yes" | "y" | "true" | "1" | "x" | "✓" | "✔" | "allow" => Value::Yes,
+        "no" | "n" | "false" | "0" | "-" | "✗" | "✘" | "deny" => Value::No,
+        "inherit" | "default" => Value::Inherit,
+        _ => return Err(NormalizeError::Value(text.to_string())),
+    };
+    Ok(value)
+}
+
+/// The condition of an `if <condition>` value, trimmed; `None` when `text` is not one.
+fn condition(text: &str) -> Option<&str> {
+    let prefix = text.get(..2)?;
+    let rest = &text[2..];
+    let cond = rest.trim_start();
+    let separated = rest.len() > cond.len();
+    (prefix.eq_ignore_ascii_case("if") && separated && !cond.is_empty()).then_some(cond)
+}
+
+/// Parses a row kind (`entity`, `fields`, ...).
+pub fn parse_kind(text: &str) -> Result<Kind, NormalizeError> {
+    match fold(text).as_str() {
+        "entity" | "entities" => Ok(Kind::Entity),
+        "field" | "fields" => Ok(Kind::Field),
+        "app" | "apps" => Ok(Kind::App),
+        "advanced" => Ok(Kind::Advanced),
+        _ => Err(NormalizeError::Kind(text.to_string())),
+    }
+}
+
+/// Parses an action; `delete` is ShotGrid's older word for `retire`.
+pub fn parse_action(text: &str) -> Result<Action, NormalizeError> {
+    match fold(text).as_str() {
+        "see" | "view" | "read" => Ok(Action::See),
+        "create" => Ok(Action::Create),
+        "retire" | "delete" => Ok(Action::Retire),
+        "edit" | "update" => Ok(Action::Edit),
+        "allow" => Ok(Action::Allow),
+        _ => Err(NormalizeError::Action(text.to_string())),
+    }
+}
+
+/// Lower case without spaces, underscores or hyphens: `Published Files`,
+/// `published_files` and `PublishedFiles` all fold to `publishedfiles`.
+pub fn fold(text: &str) -> String {
+    text.chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-') && !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// English plural of a display name, as ShotGrid's UI shows entity pages.
+fn plural(name: &str) -> String {
+    if name.eq_ignore_ascii_case("person") {
+        return "People".to_string();
+    }
+    let lower = name.to_lowercase();
+    let consonant_y = lower.ends_with('y')
+        && !matches!(
+            lower.chars().rev().nth(1),
+            Some('a' | 'e' | 'i' | 'o' | 'u')
+        );
+    if consonant_y {
+        format!("{}ies", &name[..name.len() - 1])
+    } else if ["s", "x", "z", "ch", "sh"]
+        .iter()
+        .any(|s| lower.ends_with(s))
+    {
+        format!("{name}es")
+    } else {
+        format!("{name}s")
+    }
+}
+
+/// ShotGrid's built-in entity types and their display names, used to resolve
+/// names when no schema is given. Custom entities cannot be known without one.
+const BUILTIN_ENTITIES: &[(&str, &str)] = &[
+    ("ActionMenuItem", "Action Menu Item"),
+    ("ApiUser", "Script"),
+    ("Asset", "Asset"),
+    ("Attachment", "File"),
+    ("Booking", "Booking"),
+    ("Camera", "Camera"),
+    ("ClientUser", "Client User"),
+    ("Cut", "Cut"),
+    ("CutItem", "Cut Item"),
+    ("Delivery", "Delivery"),
+    ("Department", "Department"),
+    ("Element", "Element"),
+    ("Episode", "Episode"),
+    ("EventLogEntry", "Event Log Entry"),
+    ("Group", "Group"),
+    ("HumanUser", "Person"),
+    ("Icon", "Icon"),
+    ("Level", "Level"),
+    ("LocalStorage", "Local Storage"),
+    ("Note", "Note"),
+    ("Page", "Page"),
+    ("PermissionRuleSet", "Permission Rule Set"),
+    ("Phase", "Phase"),
+    ("PipelineConfiguration", "Pipeline Configuration"),
+    ("Playlist", "Playlist"),
+    ("Project", "Project"),
+    ("PublishedFile", "Published File"),
+    ("PublishedFileType", "Published File Type"),
+    ("Release", "Release"),
+    ("Reply", "Reply"),
+    ("Revision", "Revision"),
+    ("Scene", "Scene"),
+    ("Sequence", "Sequence"),
+    ("Shot", "Shot"),
+    ("Status", "Status"),
+    ("Step", "Pipeline Step"),
+    ("Tag", "Tag"),
+    ("Task", "Task"),
+    ("TaskTemplate", "Task Template"),
+    ("Ticket", "Ticket"),
+    ("TimeLog", "Time Log"),
+    ("Version", "Version"),
+];
+
+/// What a name resolved to.
+#[derive(Debug, PartialEq, Eq)]
+enum Resolved {
+    Found(String),
+    Ambiguous(Vec<String>),
+    Missing,
+}
+
+/// Codes addressed by exact code, by case-insensitive code, then by any
+/// folded alias (display name, plural); the first level that answers wins.
+#[derive(Debug, Default)]
+struct NameIndex {
+    exact: HashMap<String, String>,
+    code_ci: HashMap<String, Vec<String>>,
+    alias: HashMap<String, Vec<String>>,
+}
+
+impl NameIndex {
+    fn add(&mut self, code: &str, aliases: &[String]) {
+        self.exact.insert(code.to_string(), code.to_string());
+        push_unique(self.code_ci.entry(code.to_lowercase()).or_default(), code);
+        for alias in aliases.iter().chain(std::iter::once(&code.to_string())) {
+            push_unique(self.alias.entry(fold(alias)).or_default(), code);
+        }
+    }
+
+    fn resolve(&self, text: &str) -> Resolved {
+        if let Some(code) = self.exact.get(text) {
+            return Resolved::Found(code.clone());
+        }
+        for candidates in [
+            self.code_ci.get(&text.to_lowercase()),
+            self.alias.get(&fold(text)),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            match candidates.as_slice() {
+                [one] => return Resolved::Found(one.clone()),
+                [] => {}
+                many => return Resolved::Ambiguous(many.to_vec()),
+            }
+        }
+        Resolved::Missing
+    }
+}
+
+fn push_unique(codes: &mut Vec<String>, code: &str) {
+    if !codes.iter().any(|c| c == code) {
+        codes.push(code.to_string());
+    }
+}
+
+fn entity_aliases(code: &str, display_name: &str) -> Vec<String> {
+    vec![display_name.to_string(), plural(display_name), plural(code)]
+}
+
+/// Resolves entity types, fields and roles against an optional schema and an
+/// optional list of roles. Without a schema, entity names resolve against
+/// ShotGrid's built-in types and anything else is kept as typed; fields are
+/// kept as typed. Without roles, role names are kept as typed.
+#[derive(Debug)]
+pub struct Names {
+    strict_entities: bool,
+    entities: NameIndex,
+    fields: HashMap<String, NameIndex>,
+    roles: Option<(NameIndex, Vec<String>)>,
+}
+
+impl Names {
+    /// Builds the indexes once; reuse one `Names` for a whole file.
+    pub fn new(schema: Option<&Schema>, roles: Option<&[Role]>) -> Names {
+        let mut entities = NameIndex::default();
+        let mut fields = HashMap::new();
+        match schema {
+            Some(schema) => {
+                for entity in schema.entities() {
+                    entities.add(
+                        &entity.code,
+                        &entity_aliases(&entity.code, &entity.display_name),
+                    );
+                    let mut index = NameIndex::default();
+                    for field in &entity.fields {
+                        index.add(&field.code, std::slice::from_ref(&field.display_name));
+                    }
+                    fields.insert(entity.code.clone(), index);
+                }
+            }
+            None => {
+                for (code, display_name) in BUILTIN_ENTITIES {
+                    entities.add(code, &entity_aliases(code, display_name));
+                }
+            }
+        }
+        let roles = roles.map(|roles| {
+            let mut index = NameIndex::default();
+            for role in roles {
+                index.add(&role.code, std::slice::from_ref(&role.display_name));
+            }
+            (index, roles.iter().map(|r| r.code.clone()).collect())
+        });
+        Names {
+            strict_entities: schema.is_some(),
+            entities,
+            fields,
+            roles,
+        }
+    }
+
+    /// The entity type code for a code or display name (singular or plural, any case).
+    pub fn entity_type(&self, text: &str) -> Result<String, NormalizeError> {
+        let text = text.trim();
+        match self.entities.resolve(text) {
+            Resolved::Found(code) => Ok(code),
+            Resolved::Ambiguous(codes) => Err(NormalizeError::AmbiguousEntity(text.into(), codes)),
+            Resolved::Missing if self.strict_entities => {
+                Err(NormalizeError::UnknownEntity(text.into()))
+            }
+            Resolved::Missing => Ok(text.to_string()),
+        }
+    }
+
+    /// The field code for a code or display name on an entity type already resolved.
+    pub fn field(&self, entity_type: &str, text: &str) -> Result<String, NormalizeError> {
+        let text = text.trim();
+        if !self.strict_entities {
+            return Ok(text.to_string());
+        }
+        let resolved = self
+            .fields
+            .get(entity_type)
+            .map_or(Resolved::Missing, |index| index.resolve(text));
+        match resolved {
+            Resolved::Found(code) => Ok(code),
+            Resolved::Ambiguous(candidates) => Err(NormalizeError::AmbiguousField {
+                entity: entity_type.into(),
+                name: text.into(),
+                candidates,
+            }),
+            Resolved::Missing => Err(NormalizeError::UnknownField {
+                entity: entity_type.into(),
+                name: text.into(),
+            }),
+        }
+    }
+
+    /// The role code for a role code or display name.
+    pub fn role(&self, text: &str) -> Result<String, NormalizeError> {
+        let text = text.trim();
+        let Some((index, known)) = &self.roles else {
+            return Ok(text.to_string());
+        };
+        match index.resolve(text) {
+            Resolved::Found(code) => Ok(code),
+            Resolved::Ambiguous(codes) => Err(NormalizeError::AmbiguousRole(text.into(), codes)),
+            Resolved::Missing => Err(NormalizeError::UnknownRole {
+                name: text.into(),
+                known: known.clone(),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{EntitySchema, FieldSchema};
+
+    fn field(code: &str, name: &str) -> FieldSchema {
+        FieldSchema {
+            code: code.into(),
+            display_name: name.into(),
+            data_type: "text".into(),
+        }
+    }
+
+    fn schema() -> Schema {
+        Schema::new(vec![
+            EntitySchema {
+                code: "Shot".into(),
+                display_name: "Shot".into(),
+                fields: vec![
+                    field("sg_status_list", "Status"),
+                    field("sg_cut_in", "Cut In"),
+                    field("cut_in", "Cut In"),
+                ],
+            },
+            EntitySchema {
+                code: "CustomEntity01".into(),
+                display_name: "Disk Location".into(),
+                fields: vec![],
+            },
+            EntitySchema {
+                code: "CustomEntity02".into(),
+                display_name: "Library".into(),
+                fields: vec![],
+            },
+            EntitySchema {
+                code: "CustomEntity03".into(),
+                display_name: "Library".into(),
+                fields: vec![],
+            },
+        ])
+    }
+
+    #[test]
+    fn values_in_every_spelling() {
+        for yes in [
+            "yes", "Yes", "Y", "TRUE", "1", "x", "X", "✓", "✔", "allow", " yes ",
+        ] {
+            assert_eq!(parse_value(yes).unwrap(), Value::Yes, "{yes}");
+        }
+        for no in ["no", "N", "false", "0", "-", "✗", "✘", "Deny"] {
+            assert_eq!(parse_value(no).unwrap(), Value::No, "{no}");
+        }
+        for inherit in ["inherit", "Default", "INHERIT"] {
+            assert_eq!(parse_value(inherit).unwrap(), Value::Inherit);
+        }
+        assert_eq!(parse_value("").unwrap(), Value::Unknown);
+        assert_eq!(parse_value("   ").unwrap(), Value::Unknown);
+        assert_eq!(
+            parse_value("IF  assigned to task ").unwrap(),
+            Value::If("assigned to task".into())
+        );
+        for bad in ["maybe", "if", "if ", "iffy", "yes please", "2"] {
+            let err = parse_value(bad).unwrap_err();
+            assert!(
+                err.to_string().contains("expected yes, no, inherit"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn kinds_and_actions() {
+        assert_eq!(parse_kind("Fields").unwrap(), Kind::Field);
+        assert_eq!(parse_action("Delete").unwrap(), Action::Retire);
+        assert_eq!(parse_action("retire").unwrap(), Action::Retire);
+        assert!(parse_action("destroy").is_err());
+        assert!(parse_kind("page").is_err());
+    }
+
+    #[test]
+    fn plurals() {
+        assert_eq!(plural("Shot"), "Shots");
+        assert_eq!(plural("Delivery"), "Deliveries");
+        assert_eq!(plural("Day"), "Days");
+        assert_eq!(plural("Status"), "Statuses");
+        assert_eq!(plural("Person"), "People");
+    }
+
+    #[test]
+    fn entities_without_schema_use_builtins_and_keep_the_rest() {
+        let names = Names::new(None, None);
+        assert_eq!(names.entity_type("Shots").unwrap(), "Shot");
+        assert_eq!(names.entity_type("shot").unwrap(), "Shot");
+        assert_eq!(
+            names.entity_type("Published Files").unwrap(),
+            "PublishedFile"
+        );
+        assert_eq!(names.entity_type("Pipeline Steps").unwrap(), "Step");
+        assert_eq!(names.entity_type("Script").unwrap(), "ApiUser");
+        assert_eq!(
+            names.entity_type("CustomEntity07").unwrap(),
+            "CustomEntity07"
+        );
+        assert_eq!(names.field("Shot", " Status ").unwrap(), "Status");
+    }
+
+    #[test]
+    fn entities_and_fields_with_schema() {
+        let schema = schema();
+        let names = Names::new(Some(&schema), None);
+        assert_eq!(
+            names.entity_type("Disk Locations").unwrap(),
+            "CustomEntity01"
+        );
+        assert_eq!(
+            names.entity_type("customentity01").unwrap(),
+            "CustomEntity01"
+        );
+        assert_eq!(
+            names.entity_type("Libraries").unwrap_err(),
+            NormalizeError::AmbiguousEntity(
+                "Libraries".into(),
+                vec!["CustomEntity02".into(), "CustomEntity03".into()]
+            )
+        );
+        assert!(matches!(
+            names.entity_type("Asset"),
+            Err(NormalizeError::UnknownEntity(_))
+        ));
+        assert_eq!(names.field("Shot", "Status").unwrap(), "sg_status_list");
+        assert_eq!(names.field("Shot", "cut_in").unwrap(), "cut_in");
+        let err = names.field("Shot", "Cut In").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "ambiguous field \"Cut In\" on Shot; it could be cut_in or sg_cut_in: use the code"
+        );
+        assert!(names.field("Shot", "Budget").is_err());
+    }
+
+    #[test]
+    fn roles_by_code_or_display_name() {
+        let roles = vec![
+            Role {
+                code: "artist".into(),
+                display_name: "Artist".into(),
+            },
+            Role {
+                code: "senior_manager".into(),
+                display_name: "Senior Manager".into(),
+            },
+        ];
+        let names = Names::new(None, Some(&roles));
+        assert_eq!(names.role("Senior Manager").unwrap(), "senior_manager");
+        assert_eq!(names.role("ARTIST").unwrap(), "artist");
+        let err = names.role("vendor").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown role \"vendor\"; expected one of: artist, senior_manager"
+        );
+        assert_eq!(Names::new(None, None).role(" Vendor ").unwrap(), "Vendor");
+    }
+}
