@@ -46,7 +46,8 @@ def read_csv(
     """Read a permission CSV (wide or long layout) into a PermissionTable.
 
     ``source`` is a path, a file object (text or binary) or the CSV text
-    itself (a ``str`` containing a newline, or ``bytes``). ``layout`` is
+    itself (``bytes``, or a ``str`` that holds a newline, or a delimiter and
+    names no file). ``layout`` is
     ``"auto"`` (from the header), ``"wide"`` or ``"long"``. With ``schema``,
     entity and field display names resolve to codes and unknown ones are
     errors. With ``roles`` (codes, dicts with ``code``/``display_name`` as
@@ -82,7 +83,7 @@ def _load(source: Source) -> Tuple[bytes, Optional[str]]:
     """The bytes of a CSV source and the path to name in errors, if any."""
     if isinstance(source, bytes):
         return source, None
-    if isinstance(source, str) and ("\n" in source or "\r" in source):
+    if isinstance(source, str) and _looks_like_text(source):
         return source.encode("utf-8"), None
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
@@ -96,6 +97,13 @@ def _load(source: Source) -> Tuple[bytes, Optional[str]]:
     raise TypeError(
         f"read_csv() takes a path, a file object or CSV text, not {type(source).__name__}"
     )
+
+
+def _looks_like_text(source: str) -> bool:
+    """Whether a str passed as a source is CSV text rather than a file name."""
+    if "\n" in source or "\r" in source or not source.strip("\ufeff \t"):
+        return True
+    return not os.path.exists(source) and any(d in source for d in ",;\t")
 
 
 def _role_pair(role: RoleSpec) -> Tuple[str, str]:

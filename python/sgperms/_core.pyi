@@ -1,0 +1,98 @@
+"""Type stubs for sgperms' Rust core (``sgperms._core``)."""
+
+import os
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+__version__: str
+
+Target = Tuple[str, str, str, str]
+
+class CsvError(ValueError):
+    """A permission CSV could not be read; nothing was loaded."""
+
+    path: Optional[str]
+    row: Optional[int]
+    column: Optional[str]
+    value: Optional[str]
+
+class TableError(ValueError):
+    """A change the permission table cannot hold."""
+
+class NormalizeError(ValueError):
+    """A name or value that cannot be turned into its canonical form."""
+
+class Schema:
+    """A site's schema: entity types and fields with display names and data types."""
+
+    @staticmethod
+    def from_shotgun_dicts(schema_read: dict, schema_entity_read: Optional[dict] = None) -> Schema:
+        """Build from what shotgun_api3's schema_read() and schema_entity_read() return."""
+    @staticmethod
+    def from_json(text: str) -> Schema:
+        """Read a schema written by to_json()."""
+    def to_json(self) -> str:
+        """The schema as stable, pretty-printed JSON."""
+    def entity_types(self) -> List[str]:
+        """Entity type codes, sorted."""
+    def display_name(self, entity_type: str) -> str:
+        """Display name of an entity type; KeyError when unknown."""
+    def fields(self, entity_type: str) -> List[Tuple[str, str, str]]:
+        """(code, display_name, data_type) of each field, sorted by code."""
+    def __len__(self) -> int: ...
+    def __contains__(self, entity_type: str) -> bool: ...
+
+class PermissionTable:
+    """A permission grid: rows are targets (kind, entity_type, name, action), columns are roles."""
+
+    def __init__(self, roles: Sequence[str] = ..., *, schema: Optional[Schema] = None) -> None: ...
+    @property
+    def roles(self) -> List[str]:
+        """Role codes in table order."""
+    @property
+    def schema(self) -> Optional[Schema]:
+        """The schema names are resolved against, if any."""
+    def __len__(self) -> int:
+        """Number of targets (rows)."""
+    def targets(self) -> List[Target]:
+        """Targets in canonical order."""
+    def get(self, role: str, kind: str, entity_type: str, name: str, action: str) -> str:
+        """Canonical value: 'yes', 'no', 'inherit', 'if <condition>' or '' (unknown)."""
+    def set(
+        self,
+        role: str,
+        kind: str,
+        entity_type: str,
+        name: str,
+        action: str,
+        value: str,
+        note: Optional[str] = None,
+    ) -> None:
+        """Set one cell from any accepted spelling; adds the target when new."""
+    def effective(self, role: str, kind: str, entity_type: str, name: str, action: str) -> str:
+        """What the role really has: inherit resolved, entity 'no' applied to fields."""
+    def note(self, kind: str, entity_type: str, name: str, action: str) -> str:
+        """The target's note ('' when none)."""
+    def to_csv(
+        self, path: Union[str, os.PathLike, None] = None, *, layout: str = "wide"
+    ) -> Optional[str]:
+        """Canonical CSV text, or None after writing `path` atomically."""
+    def to_records(self) -> List[Dict[str, str]]:
+        """Every cell as a dict with the long layout's keys."""
+    def to_pandas(self):  # -> pandas.DataFrame
+        """Long-layout DataFrame with categorical role/kind/action/value columns."""
+    def copy(self) -> PermissionTable:
+        """An independent copy."""
+    def __eq__(self, other: object) -> bool: ...
+
+def read_csv_bytes(
+    data: bytes,
+    *,
+    layout: Optional[str] = None,
+    schema: Optional[Schema] = None,
+    roles: Optional[Sequence[Tuple[str, str]]] = None,
+    path: Optional[str] = None,
+) -> Tuple[PermissionTable, str]:
+    """Read CSV bytes; returns the table and the layout ('wide' or 'long') it was in."""
+
+def write_atomic_bytes(path: Union[str, os.PathLike], data: bytes) -> None:
+    """Write bytes to a file atomically."""
