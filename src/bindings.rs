@@ -9,8 +9,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use crate::atomic::write_atomic;
-use crate::csvio::{self, CsvError as CoreCsvError, Layout, ReadOptions};
-use crate::model::{ModelError, Role, Table, Target};
+use crate::csvio::{
+    self, long_cells, long_record, CsvError as CoreCsvError, Layout, ReadOptions, LONG_HEADER,
+};
+use crate::model::{check_value, ModelError, Role, Table, Target};
 use crate::normalize::{
     parse_target, parse_value, Names, NormalizeError as CoreNormalizeError, TargetError,
 };
@@ -266,24 +268,20 @@ impl PyTable {
         self.table.require_role(role).map_err(table_error)
     }
 
-    fn rows_long(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
-        let roles = self.table.role_count();
-        self.table
-            .sorted_rows()
-            .into_iter()
-            .flat_map(move |row| (0..roles).map(move |role| (row, role)))
+    fn cell(
+        &self,
+        role: &str,
+        kind: &str,
+        entity_type: &str,
+        name: &str,
+        action: &str,
+    ) -> PyResult<(usize, Target)> {
+        Ok((
+            self.role(role)?,
+            self.target(kind, entity_type, name, action)?,
+        ))
     }
 }
-
-const LONG_COLUMNS: [&str; 7] = [
-    "role",
-    "kind",
-    "entity_type",
-    "name",
-    "action",
-    "value",
-    "note",
-];
 
 #[pymethods]
 impl PyTable {
@@ -339,8 +337,7 @@ impl PyTable {
         name: &str,
         action: &str,
     ) -> PyResult<String> {
-        let role = self.role(role)?;
-        let target = self.target(kind, entity_type, name, action)?;
+        let (role, target) = self.cell(role, kind, entity_type, name, action)?;
         Ok(self.table.get(&target, role).to_text())
     }
 
@@ -358,10 +355,9 @@ impl PyTable {
         value: &str,
         note: Option<&str>,
     ) -> PyResult<()> {
-        let role = self.role(role)?;
-        let target = self.target(kind, entity_type, name, action)?;
+        let (role, target) = self.cell(role, kind, entity_type, name, action)?;
         let value = parse_value(value).map_err(normalize_error)?;
-        crate::model::check_value(&target, &value).map_err(table_error)?;
+        check_value(&target, &value).map_err(table_error)?;
         let row = self.table.insert_target(target);
         self.table.set(row, role, &value).map_err(table_error)?;
         if let Some(note) = note {
@@ -381,8 +377,7 @@ impl PyTable {
         name: &str,
         action: &str,
     ) -> PyResult<String> {
-        let role = self.role(role)?;
-        let target = self.target(kind, entity_type, name, action)?;
+        let (role, target) = self.cell(role, kind, entity_type, name, action)?;
         Ok(self.table.effective(&target, role).to_text())
     }
 
@@ -419,20 +414,15 @@ impl PyTable {
 
     /// Every cell as a dict with the long layout's keys, in canonical order.
     fn to_records<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
-        self.rows_long()
+        let roles: Vec<&str> = self.table.roles().collect();
+        long_cells(&self.table)
             .map(|(row, role)| {
-                let t = self.table.target(row);
                 let record = PyDict::new(py);
-                let values = [
-                    self.table.roles().nth(role).unwrap_or_default(),
-                    t.kind().as_str(),
-                    t.entity_type(),
-                    t.name(),
-                    t.action().as_str(),
-                    self.table.cell_text(row, role),
-                    self.table.note(row),
-                ];
-                for (key, value) in LONG_COLUMNS.iter().zip(values) {
+                for (key, value) in
+                    LONG_HEADER
+                        .iter()
+                        .zip(long_record(&self.table, &roles, row, role))
+                {
                     record.set_item(key, value)?;
                 }
                 Ok(record)
@@ -448,23 +438,17 @@ impl PyTable {
         })?;
         let roles: Vec<&str> = self.table.roles().collect();
         let mut columns: [Vec<&str>; 7] = Default::default();
-        for (row, role) in self.rows_long() {
-            let t = self.table.target(row);
-            let values = [
-                roles[role],
-                t.kind().as_str(),
-                t.entity_type(),
-                t.name(),
-                t.action().as_str(),
-                self.table.cell_text(row, role),
-                self.table.note(row),
-            ];
-            for (column, value) in columns.iter_mut().zip(values) {
+        for (row, role) in long_cells(&self.table) {
+            for (column, value) in
+                columns
+                    .iter_mut()
+                    .zip(long_record(&self.table, &roles, row, role))
+            {
                 column.push(value);
             }
         }
         let data = PyDict::new(py);
-        for (key, column) in LONG_COLUMNS.iter().zip(columns) {
+        for (key, column) in LONG_HEADER.iter().zip(columns) {
             data.set_item(key, PyList::new(py, column)?)?;
         }
         let frame = pandas.call_method1("DataFrame", (data,))?;

@@ -356,8 +356,9 @@ impl Header {
             .filter(|(_, c)| find(c.clone()).is_none())
             .map(|(n, _)| *n)
             .collect();
-        if !missing.is_empty() {
-            return Err(place.clone().error(CsvErrorKind::MissingColumns(missing)));
+        if let Some(first) = missing.first() {
+            let place = place.column(first);
+            return Err(place.error(CsvErrorKind::MissingColumns(missing)));
         }
         let required = columns
             .iter()
@@ -416,7 +417,7 @@ impl<'a> Source<'a> {
     fn new(data: &'a [u8], place: &Place) -> Result<Source<'a>, CsvError> {
         let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
         if data.iter().all(u8::is_ascii_whitespace) {
-            return Err(place.clone().error(CsvErrorKind::Empty));
+            return Err(place.at_row(1).column("kind").error(CsvErrorKind::Empty));
         }
         let first_end = data.iter().position(|&b| b == b'\n').unwrap_or(data.len());
         let first = data[..first_end]
@@ -660,7 +661,7 @@ pub fn read(data: &[u8], opts: &ReadOptions) -> Result<(Table, Layout), CsvError
     let mut records = source.records(&place);
     let (header_line, header_record) = records
         .next()
-        .ok_or_else(|| place.clone().error(CsvErrorKind::Empty))??;
+        .ok_or_else(|| place.at_row(1).column("kind").error(CsvErrorKind::Empty))??;
     let header = Header::parse(
         &header_record,
         opts.layout,
@@ -871,30 +872,50 @@ fn write_wide(table: &Table, w: &mut CsvWriter) -> csv::Result<()> {
     Ok(())
 }
 
+/// The long layout's header.
+pub const LONG_HEADER: [&str; 7] = [
+    "role",
+    "kind",
+    "entity_type",
+    "name",
+    "action",
+    "value",
+    "note",
+];
+
+/// One cell as a long-layout record, fields in [`LONG_HEADER`] order.
+pub fn long_record<'t>(
+    table: &'t Table,
+    roles: &[&'t str],
+    row: usize,
+    role: usize,
+) -> [&'t str; 7] {
+    let t = table.target(row);
+    [
+        roles[role],
+        t.kind().as_str(),
+        t.entity_type(),
+        t.name(),
+        t.action().as_str(),
+        table.cell_text(row, role),
+        table.note(row),
+    ]
+}
+
+/// Every (row, role) pair in canonical long-layout order.
+pub fn long_cells(table: &Table) -> impl Iterator<Item = (usize, usize)> {
+    let roles = table.role_count();
+    table
+        .sorted_rows()
+        .into_iter()
+        .flat_map(move |row| (0..roles).map(move |role| (row, role)))
+}
+
 fn write_long(table: &Table, w: &mut CsvWriter) -> csv::Result<()> {
-    w.write_record([
-        "role",
-        "kind",
-        "entity_type",
-        "name",
-        "action",
-        "value",
-        "note",
-    ])?;
+    w.write_record(LONG_HEADER)?;
     let roles: Vec<&str> = table.roles().collect();
-    for row in table.sorted_rows() {
-        let t = table.target(row);
-        for (role, code) in roles.iter().enumerate() {
-            w.write_record([
-                code,
-                t.kind().as_str(),
-                t.entity_type(),
-                t.name(),
-                t.action().as_str(),
-                table.cell_text(row, role),
-                table.note(row),
-            ])?;
-        }
+    for (row, role) in long_cells(table) {
+        w.write_record(long_record(table, &roles, row, role))?;
     }
     Ok(())
 }

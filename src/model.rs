@@ -758,4 +758,39 @@ mod tests {
         let c = Table::with_roles(["y", "x"]).unwrap();
         assert_ne!(Table::with_roles(["x", "y"]).unwrap(), c);
     }
+
+    #[test]
+    fn two_million_cells_take_tens_of_megabytes() {
+        let roles: Vec<String> = (0..30).map(|i| format!("role_{i:02}")).collect();
+        let mut t = Table::with_roles(roles).unwrap();
+        let conditions: Vec<Value> = (0..50)
+            .map(|i| Value::If(format!("condition {i}")))
+            .collect();
+        'fill: for e in 0..250 {
+            for f in 0..150 {
+                for action in [Action::See, Action::Edit] {
+                    let row = t.insert_target(field(
+                        &format!("CustomEntity{e:03}"),
+                        &format!("sg_field_{f:03}"),
+                        action,
+                    ));
+                    for role in 0..30 {
+                        let v = match (row + role) % 7 {
+                            0 => conditions[(row + role) % 50].clone(),
+                            1 | 2 => Value::Yes,
+                            3 => Value::No,
+                            _ => Value::Inherit,
+                        };
+                        t.set(row, role, &v).unwrap();
+                    }
+                    if t.len() * t.role_count() >= 2_000_000 {
+                        break 'fill;
+                    }
+                }
+            }
+        }
+        assert!(t.len() * t.role_count() >= 2_000_000);
+        let mb = t.heap_size() as f64 / 1e6;
+        assert!(mb < 40.0, "{mb:.1} MB for 2M cells");
+    }
 }

@@ -72,12 +72,13 @@ def test_invalid_utf8():
 @pytest.mark.parametrize("text", ["", "\ufeff", "\n\n  \r\n", b""])
 def test_empty_file(text):
     e = error(text)
+    assert (e.row, e.column) == (1, "kind")
     assert "the file is empty" in str(e)
 
 
 def test_header_without_key_columns():
     e = error("role,artist,admin\nartist,yes,no\n")
-    assert e.row == 1
+    assert (e.row, e.column) == (1, "kind")
     assert "the header lacks kind, entity_type, name, action" in str(e)
 
 
@@ -115,3 +116,21 @@ def test_csv_shaped_text_never_panics(text):
         sgperms.read_csv(text if "\n" in text else text + "\n")
     except sgperms.CsvError as e:
         assert e.row is None or e.row >= 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(max_size=12), min_size=6, max_size=6))
+def test_set_and_get_on_arbitrary_strings_raise_value_errors_never_panics(args):
+    t = sgperms.PermissionTable(["artist"])
+    role, kind, et, name, action, value = args
+    for call in (
+        lambda: t.set(role, kind, et, name, action, value, note=value),
+        lambda: t.set("artist", kind, et, name, action, value),
+        lambda: t.get("artist", kind, et, name, action),
+        lambda: t.effective("artist", kind, et, name, action),
+    ):
+        try:
+            call()
+        except ValueError:
+            pass
+    assert sgperms.read_csv(t.to_csv()) == t
