@@ -419,16 +419,23 @@ impl<'a> Source<'a> {
         if data.iter().all(u8::is_ascii_whitespace) {
             return Err(place.at_row(1).column("kind").error(CsvErrorKind::Empty));
         }
-        let first_end = data.iter().position(|&b| b == b'\n').unwrap_or(data.len());
-        let first = data[..first_end]
-            .strip_suffix(b"\r")
-            .unwrap_or(&data[..first_end]);
+        // Old Mac exports end lines with a lone CR.
+        let first_end = data
+            .iter()
+            .position(|&b| matches!(b, b'\n' | b'\r'))
+            .unwrap_or(data.len());
+        let first = &data[..first_end];
         if first.len() >= 4 && first[..4].eq_ignore_ascii_case(b"sep=") {
             let delimiter = match &first[4..] {
-                [d] if d.is_ascii() && !matches!(d, b'"' | b'\r' | b'\n') => *d,
+                [d] if d.is_ascii() && *d != b'"' => *d,
                 _ => return Err(place.at_row(1).error(CsvErrorKind::BadSeparatorLine)),
             };
-            let body = data.get(first_end + 1..).unwrap_or_default();
+            let rest = &data[first_end..];
+            let body = rest
+                .strip_prefix(b"\r\n")
+                .or_else(|| rest.strip_prefix(b"\n"))
+                .or_else(|| rest.strip_prefix(b"\r"))
+                .unwrap_or(rest);
             return Ok(Source {
                 body,
                 delimiter,
@@ -503,13 +510,20 @@ impl<'a> LineCounter<'a> {
         while matches!(self.body.get(byte), Some(b'\r' | b'\n')) {
             byte += 1;
         }
-        self.line += self.body[self.byte..byte]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64;
+        self.line += line_ends(&self.body[self.byte..byte]);
         self.byte = byte;
         self.line
     }
+}
+
+/// Line ends in `bytes`: LF, CRLF, or a lone CR, each counted once.
+fn line_ends(bytes: &[u8]) -> u64 {
+    let lone_cr = bytes
+        .windows(2)
+        .filter(|w| w[0] == b'\r' && w[1] != b'\n')
+        .count()
+        + usize::from(bytes.last() == Some(&b'\r'));
+    (bytes.iter().filter(|&&b| b == b'\n').count() + lone_cr) as u64
 }
 
 /// The delimiter of the header line: whichever of `,` `;` tab occurs most
@@ -956,6 +970,10 @@ mod tests {
         );
         let tabbed = "kind\tentity_type\tname\taction\tartist\nentity\tAsset\t\tsee\tTRUE\n";
         assert_eq!(read_str(tabbed).unwrap().0.cell_text(0, 0), "yes");
+        let old_mac =
+            "sep=;\rkind;entity_type;name;action;a\rentity;Shot;;see;x\rentity;Asset;;see;maybe\r";
+        let e = err(old_mac);
+        assert_eq!((e.row, e.value.as_deref()), (Some(4), Some("maybe")));
     }
 
     #[test]

@@ -30,7 +30,7 @@ def test_fmt_rewrites_in_place(tmp_path):
     assert r.returncode == 0, r.stderr
     assert messy.read_text() == CANONICAL
     assert f"reformatted: {messy}" in r.stderr
-    assert "1 file(s) reformatted, 1 left unchanged" in r.stderr
+    assert "1 file reformatted, 1 file already canonical" in r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clean.csv", "perms.csv"]
 
 

@@ -34,6 +34,10 @@ def _one_line(message: str) -> str:
     return message.replace("\r", "\\r").replace("\n", "\\n")
 
 
+def _files(n: int) -> str:
+    return f"{n} file" if n == 1 else f"{n} files"
+
+
 def _error(message: str) -> None:
     print(f"sgperms: error: {_one_line(message)}", file=sys.stderr)
 
@@ -70,9 +74,9 @@ def _fmt(args: argparse.Namespace) -> int:
         verb = "would reformat" if args.check else "reformatted"
         print(f"{verb}: {name}", file=sys.stderr if not args.check else sys.stdout)
     if not args.quiet and args.files != ["-"]:
-        summary = f"{len(changed)} file(s) {'to reformat' if args.check else 'reformatted'}, {unchanged} left unchanged"
+        summary = f"{_files(len(changed))} {'to reformat' if args.check else 'reformatted'}, {_files(unchanged)} already canonical"
         if failed:
-            summary += f", {failed} could not be read"
+            summary += f", {_files(failed)} could not be read"
         print(summary, file=sys.stderr)
     if failed:
         return EXIT_ERROR
