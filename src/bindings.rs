@@ -17,6 +17,7 @@ use crate::normalize::{
     parse_target, parse_value, Names, NormalizeError as CoreNormalizeError, TargetError,
 };
 use crate::schema::{EntitySchema, FieldSchema, Schema as CoreSchema};
+use crate::snapshot;
 
 pyo3::create_exception!(
     _core,
@@ -311,19 +312,17 @@ impl PyTable {
     }
 
     /// Targets as (kind, entity_type, name, action) tuples, in canonical order.
-    fn targets(&self) -> Vec<(&'static str, String, String, &'static str)> {
+    fn targets(&self) -> Vec<TargetTuple> {
         self.table
             .targets_sorted()
             .into_iter()
-            .map(|t| {
-                (
-                    t.kind().as_str(),
-                    t.entity_type().to_string(),
-                    t.name().to_string(),
-                    t.action().as_str(),
-                )
-            })
+            .map(target_tuple)
             .collect()
+    }
+
+    /// The number of cells whose value is known (not empty).
+    fn known_cells(&self) -> usize {
+        snapshot::known_cells(&self.table)
     }
 
     /// The canonical value of one cell: "yes", "no", "inherit", "if <condition>"
@@ -511,6 +510,41 @@ fn read_csv_bytes(
     Ok((PyTable::new_from(table, schema.clone()), layout.as_str()))
 }
 
+type TargetTuple = (&'static str, String, String, &'static str);
+
+fn target_tuple(t: &Target) -> TargetTuple {
+    (
+        t.kind().as_str(),
+        t.entity_type().to_string(),
+        t.name().to_string(),
+        t.action().as_str(),
+    )
+}
+
+/// The table a schema implies: every entity type (4 actions) and field (see,
+/// edit) for these roles; entity cells unknown, field cells "inherit".
+#[pyfunction]
+fn template(schema: PySchema, roles: Vec<String>) -> PyResult<PyTable> {
+    let table = snapshot::template(&schema.inner, &roles).map_err(table_error)?;
+    Ok(PyTable::new_from(table, Some(schema.inner)))
+}
+
+/// Carries `previous`'s known values and notes into `fresh`. Returns
+/// (table, added targets, dropped targets, dropped role codes).
+#[pyfunction]
+fn refresh(
+    previous: PyRef<'_, PyTable>,
+    fresh: PyRef<'_, PyTable>,
+) -> (PyTable, Vec<TargetTuple>, Vec<TargetTuple>, Vec<String>) {
+    let r = snapshot::refresh(&previous.table, &fresh.table);
+    (
+        PyTable::new_from(r.table, fresh.schema.clone()),
+        r.added.iter().map(target_tuple).collect(),
+        r.dropped.iter().map(target_tuple).collect(),
+        r.dropped_roles,
+    )
+}
+
 /// Writes bytes to a file atomically (temporary file, fsync, rename).
 #[pyfunction]
 fn write_atomic_bytes(py: Python<'_>, path: PathBuf, data: &[u8]) -> PyResult<()> {
@@ -529,5 +563,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("NormalizeError", py.get_type::<NormalizeError>())?;
     m.add_function(wrap_pyfunction!(read_csv_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(write_atomic_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(template, m)?)?;
+    m.add_function(wrap_pyfunction!(refresh, m)?)?;
     Ok(())
 }

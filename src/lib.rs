@@ -9,6 +9,7 @@ pub mod csvio;
 pub mod model;
 pub mod normalize;
 pub mod schema;
+pub mod snapshot;
 
 #[cfg(feature = "python")]
 mod bindings;

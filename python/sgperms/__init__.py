@@ -30,6 +30,11 @@ __all__ = [
     "TableError",
     "__version__",
     "read_csv",
+    "Site",
+    "Role",
+    "Assignment",
+    "Event",
+    "SnapshotResult",
 ]
 
 Source = Union[str, bytes, "os.PathLike[str]", IO[str], IO[bytes]]
@@ -119,3 +124,7 @@ def _role_pair(role: RoleSpec) -> Tuple[str, str]:
     if not isinstance(code, str) or not code:
         raise TypeError(f"a role needs a code: got {role!r}")
     return code, str(display)
+
+
+# Last: site.py builds on the names above.
+from .site import Assignment, Event, Role, Site, SnapshotResult  # noqa: E402

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Optional, Sequence
+import datetime
+import os
+from typing import Any, Dict, List, Optional, Sequence
 
-from . import CsvError, Schema, __version__, _load, _read
+from . import CsvError, Schema, Site, __version__, _load, _read
+from .site import public_url
 from ._core import write_atomic_bytes
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_ERROR = 0, 1, 2
@@ -103,6 +106,144 @@ def _fmt_one(name: str, args: argparse.Namespace, schema: Optional[Schema]) -> b
     return different
 
 
+SNAPSHOT_EPILOG = """\
+credentials (flags or environment variables; prefer the variables, which
+other users cannot read from the process list):
+  --site            SGPERMS_SITE            https://yourstudio.shotgrid.autodesk.com
+  --script-name     SGPERMS_SCRIPT_NAME     an API script with read access
+  --api-key         SGPERMS_API_KEY         its application key
+  --login           SGPERMS_LOGIN           or a person's login ...
+  --password        SGPERMS_PASSWORD        ... and password
+  --session-token   SGPERMS_SESSION_TOKEN   or a session token
+
+examples:
+  SGPERMS_SITE=https://studio.shotgrid.autodesk.com SGPERMS_SCRIPT_NAME=sgperms \\
+  SGPERMS_API_KEY=... sgperms snapshot -o permissions/
+  sgperms snapshot -o permissions/ --since 2026-01-01
+
+It writes roles.csv, users.csv, permissions.csv, history.csv, schema.json and
+snapshot.json. Known permission values and notes in an existing
+permissions.csv are kept; an unchanged site changes no byte; a failed read
+writes nothing. Credentials never appear in output or files.
+
+exit status: 0 done, 2 the site could not be read (nothing written).
+"""
+
+DEMO_EPILOG = """\
+The demo studio runs on mockgun (no network, no credentials): tiered roles
+(IT > pipeline TD > technical artist, senior manager > producer > coordinator,
+supervisor > lead > artist), 300+ people, scripts and client users, a
+permission table with ShotGrid's documented Artist and Vendor conditions, one
+deliberate missed permission, and a year of permission history.
+"""
+
+
+def _progress(args: argparse.Namespace):
+    """A progress printer for stderr when it is a terminal and not -q."""
+    if args.quiet or not sys.stderr.isatty():
+        return None
+    return lambda message: print(f"sgperms: {message}...", file=sys.stderr)
+
+
+def _secrets(args: argparse.Namespace) -> List[str]:
+    return [s for s in (args.api_key, args.password, args.session_token) if s]
+
+
+def _scrub(message: str, secrets: Sequence[str]) -> str:
+    """The message with every secret replaced, whatever quoted it."""
+    for secret in secrets:
+        message = message.replace(secret, "***")
+    return message
+
+
+def _connect(args: argparse.Namespace) -> Any:
+    """A shotgun_api3 session from the flags and environment."""
+    import shotgun_api3
+
+    kwargs: Dict[str, Any] = {}
+    if args.script_name or args.api_key:
+        kwargs.update(script_name=args.script_name, api_key=args.api_key)
+    elif args.login or args.password:
+        kwargs.update(login=args.login, password=args.password)
+    elif args.session_token:
+        kwargs.update(session_token=args.session_token)
+    return shotgun_api3.Shotgun(args.site, **kwargs)
+
+
+def _check_credentials(args: argparse.Namespace) -> Optional[str]:
+    if not args.site:
+        return "no site: pass --site URL or set SGPERMS_SITE"
+    pairs = [
+        (args.script_name, args.api_key, "--script-name/--api-key (SGPERMS_SCRIPT_NAME/SGPERMS_API_KEY)"),
+        (args.login, args.password, "--login/--password (SGPERMS_LOGIN/SGPERMS_PASSWORD)"),
+    ]
+    for first, second, names in pairs:
+        if bool(first) != bool(second):
+            return f"{names} go together: give both"
+    if not any([args.script_name, args.login, args.session_token]):
+        return (
+            "no credentials: pass --script-name and --api-key, --login and --password, or --session-token "
+            "(or set SGPERMS_SCRIPT_NAME/SGPERMS_API_KEY, SGPERMS_LOGIN/SGPERMS_PASSWORD or SGPERMS_SESSION_TOKEN)"
+        )
+    return None
+
+
+def _parse_since(text: Optional[str]) -> Any:
+    if not text:
+        return None
+    try:
+        when = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f'--since "{text}": expected a date or time such as 2026-01-31 or 2026-01-31T18:00Z') from None
+    return when if when.tzinfo else when.replace(tzinfo=datetime.timezone.utc)
+
+
+def _snapshot(args: argparse.Namespace) -> int:
+    problem = _check_credentials(args)
+    if problem:
+        _error(problem)
+        return EXIT_ERROR
+    secrets = _secrets(args)
+    try:
+        since = _parse_since(args.since)
+        site = Site(_connect(args), progress=_progress(args))
+        result = site.snapshot(args.output, since=since)
+    except Exception as e:  # one clear line, never a traceback that could carry secrets
+        _error(_scrub(f"could not snapshot {public_url(args.site)}: {type(e).__name__}: {e}", secrets))
+        return EXIT_ERROR
+    if not args.quiet:
+        print(result.summary())
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from . import demo
+
+    try:
+        site, result = demo.run(args.output, progress=_progress(args))
+    except Exception as e:
+        _error(f"the demo could not run: {type(e).__name__}: {e}")
+        return EXIT_ERROR
+    if args.quiet:
+        return EXIT_OK
+    people: Dict[str, int] = {}
+    for a in site.assignments():
+        people[a.role] = people.get(a.role, 0) + 1
+    roles = [r for r in site.roles() if not r.system_default]
+    print(f"Demo studio snapshot written to {args.output}/")
+    print(f"  {len(roles)} roles (+ {len(site.roles()) - len(roles)} ShotGrid templates), "
+          f"{result.users} users, {result.targets} permission rows, {result.events} permission events")
+    print("  people per role: " + ", ".join(f"{r.code} {people.get(r.code, 0)}" for r in roles))
+    print("  files: " + ", ".join(sorted(os.listdir(args.output))))
+    print("\nTry next:")
+    print(f"  open {args.output}/permissions.csv in a spreadsheet (one row per entity/field/app/advanced rule)")
+    print(f"  sgperms fmt --check {args.output}/permissions.csv     # canonical, ready for git")
+    print(f"  cd {args.output} && git init -q && git add . && git commit -qm 'permissions'   # then re-run and diff")
+    print(f"  python -c \"import sgperms; t = sgperms.read_csv('{args.output}/permissions.csv'); "
+          "print(t.get('artist', 'entity', 'Version', '', 'retire'))\"")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sgperms`` command."""
     parser = argparse.ArgumentParser(
@@ -139,6 +280,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fmt.add_argument("-q", "--quiet", action="store_true", help="print only errors and files to reformat")
     fmt.set_defaults(run=_fmt)
+
+    snapshot = commands.add_parser(
+        "snapshot",
+        help="read a site's roles, users, schema and permission history into a git-friendly folder",
+        description="Snapshot what ShotGrid's API exposes about permissions into a folder that diffs "
+        "cleanly in git: run it nightly from cron and commit.",
+        epilog=SNAPSHOT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    snapshot.add_argument("-o", "--output", required=True, metavar="DIR", help="the snapshot folder (created if missing)")
+    env = os.environ.get
+    snapshot.add_argument("--site", default=env("SGPERMS_SITE"), metavar="URL", help="site URL (SGPERMS_SITE)")
+    snapshot.add_argument("--script-name", default=env("SGPERMS_SCRIPT_NAME"), help="API script name (SGPERMS_SCRIPT_NAME)")
+    snapshot.add_argument("--api-key", default=env("SGPERMS_API_KEY"), help="API script key (SGPERMS_API_KEY)")
+    snapshot.add_argument("--login", default=env("SGPERMS_LOGIN"), help="user login (SGPERMS_LOGIN)")
+    snapshot.add_argument("--password", default=env("SGPERMS_PASSWORD"), help="user password (SGPERMS_PASSWORD)")
+    snapshot.add_argument("--session-token", default=env("SGPERMS_SESSION_TOKEN"), help="session token (SGPERMS_SESSION_TOKEN)")
+    snapshot.add_argument(
+        "--since",
+        metavar="WHEN",
+        help="read history after this date/time (default: after the last event already in history.csv)",
+    )
+    snapshot.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    snapshot.set_defaults(run=_snapshot)
+
+    demo = commands.add_parser(
+        "demo",
+        help="build the embedded demo studio (mockgun) and snapshot it",
+        description="Build a demo ShotGrid studio in memory and snapshot it, to see what sgperms "
+        "does without a site or credentials.",
+        epilog=DEMO_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    demo.add_argument("-o", "--output", default="sgperms-demo", metavar="DIR", help="where to write (default: ./sgperms-demo)")
+    demo.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    demo.set_defaults(run=_demo)
     return parser
 
 

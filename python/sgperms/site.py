@@ -1,0 +1,468 @@
+"""Reading a ShotGrid site through any shotgun_api3-compatible session.
+
+``Site(sg)`` takes ``shotgun_api3.Shotgun``, Toolkit's
+``tank_vendor.shotgun_api3.Shotgun`` or ``shotgun_api3.lib.mockgun.Shotgun``:
+it only calls ``find``, ``schema_read``, ``schema_entity_read`` and reads
+``base_url``. It never imports shotgun_api3, never opens a connection of its
+own, and only reads.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+import json
+import os
+import urllib.parse
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from . import PermissionTable, Schema, __version__, read_csv
+from ._core import refresh as _refresh
+from ._core import template as _template
+from ._core import write_atomic_bytes
+
+USER_TYPES = ("HumanUser", "ApiUser", "ClientUser")
+RULE_EVENTS = {
+    "Shotgun_PermissionRuleSet_NewRule": "rule_added",
+    "Shotgun_PermissionRuleSet_ChangeRule": "rule_changed",
+    "Shotgun_PermissionRuleSet_DeleteRule": "rule_deleted",
+}
+ASSIGNMENT_EVENTS = {"Shotgun_HumanUser_Change": "HumanUser", "Shotgun_ApiUser_Change": "ApiUser"}
+# Fields read per user type, where the site's schema has them. Never a
+# password, session or key field (ApiUser.salted_password is the script key).
+USER_FIELDS = {
+    "HumanUser": ("login", "name", "sg_status_list", "permission_rule_set"),
+    "ApiUser": ("firstname", "sg_status_list", "permission_rule_set"),
+    "ClientUser": ("login", "name", "sg_status_list", "permission_rule_set"),
+}
+EVENT_FIELDS = ("event_type", "created_at", "user", "entity", "attribute_name", "meta", "description")
+SNAPSHOT_FILES = ("roles.csv", "users.csv", "permissions.csv", "history.csv", "schema.json", "snapshot.json")
+
+Progress = Optional[Callable[[str], None]]
+
+
+@dataclass(frozen=True)
+class Role:
+    """A permission role (ShotGrid's PermissionRuleSet)."""
+
+    code: str
+    display_name: str
+    user_type: str
+    template: str
+    system_default: bool
+    id: int
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Who holds which role. ``login`` is the script name for an ApiUser;
+    ``active`` is None where the site does not record it."""
+
+    user_type: str
+    id: int
+    login: str
+    name: str
+    active: Optional[bool]
+    role: str
+
+
+@dataclass(frozen=True)
+class Event:
+    """A permission change from the event log. ``meta`` is the raw JSON."""
+
+    id: int
+    time: str
+    who: str
+    kind: str
+    role: str
+    user: str
+    description: str
+    meta: str = field(default="")
+
+
+@dataclass
+class SnapshotResult:
+    """What a snapshot wrote and found."""
+
+    out_dir: str
+    roles: int
+    users: int
+    targets: int
+    known_cells: int
+    events: int
+    new_events: int
+    written: List[str]
+    added: List[Tuple[str, str, str, str]]
+    dropped: List[Tuple[str, str, str, str]]
+    dropped_roles: List[str]
+
+    def summary(self) -> str:
+        """A few lines for a person or a cron mail."""
+        lines = [
+            f"snapshot in {self.out_dir}: {self.roles} roles, {self.users} users, "
+            f"{self.targets} permission rows ({self.known_cells} known cells), {self.events} events "
+            f"({self.new_events} new)",
+            "files changed: " + (", ".join(self.written) if self.written else "none (the site is unchanged)"),
+        ]
+        if self.added:
+            lines.append(f"rows added for new entity types or fields: {len(self.added)}")
+        for target in self.dropped:
+            lines.append("dropped (left the schema): " + ":".join(target))
+        for role in self.dropped_roles:
+            lines.append(f"dropped role column (role left the site): {role}")
+        return "\n".join(lines)
+
+
+def _is_system_default(code: str, entity_type: str) -> bool:
+    return entity_type.startswith("PermissionRuleSet.") or code.endswith("_system_default")
+
+
+def _user_type(entity_type: str) -> str:
+    return entity_type.split(".", 1)[1] if entity_type.startswith("PermissionRuleSet.") else entity_type
+
+
+def _link_id(link: Any) -> Optional[int]:
+    return link.get("id") if isinstance(link, dict) else None
+
+
+def _link_name(link: Any) -> str:
+    if not isinstance(link, dict):
+        return ""
+    return str(link.get("name") or f"{link.get('type', '')} {link.get('id', '')}".strip())
+
+
+def _utc(value: Any) -> str:
+    """ISO 8601 in UTC, from what shotgun_api3 returns for a date_time."""
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        return value.replace(microsecond=0).isoformat() + "Z"
+    return "" if value is None else str(value)
+
+
+def _raw_json(value: Any) -> str:
+    if value is None:
+        return ""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def public_url(url: str) -> str:
+    """The site URL without credentials, query or fragment."""
+    parts = urllib.parse.urlsplit(url or "")
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+class Site:
+    """A ShotGrid site read through the caller's own session."""
+
+    def __init__(self, sg: Any, *, progress: Progress = None) -> None:
+        self.sg = sg
+        self._progress = progress
+        self._schema_dicts: Optional[Tuple[dict, dict]] = None
+        self._roles: Optional[List[Role]] = None
+        self._assignments: Optional[List[Assignment]] = None
+
+    def __repr__(self) -> str:
+        return f"Site({public_url(getattr(self.sg, 'base_url', ''))!r})"
+
+    def _say(self, message: str) -> None:
+        if self._progress:
+            self._progress(message)
+
+    def _schema_read(self) -> Tuple[dict, dict]:
+        if self._schema_dicts is None:
+            self._say("reading the schema")
+            self._schema_dicts = (self.sg.schema_read(), self.sg.schema_entity_read())
+        return self._schema_dicts
+
+    def _has(self, entity_type: str, field_name: Optional[str] = None) -> bool:
+        fields_by_type = self._schema_read()[0]
+        if entity_type not in fields_by_type:
+            return False
+        return field_name is None or field_name in fields_by_type[entity_type]
+
+    def schema(self) -> Schema:
+        """The site's schema: entity types and fields with display names and data types."""
+        return Schema.from_shotgun_dicts(*self._schema_read())
+
+    def roles(self) -> List[Role]:
+        """Every PermissionRuleSet: assignable roles and the *_system_default
+        templates, sorted by user type (HumanUser, ApiUser, ClientUser) then code."""
+        if self._roles is None:
+            self._say("reading roles")
+            rows = self.sg.find(
+                "PermissionRuleSet", [], ["code", "display_name", "entity_type", "parent_set"]
+            )
+            code_by_id = {row["id"]: row.get("code") or "" for row in rows}
+            roles = []
+            for row in rows:
+                code = row.get("code") or ""
+                entity_type = row.get("entity_type") or ""
+                parent = _link_id(row.get("parent_set"))
+                roles.append(
+                    Role(
+                        code=code,
+                        display_name=row.get("display_name") or code,
+                        user_type=_user_type(entity_type),
+                        template=code_by_id.get(parent, "") if parent is not None else "",
+                        system_default=_is_system_default(code, entity_type),
+                        id=row["id"],
+                    )
+                )
+            order = {t: i for i, t in enumerate(USER_TYPES)}
+            roles.sort(key=lambda r: (r.system_default, order.get(r.user_type, len(order)), r.code))
+            self._roles = roles
+        return list(self._roles)
+
+    def _role_codes_by_id(self) -> Dict[int, str]:
+        return {role.id: role.code for role in self.roles()}
+
+    def assignments(self) -> List[Assignment]:
+        """Who holds which role, for each user type the site's schema has,
+        sorted by user type then login."""
+        if self._assignments is None:
+            self._assignments = self._read_assignments()
+        return list(self._assignments)
+
+    def _read_assignments(self) -> List[Assignment]:
+        codes = self._role_codes_by_id()
+        result = []
+        for user_type in USER_TYPES:
+            if not self._has(user_type):
+                continue
+            wanted = [f for f in USER_FIELDS[user_type] if self._has(user_type, f)]
+            self._say(f"reading {user_type} role assignments")
+            for row in self.sg.find(user_type, [], wanted):
+                status = row.get("sg_status_list")
+                login = row.get("login") if user_type != "ApiUser" else row.get("firstname")
+                role_id = _link_id(row.get("permission_rule_set"))
+                result.append(
+                    Assignment(
+                        user_type=user_type,
+                        id=row["id"],
+                        login=str(login or ""),
+                        name=str(row.get("name") or login or ""),
+                        active=None if "sg_status_list" not in wanted else status == "act",
+                        role=codes.get(role_id, _link_name(row.get("permission_rule_set"))),
+                    )
+                )
+        order = {t: i for i, t in enumerate(USER_TYPES)}
+        result.sort(key=lambda a: (order[a.user_type], a.login, a.id))
+        return result
+
+    def history(self, since: Any = None) -> List[Event]:
+        """Permission events from the event log, oldest first: rule events and
+        role assignments. ``since`` is a datetime (events after it) or an int
+        (events with a greater id)."""
+        if not self._has("EventLogEntry"):
+            return []
+        wanted = [f for f in EVENT_FIELDS if self._has("EventLogEntry", f)]
+        self._say("reading the permission history")
+        base: List[list] = []
+        if isinstance(since, int):
+            base.append(["id", "greater_than", since])
+        elif since is not None:
+            base.append(["created_at", "greater_than", since])
+        rules = self.sg.find(
+            "EventLogEntry", base + [["event_type", "in", list(RULE_EVENTS)]], wanted,
+            order=[{"field_name": "id", "direction": "asc"}],
+        )
+        assigned = self.sg.find(
+            "EventLogEntry",
+            base + [["event_type", "in", list(ASSIGNMENT_EVENTS)], ["attribute_name", "is", "permission_rule_set"]],
+            wanted,
+            order=[{"field_name": "id", "direction": "asc"}],
+        )
+        codes = self._role_codes_by_id()
+        logins = {(a.user_type, a.id): a.login for a in self.assignments()}
+        events = [self._event(row, codes, logins) for row in rules + assigned]
+        return sorted({e.id: e for e in events}.values(), key=lambda e: e.id)
+
+    def _event(self, row: dict, codes: Dict[int, str], logins: Dict[Tuple[str, int], str]) -> Event:
+        event_type = row.get("event_type") or ""
+        meta = row.get("meta")
+        entity = row.get("entity")
+        if event_type in RULE_EVENTS:
+            kind = RULE_EVENTS[event_type]
+            role = _rule_role(entity, meta, codes)
+            user = ""
+        else:
+            kind = "role_assigned"
+            new_value = meta.get("new_value") if isinstance(meta, dict) else None
+            role = codes.get(_link_id(new_value), _link_name(new_value))
+            user = _person(entity, logins)
+        return Event(
+            id=row["id"],
+            time=_utc(row.get("created_at")),
+            who=_person(row.get("user"), logins),
+            kind=kind,
+            role=role,
+            user=user,
+            description=str(row.get("description") or ""),
+            meta=_raw_json(meta),
+        )
+
+    def template(self) -> PermissionTable:
+        """Every entity type (4 actions) and field (see, edit) of the schema for
+        every assignable role: entity cells unknown, field cells inherit."""
+        codes = [r.code for r in self.roles() if not r.system_default]
+        return _template(self.schema(), codes)
+
+    def snapshot(
+        self,
+        out_dir: "os.PathLike[str] | str",
+        *,
+        since: Any = None,
+        permissions: Optional[PermissionTable] = None,
+    ) -> SnapshotResult:
+        """Write roles.csv, users.csv, permissions.csv (wide), history.csv,
+        schema.json and snapshot.json into ``out_dir``.
+
+        Known cell values and notes of the previous permissions.csv (or of
+        ``permissions``, when given) are kept; rows for new entity types and
+        fields are added; rows whose entity type or field left the schema are
+        dropped and listed. History is appended, one row per event id; without
+        ``since`` only events newer than the last one recorded are read. An
+        unchanged site changes no byte. Everything is read before anything is
+        written, and each file is replaced atomically, so a failed read leaves
+        the previous snapshot untouched. Returns a SnapshotResult.
+        """
+        out = os.fspath(out_dir)
+        previous_history = _read_history(os.path.join(out, "history.csv"))
+        if permissions is None:
+            previous_path = os.path.join(out, "permissions.csv")
+            permissions = read_csv(previous_path) if os.path.exists(previous_path) else None
+        if since is None and previous_history:
+            since = max(previous_history)
+        roles = self.roles()
+        users = self.assignments()
+        events = self.history(since=since)
+        fresh = self.template()
+        if permissions is not None:
+            table, added, dropped, dropped_roles = _refresh(permissions, fresh)
+        else:
+            table, added, dropped, dropped_roles = fresh, [], [], []
+        history = dict(previous_history)
+        new_events = [e for e in events if e.id not in history]
+        for event in new_events:
+            history[event.id] = _rows([event], Event)[1]
+        contents = {
+            "roles.csv": _csv_bytes(_rows(roles, Role)),
+            "users.csv": _csv_bytes(_rows(users, Assignment)),
+            "permissions.csv": table.to_csv().encode("utf-8"),
+            "history.csv": _csv_bytes([_header(Event)] + [history[i] for i in sorted(history)]),
+            "schema.json": (self.schema().to_json() + "\n").encode("utf-8"),
+        }
+        counts = {
+            "roles": len(roles),
+            "users": len(users),
+            "permission_rows": len(table),
+            "known_cells": table.known_cells(),
+            "events": len(history),
+        }
+        written = [name for name, data in contents.items() if _differs(os.path.join(out, name), data)]
+        if written or not os.path.exists(os.path.join(out, "snapshot.json")):
+            contents["snapshot.json"] = _snapshot_json(self.sg, counts)
+            written.append("snapshot.json")
+        os.makedirs(out, exist_ok=True)
+        self._say(f"writing {len(written)} file(s) to {out}")
+        for name in written:
+            write_atomic_bytes(os.path.join(out, name), contents[name])
+        return SnapshotResult(
+            out_dir=out,
+            roles=len(roles),
+            users=len(users),
+            targets=len(table),
+            known_cells=counts["known_cells"],
+            events=len(history),
+            new_events=len(new_events),
+            written=written,
+            added=list(added),
+            dropped=list(dropped),
+            dropped_roles=list(dropped_roles),
+        )
+
+
+def _person(link: Any, logins: Dict[Tuple[str, int], str]) -> str:
+    """A user link as a login (script name for scripts), else its name."""
+    if isinstance(link, dict):
+        login = logins.get((link.get("type"), link.get("id")))
+        if login:
+            return login
+    return _link_name(link)
+
+
+def _rule_role(entity: Any, meta: Any, codes: Dict[int, str]) -> str:
+    """The role a rule event is about, from whatever the event carries."""
+    if isinstance(entity, dict) and entity.get("type") == "PermissionRuleSet":
+        return codes.get(_link_id(entity), _link_name(entity))
+    if isinstance(meta, dict):
+        for key in ("permission_rule_set_code", "permission_rule_set", "rule_set", "role"):
+            value = meta.get(key)
+            if isinstance(value, str):
+                return value
+            if isinstance(value, dict):
+                return codes.get(_link_id(value), _link_name(value))
+    return ""
+
+
+def _header(cls: type) -> List[str]:
+    return [f.name for f in fields(cls)]
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "" if value is None else str(value)
+
+
+def _rows(items: Sequence[Any], cls: type) -> List[List[str]]:
+    return [_header(cls)] + [[_cell(v) for v in asdict(item).values()] for item in items]
+
+
+def _csv_bytes(rows: Iterable[Sequence[str]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def _read_history(path: str) -> Dict[int, List[str]]:
+    """Rows of a previous history.csv by event id; empty when there is none."""
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows or rows[0] != _header(Event):
+        raise ValueError(f"{path}: not a sgperms history file (expected the header {','.join(_header(Event))})")
+    history = {}
+    for number, row in enumerate(rows[1:], start=2):
+        try:
+            history[int(row[0])] = row
+        except (ValueError, IndexError):
+            raise ValueError(f"{path}, row {number}: expected an event id, got {row[:1]}") from None
+    return history
+
+
+def _differs(path: str, data: bytes) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read() != data
+    except FileNotFoundError:
+        return True
+
+
+def _snapshot_json(sg: Any, counts: Dict[str, int]) -> bytes:
+    now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0, tzinfo=None)
+    info = {
+        "site": public_url(getattr(sg, "base_url", "")),
+        "taken_at": now.isoformat() + "Z",
+        "sgperms_version": __version__,
+        "counts": counts,
+    }
+    return (json.dumps(info, indent=2, sort_keys=True) + "\n").encode("utf-8")
