@@ -203,9 +203,13 @@ def _snapshot(args: argparse.Namespace) -> int:
     if problem:
         _error(problem)
         return EXIT_ERROR
-    secrets = _secrets(args)
     try:
         since = _parse_since(args.since)
+    except ValueError as e:
+        _error(str(e))
+        return EXIT_ERROR
+    secrets = _secrets(args)
+    try:
         site = Site(_connect(args), progress=_progress(args))
         result = site.snapshot(args.output, since=since)
     except Exception as e:  # one clear line, never a traceback that could carry secrets

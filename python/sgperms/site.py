@@ -268,13 +268,15 @@ class Site:
             base.append(["id", "greater_than", since])
         elif since is not None:
             base.append(["created_at", "greater_than", since])
+        # Event type first: it is the selective filter, and mockgun stops at
+        # the first filter a row fails.
         rules = self.sg.find(
-            "EventLogEntry", base + [["event_type", "in", list(RULE_EVENTS)]], wanted,
+            "EventLogEntry", [["event_type", "in", list(RULE_EVENTS)]] + base, wanted,
             order=[{"field_name": "id", "direction": "asc"}],
         )
         assigned = self.sg.find(
             "EventLogEntry",
-            base + [["event_type", "in", list(ASSIGNMENT_EVENTS)], ["attribute_name", "is", "permission_rule_set"]],
+            [["event_type", "in", list(ASSIGNMENT_EVENTS)], ["attribute_name", "is", "permission_rule_set"]] + base,
             wanted,
             order=[{"field_name": "id", "direction": "asc"}],
         )
