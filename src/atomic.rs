@@ -1,31 +1,72 @@
 //! Atomic file writes: readers see the old file or the new one, never half of
 //! either, and a failed write leaves the old file untouched.
 
-use std::io::Write;
+use std::io::{ErrorKind, Write};
 use std::path::Path;
 
 /// Writes `bytes` to `path` through a temporary file in the same directory,
-/// flushed to disk and then renamed over `path`.
+/// flushed to disk and then renamed over `path`. A symlink is followed (its
+/// target is rewritten); a read-only file is refused, as a plain write would be.
+/// Errors name the path and say what went wrong, never the temporary file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let target = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            std::fs::canonicalize(path).map_err(|e| explain(path, e))?
+        }
+        _ => path.to_path_buf(),
+    };
+    let existing = std::fs::metadata(&target).ok();
+    if let Some(meta) = &existing {
+        if meta.is_dir() {
+            return Err(explain(
+                path,
+                std::io::Error::new(ErrorKind::IsADirectory, "is a directory"),
+            ));
+        }
+        if meta.permissions().readonly() {
+            return Err(explain(
+                path,
+                std::io::Error::new(ErrorKind::PermissionDenied, "the file is read-only"),
+            ));
+        }
+    }
+    replace(&target, existing.as_ref(), bytes).map_err(|e| explain(path, e))
+}
+
+fn replace(path: &Path, existing: Option<&std::fs::Metadata>, bytes: &[u8]) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
     let mut builder = tempfile::Builder::new();
     builder.prefix(".sgperms-").suffix(".tmp");
-    // A temporary file is private (0600) by default; the file it becomes keeps
-    // the mode it had, or gets the usual one for a new file (0666 less umask).
+    // A temporary file is private (0600); a new file gets the usual mode
+    // (0666 less umask, which the kernel applies at creation).
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path).map_or(0o666, |m| m.permissions().mode() & 0o7777);
-        builder.permissions(std::fs::Permissions::from_mode(mode));
-    }
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
     let mut file = builder.tempfile_in(dir)?;
+    if let Some(meta) = existing {
+        // An existing file keeps its mode exactly (set_permissions ignores umask).
+        file.as_file().set_permissions(meta.permissions())?;
+    }
     file.write_all(bytes)?;
     file.as_file().sync_all()?;
     file.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// "cannot write perms.csv: permission denied", without OS error numbers or
+/// temporary file names.
+fn explain(path: &Path, err: std::io::Error) -> std::io::Error {
+    let text = err.to_string();
+    // OS errors end "(os error 2)", tempfile's add "at path <temporary file>".
+    let why = text
+        .find(" (os error ")
+        .map_or(text.as_str(), |at| &text[..at]);
+    std::io::Error::new(
+        err.kind(),
+        format!("cannot write {}: {why}", path.display()),
+    )
 }
 
 #[cfg(test)]
@@ -66,11 +107,43 @@ mod tests {
         );
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_are_followed_and_read_only_files_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target.csv");
+        let link = dir.path().join("link.csv");
+        std::fs::write(&target, "old").unwrap();
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let err = write_atomic(&target, b"newer").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("cannot write {}: the file is read-only", target.display())
+        );
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        let err = write_atomic(dir.path(), b"x").unwrap_err();
+        assert!(err.to_string().ends_with(": is a directory"), "{err}");
+    }
+
     #[test]
     fn a_failed_write_leaves_the_old_file() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("no-such-dir").join("perms.csv");
-        assert!(write_atomic(&missing, b"new").is_err());
+        let err = write_atomic(&missing, b"new").unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("perms.csv: No such file or directory"),
+            "{err}"
+        );
+        assert!(!err.to_string().contains(".sgperms-"), "{err}");
         assert!(!missing.exists());
     }
 }

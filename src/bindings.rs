@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use pyo3::exceptions::{PyImportError, PyOSError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyImportError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -289,8 +289,19 @@ impl PyTable {
     /// An empty table with these role codes (in this order) and, optionally,
     /// the schema that `set()` and `get()` resolve display names against.
     #[new]
-    #[pyo3(signature = (roles=Vec::new(), *, schema=None))]
-    fn py_new(roles: Vec<String>, schema: Option<PySchema>) -> PyResult<PyTable> {
+    #[pyo3(signature = (roles=None, *, schema=None))]
+    fn py_new(roles: Option<&Bound<'_, PyAny>>, schema: Option<PySchema>) -> PyResult<PyTable> {
+        let roles: Vec<String> = match roles {
+            None => Vec::new(),
+            Some(r) if r.is_instance_of::<pyo3::types::PyString>() => {
+                return Err(PyTypeError::new_err(
+                    "roles must be a list of role codes, e.g. [\"artist\"], not a str",
+                ))
+            }
+            Some(r) => r
+                .extract()
+                .map_err(|_| PyTypeError::new_err("roles must be a list of role codes (str)"))?,
+        };
         let table = Table::with_roles(roles).map_err(table_error)?;
         Ok(PyTable::new_from(table, schema.map(|s| s.inner)))
     }
@@ -391,21 +402,32 @@ impl PyTable {
     }
 
     /// Writes the canonical CSV (UTF-8, LF, sorted). Returns the text when
-    /// `path` is None; otherwise writes the file atomically and returns None.
+    /// `path` is None; writes to a file object (anything with `write`);
+    /// otherwise writes the file at `path` atomically and returns None.
     #[pyo3(signature = (path=None, *, layout="wide"))]
     fn to_csv(
         &self,
         py: Python<'_>,
-        path: Option<PathBuf>,
+        path: Option<&Bound<'_, PyAny>>,
         layout: &str,
     ) -> PyResult<Option<String>> {
         let layout = parse_layout(layout)?;
         let text = py.detach(|| csvio::write(&self.table, layout));
+        let path: Option<PathBuf> = match path {
+            Some(file) if file.hasattr("write")? => {
+                file.call_method1("write", (text,))?;
+                return Ok(None);
+            }
+            Some(path) => Some(path.extract().map_err(|_| {
+                PyTypeError::new_err("to_csv() takes a path, a file object or None")
+            })?),
+            None => None,
+        };
         match path {
             None => Ok(Some(text)),
             Some(path) => {
-                py.detach(|| write_atomic(&path, text.as_bytes()))
-                    .map_err(|e| PyOSError::new_err(format!("{}: {e}", path.display())))?;
+                // write_atomic's errors name the path; From picks the OSError subclass.
+                py.detach(|| write_atomic(&path, text.as_bytes()))?;
                 Ok(None)
             }
         }
@@ -548,8 +570,7 @@ fn refresh(
 /// Writes bytes to a file atomically (temporary file, fsync, rename).
 #[pyfunction]
 fn write_atomic_bytes(py: Python<'_>, path: PathBuf, data: &[u8]) -> PyResult<()> {
-    py.detach(|| write_atomic(&path, data))
-        .map_err(|e| PyOSError::new_err(format!("{}: {e}", path.display())))
+    Ok(py.detach(|| write_atomic(&path, data))?)
 }
 
 #[pymodule]

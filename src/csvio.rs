@@ -13,12 +13,15 @@
 //! );
 //! ```
 
+use std::collections::HashMap;
 use std::fmt;
 
 use csv::{ByteRecord, ReaderBuilder, Terminator, WriterBuilder};
 
 use crate::model::{check_value, ModelError, Role, Table, Target, Value};
-use crate::normalize::{fold, parse_target, parse_value, Names, NormalizeError, TargetError};
+use crate::normalize::{
+    fold, parse_target, parse_value, shown, Names, NormalizeError, TargetError,
+};
 use crate::schema::Schema;
 
 /// The two CSV layouts of DESIGN.md.
@@ -84,6 +87,9 @@ pub struct CsvErrorDetail {
 pub enum CsvErrorKind {
     Empty,
     InvalidUtf8,
+    Utf16,
+    UnclosedQuote,
+    LongColumnInWide,
     BadSeparatorLine,
     Syntax(String),
     MissingColumns(Vec<&'static str>),
@@ -95,6 +101,7 @@ pub enum CsvErrorKind {
     Ragged {
         expected: usize,
         found: usize,
+        open_quote: bool,
     },
     Normalize(NormalizeError),
     Model(ModelError),
@@ -119,6 +126,17 @@ impl fmt::Display for CsvErrorKind {
             CsvErrorKind::InvalidUtf8 => {
                 f.write_str("invalid UTF-8; save the file as \"CSV UTF-8\"")
             }
+            CsvErrorKind::Utf16 => f.write_str(
+                "the file is UTF-16 (Excel's \"Unicode Text\"); save it as \"CSV UTF-8\"",
+            ),
+            CsvErrorKind::UnclosedQuote => f.write_str(
+                "a quote opened on this row is never closed, so the rest of the file would be one cell; \
+                 close it (a quote inside a cell is written twice: \"\")",
+            ),
+            CsvErrorKind::LongColumnInWide => f.write_str(
+                "this column belongs to the long layout (role,kind,entity_type,name,action,value,note); \
+                 read the file with layout \"long\" or \"auto\"",
+            ),
             CsvErrorKind::BadSeparatorLine => f.write_str(
                 "the \"sep=\" line must name one ASCII character, e.g. sep=; or sep=,",
             ),
@@ -138,10 +156,20 @@ impl fmt::Display for CsvErrorKind {
             CsvErrorKind::UnnamedColumnWithData => {
                 f.write_str("a column without a header holds data; name it or empty it")
             }
-            CsvErrorKind::Ragged { expected, found } => write!(
-                f,
-                "the row has {found} fields but the header has {expected}; expected one field per column"
-            ),
+            CsvErrorKind::Ragged {
+                expected,
+                found,
+                open_quote,
+            } => {
+                write!(
+                    f,
+                    "the row has {found} fields but the header has {expected}; expected one field per column"
+                )?;
+                if *open_quote {
+                    f.write_str(" (a field of this row runs over several lines: is a quote left open?)")?;
+                }
+                Ok(())
+            }
             CsvErrorKind::Normalize(err) => err.fmt(f),
             CsvErrorKind::Model(err) => err.fmt(f),
             CsvErrorKind::ConflictingValues {
@@ -151,8 +179,10 @@ impl fmt::Display for CsvErrorKind {
                 target,
             } => write!(
                 f,
-                "conflicting duplicate rows for {target}: row {first_row} says \"{first}\", this row says \
-                 \"{second}\"; expected one value per target and role"
+                "conflicting duplicate rows for {target}: row {first_row} says \"{}\", this row says \
+                 \"{}\"; expected one value per target and role",
+                shown(first),
+                shown(second)
             ),
             CsvErrorKind::ConflictingNotes { first_row, target } => write!(
                 f,
@@ -307,16 +337,40 @@ impl Header {
         } else {
             Layout::Wide
         });
+        let mut needed = vec![
+            ("kind", Column::Kind),
+            ("entity_type", Column::EntityType),
+            ("name", Column::Name),
+            ("action", Column::Action),
+        ];
+        if layout == Layout::Long {
+            needed.insert(0, ("role", Column::Role));
+            needed.push(("value", Column::Value));
+        }
+        let missing: Vec<&'static str> = needed
+            .iter()
+            .filter(|(_, c)| !has(c.clone()))
+            .map(|(n, _)| *n)
+            .collect();
+        if let Some(first) = missing.first() {
+            let place = place.column(first);
+            return Err(place.error(CsvErrorKind::MissingColumns(missing)));
+        }
         let mut columns = Vec::with_capacity(titles.len());
         let mut roles: Vec<String> = Vec::new();
         let mut role_titles: Vec<String> = Vec::new();
+        // Role codes differing only in case are one role typed twice.
+        let mut seen_roles: HashMap<String, usize> = HashMap::new();
         for (i, (title, class)) in titles.iter().zip(classified).enumerate() {
             let column = match (class, layout) {
-                (Some(Column::Role | Column::Value), Layout::Wide) | (None, Layout::Wide) => {
+                (Some(Column::Role | Column::Value), Layout::Wide) => {
+                    return Err(place.column(title).error(CsvErrorKind::LongColumnInWide))
+                }
+                (None, Layout::Wide) => {
                     let code = names
                         .role(title)
                         .map_err(|e| place.column(title).error(CsvErrorKind::Normalize(e)))?;
-                    if let Some(first) = roles.iter().position(|r| *r == code) {
+                    if let Some(first) = seen_roles.insert(code.to_lowercase(), i) {
                         return Err(place
                             .column(title)
                             .error(CsvErrorKind::DuplicateColumn { first: first + 1 }));
@@ -330,7 +384,7 @@ impl Header {
                 }
                 (Some(column), _) => column,
             };
-            if column != Column::Unnamed {
+            if column != Column::Unnamed && !matches!(column, Column::RoleCell(_)) {
                 if let Some(first) = columns.iter().position(|c| *c == column) {
                     return Err(place
                         .column(title)
@@ -341,25 +395,6 @@ impl Header {
             columns.push(column);
         }
         let find = |c: Column| columns.iter().position(|k| *k == c);
-        let mut needed = vec![
-            ("kind", Column::Kind),
-            ("entity_type", Column::EntityType),
-            ("name", Column::Name),
-            ("action", Column::Action),
-        ];
-        if layout == Layout::Long {
-            needed.insert(0, ("role", Column::Role));
-            needed.push(("value", Column::Value));
-        }
-        let missing: Vec<&'static str> = needed
-            .iter()
-            .filter(|(_, c)| find(c.clone()).is_none())
-            .map(|(n, _)| *n)
-            .collect();
-        if let Some(first) = missing.first() {
-            let place = place.column(first);
-            return Err(place.error(CsvErrorKind::MissingColumns(missing)));
-        }
         let required = columns
             .iter()
             .rposition(|c| *c != Column::Unnamed)
@@ -419,17 +454,21 @@ impl<'a> Source<'a> {
         if data.iter().all(u8::is_ascii_whitespace) {
             return Err(place.at_row(1).column("kind").error(CsvErrorKind::Empty));
         }
+        if data.starts_with(b"\xFF\xFE") || data.starts_with(b"\xFE\xFF") {
+            return Err(place.at_row(1).error(CsvErrorKind::Utf16));
+        }
         // Old Mac exports end lines with a lone CR.
         let first_end = data
             .iter()
             .position(|&b| matches!(b, b'\n' | b'\r'))
             .unwrap_or(data.len());
         let first = &data[..first_end];
-        if first.len() >= 4 && first[..4].eq_ignore_ascii_case(b"sep=") {
-            let delimiter = match &first[4..] {
-                [d] if d.is_ascii() && *d != b'"' => *d,
-                _ => return Err(place.at_row(1).error(CsvErrorKind::BadSeparatorLine)),
-            };
+        if first.contains(&0) {
+            return Err(place.at_row(1).error(CsvErrorKind::Utf16));
+        }
+        if let Some(spec) = separator_line(first) {
+            let delimiter =
+                spec.ok_or_else(|| place.at_row(1).error(CsvErrorKind::BadSeparatorLine))?;
             let rest = &data[first_end..];
             let body = rest
                 .strip_prefix(b"\r\n")
@@ -447,6 +486,25 @@ impl<'a> Source<'a> {
             delimiter: sniff_delimiter(first),
             line_offset: 0,
         })
+    }
+
+    /// Refuses a body whose last quote never closes: the csv crate would
+    /// silently read the rest of the file into one cell.
+    fn check_quotes(&self, place: &Place) -> Result<(), CsvError> {
+        let mut open_at = None;
+        let mut lines = LineCounter::new(self.body, self.line_offset);
+        for (at, _) in self.body.iter().enumerate().filter(|(_, &b)| b == b'"') {
+            open_at = match open_at {
+                Some(_) => None,
+                None => Some(at),
+            };
+        }
+        match open_at {
+            Some(at) => Err(place
+                .at_row(lines.line_of(at))
+                .error(CsvErrorKind::UnclosedQuote)),
+            None => Ok(()),
+        }
     }
 
     /// Non-blank records with their 1-based line numbers.
@@ -502,6 +560,14 @@ impl<'a> LineCounter<'a> {
         }
     }
 
+    /// The line holding `byte`.
+    fn line_of(&mut self, byte: usize) -> u64 {
+        let byte = byte.clamp(self.byte, self.body.len());
+        self.line += line_ends(&self.body[self.byte..byte]);
+        self.byte = byte;
+        self.line
+    }
+
     /// The line of the record starting at `byte`; offsets must not decrease
     /// between calls. The csv crate reports a record as starting before the
     /// blank lines it skipped, so those are stepped over first.
@@ -514,6 +580,22 @@ impl<'a> LineCounter<'a> {
         self.byte = byte;
         self.line
     }
+}
+
+/// The delimiter an Excel `sep=` line names: `None` when the line is not one,
+/// `Some(None)` when it is but names no usable delimiter. Spreadsheets quote
+/// it (`"sep=;"`) or pad it with delimiters (`sep=;;;;`) when they re-save.
+fn separator_line(line: &[u8]) -> Option<Option<u8>> {
+    let line = line.strip_prefix(b"\"").unwrap_or(line);
+    if line.len() < 4 || !line[..4].eq_ignore_ascii_case(b"sep=") {
+        return None;
+    }
+    let delimiter = match line.get(4) {
+        Some(&d) if d.is_ascii() && d != b'"' => d,
+        _ => return Some(None),
+    };
+    let padding_only = line[5..].iter().all(|&b| b == delimiter || b == b'"');
+    Some(padding_only.then_some(delimiter))
 }
 
 /// Line ends in `bytes`: LF, CRLF, or a lone CR, each counted once.
@@ -558,11 +640,14 @@ impl RowParser<'_> {
     fn parse(&self, line: u64, record: &ByteRecord) -> Result<Row, CsvError> {
         let place = self.place.at_row(line);
         let h = self.header;
+        let ragged = |record: &ByteRecord| CsvErrorKind::Ragged {
+            expected: h.columns.len(),
+            found: record.len(),
+            open_quote: record.iter().any(|f| f.contains(&b'\n')),
+        };
         if record.len() < h.required {
-            return Err(place.error(CsvErrorKind::Ragged {
-                expected: h.columns.len(),
-                found: record.len(),
-            }));
+            let missing = h.titles.get(record.len()).map_or("", String::as_str);
+            return Err(place.column(missing).error(ragged(record)));
         }
         let mut fields: Vec<&str> = Vec::with_capacity(record.len());
         for (i, bytes) in record.iter().enumerate() {
@@ -578,10 +663,7 @@ impl RowParser<'_> {
                 let kind = if i < h.columns.len() {
                     CsvErrorKind::UnnamedColumnWithData
                 } else {
-                    CsvErrorKind::Ragged {
-                        expected: h.columns.len(),
-                        found: record.len(),
-                    }
+                    ragged(record)
                 };
                 return Err(place.cell(&label, text).error(kind));
             }
@@ -672,6 +754,7 @@ pub fn read(data: &[u8], opts: &ReadOptions) -> Result<(Table, Layout), CsvError
     };
     let names = Names::new(opts.schema, opts.roles);
     let source = Source::new(data, &place)?;
+    source.check_quotes(&place)?;
     let mut records = source.records(&place);
     let (header_line, header_record) = records
         .next()
@@ -1013,8 +1096,20 @@ mod tests {
             e.kind,
             CsvErrorKind::Ragged {
                 expected: 5,
-                found: 4
+                found: 4,
+                open_quote: false
             }
+        );
+        assert_eq!(e.column.as_deref(), Some("a"));
+        let e = err("kind,entity_type,name,action,a,note\nentity,Asset,,see,yes,\"open\nentity,Shot,,see,yes,\n");
+        assert_eq!(
+            (e.kind.clone(), e.row),
+            (CsvErrorKind::UnclosedQuote, Some(2))
+        );
+        let e = err("kind,entity_type,name,action,a,note\nentity,Asset,,see,yes,\"a\"\"b\nentity,Shot,,see,yes,\"c\"\n");
+        assert_eq!(
+            (e.kind.clone(), e.row),
+            (CsvErrorKind::UnclosedQuote, Some(3))
         );
         let e = err("kind,entity_type,name,action,a\nentity,Asset,,see,yes,surprise\n");
         assert!(matches!(e.kind, CsvErrorKind::Ragged { .. }), "{e}");
@@ -1039,7 +1134,7 @@ mod tests {
         assert_eq!(e.column.as_deref(), Some("name"));
         let e = err("kind,entity_type,name,action,a,a\n");
         assert!(
-            matches!(e.kind, CsvErrorKind::DuplicateColumn { first: 1 }),
+            matches!(e.kind, CsvErrorKind::DuplicateColumn { first: 5 }),
             "{e}"
         );
     }

@@ -45,6 +45,14 @@ impl Kind {
         }
     }
 
+    /// "a" or "an", for messages about a row of this kind.
+    pub fn article(self) -> &'static str {
+        match self {
+            Kind::Entity | Kind::App | Kind::Advanced => "an",
+            Kind::Field => "a",
+        }
+    }
+
     /// The actions a row of this kind may have, in canonical order.
     pub fn actions(self) -> &'static [Action] {
         match self {
@@ -143,7 +151,7 @@ impl Target {
             return Err(ModelError::BadTarget {
                 target: self.to_string(),
                 column,
-                problem: format!("a {} row {}", self.kind, problem),
+                problem: format!("{} {} row {}", self.kind.article(), self.kind, problem),
             });
         }
         if !self.kind.actions().contains(&self.action) {
@@ -311,8 +319,8 @@ impl fmt::Display for ModelError {
             ModelError::BadRoleCode { role } => write!(
                 f,
                 "\"{role}\" cannot be a role code: codes are non-empty, without surrounding \
-                 spaces, and not a CSV column name ({})",
-                RESERVED_COLUMNS.join(", ")
+                 spaces, and not a CSV column name (kind, entity_type, name, action, note, role, \
+                 value, or their aliases entity, notes, reason, comment)"
             ),
             ModelError::EmptyCondition => {
                 f.write_str("a conditional value needs its condition: \"if <condition>\"")
@@ -322,6 +330,16 @@ impl fmt::Display for ModelError {
 }
 
 impl std::error::Error for ModelError {}
+
+/// Free text (notes, conditions) in canonical form: LF line ends, trimmed.
+fn canonical_text(text: &str) -> String {
+    let text = text.trim();
+    if text.contains('\r') {
+        text.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        text.to_string()
+    }
+}
 
 /// Whether a target can hold a value: `inherit` exists only on field rows, and
 /// a condition needs its text.
@@ -476,7 +494,7 @@ impl Table {
     pub fn set(&mut self, row: usize, role: usize, value: &Value) -> Result<(), ModelError> {
         check_value(&self.targets[row], value)?;
         let code = match value {
-            Value::If(cond) => self.intern(&format!("if {}", cond.trim())),
+            Value::If(cond) => self.intern(&format!("if {}", canonical_text(cond))),
             fixed => fixed_code(fixed).expect("every other value has a fixed code"),
         };
         self.set_code(row, role, code);
@@ -554,8 +572,10 @@ impl Table {
         &self.notes[row]
     }
 
+    /// Sets a target's note in canonical form: LF line ends, no surrounding
+    /// whitespace (spreadsheets add both).
     pub fn set_note(&mut self, row: usize, note: &str) {
-        self.notes[row] = Box::from(note);
+        self.notes[row] = Box::from(canonical_text(note).as_str());
     }
 
     /// Row indices in canonical order (kind, entity_type, name, action).

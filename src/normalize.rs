@@ -21,6 +21,8 @@ use crate::schema::Schema;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NormalizeError {
     Value(String),
+    /// `if` with nothing after it.
+    EmptyCondition,
     Kind(String),
     Action(String),
     UnknownEntity(String),
@@ -48,20 +50,30 @@ impl fmt::Display for NormalizeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             NormalizeError::Value(v) => {
-                write!(f, "unknown value \"{v}\"; expected {EXPECTED_VALUES}")
+                write!(
+                    f,
+                    "unknown value \"{}\"; expected {EXPECTED_VALUES}",
+                    shown(v)
+                )
+            }
+            NormalizeError::EmptyCondition => {
+                f.write_str("\"if\" needs its condition, e.g. \"if assigned to the task\"")
             }
             NormalizeError::Kind(v) => write!(
                 f,
-                "unknown kind \"{v}\"; expected entity, field, app or advanced"
+                "unknown kind \"{}\"; expected entity, field, app or advanced",
+                shown(v)
             ),
             NormalizeError::Action(v) => write!(
                 f,
-                "unknown action \"{v}\"; expected see, create, retire (or delete), edit or allow"
+                "unknown action \"{}\"; expected see, create, retire (or delete), edit or allow",
+                shown(v)
             ),
             NormalizeError::UnknownEntity(v) => write!(
                 f,
-                "unknown entity type \"{v}\"; expected an entity type code or display name \
-                 from the schema (e.g. Shot, Shots, CustomEntity01)"
+                "unknown entity type \"{}\"; expected an entity type code or display name \
+                 from the schema (e.g. Shot, Shots, CustomEntity01)",
+                shown(v)
             ),
             NormalizeError::AmbiguousEntity(v, c) => write!(
                 f,
@@ -70,8 +82,9 @@ impl fmt::Display for NormalizeError {
             ),
             NormalizeError::UnknownField { entity, name } => write!(
                 f,
-                "unknown field \"{name}\" on {entity}; expected a field code or display name \
-                 of {entity} from the schema"
+                "unknown field \"{}\" on {entity}; expected a field code or display name \
+                 of {entity} from the schema",
+                shown(name)
             ),
             NormalizeError::AmbiguousField {
                 entity,
@@ -84,7 +97,8 @@ impl fmt::Display for NormalizeError {
             ),
             NormalizeError::UnknownRole { name, known } => write!(
                 f,
-                "unknown role \"{name}\"; expected one of: {}",
+                "unknown role \"{}\"; expected one of: {}",
+                shown(name),
                 known.join(", ")
             ),
             NormalizeError::AmbiguousRole(v, c) => write!(
@@ -160,9 +174,39 @@ pub fn parse_target(
     })
 }
 
+/// A value as error messages quote it: control characters escaped and long
+/// text cut, so that one bad cell makes one readable line.
+pub fn shown(text: &str) -> String {
+    const MAX: usize = 60;
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == MAX {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Parses a cell value in any accepted spelling.
 pub fn parse_value(text: &str) -> Result<Value, NormalizeError> {
+    // U+FE0F asks for the emoji form of ✔ and ✖; it carries no meaning here.
+    let text_owned;
+    let text = if text.contains('\u{FE0F}') {
+        text_owned = text.replace('\u{FE0F}', "");
+        text_owned.as_str()
+    } else {
+        text
+    };
     let trimmed = text.trim();
+    if trimmed.eq_ignore_ascii_case("if") {
+        return Err(NormalizeError::EmptyCondition);
+    }
     if let Some(cond) = condition(trimmed) {
         return Ok(Value::If(cond.to_string()));
     }
@@ -511,7 +555,14 @@ mod tests {
             parse_value("IF  assigned to task ").unwrap(),
             Value::If("assigned to task".into())
         );
-        for bad in ["maybe", "if", "if ", "iffy", "yes please", "2"] {
+        assert_eq!(parse_value("✔\u{FE0F}").unwrap(), Value::Yes);
+        assert_eq!(
+            parse_value(" if ").unwrap_err(),
+            NormalizeError::EmptyCondition
+        );
+        assert_eq!(shown("a\u{0}b\nc"), "a\\u{0}b\\nc");
+        assert_eq!(shown(&"x".repeat(100)).chars().count(), 61);
+        for bad in ["maybe", "iffy", "yes please", "2"] {
             let err = parse_value(bad).unwrap_err();
             assert!(
                 err.to_string().contains("expected yes, no, inherit"),

@@ -61,6 +61,8 @@ def read_csv(
 
     Returns the table; raises ``CsvError`` naming row, column and value.
     """
+    if isinstance(roles, (str, bytes)):
+        raise TypeError('roles must be a list of role codes or roles, e.g. ["artist"], not a str')
     data, path = _load(source)
     return _read(data, path, layout, schema, roles)[0]
 
@@ -93,12 +95,12 @@ def _load(source: Source) -> Tuple[bytes, Optional[str]]:
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
         with open(path, "rb") as f:
-            return f.read(), path
+            return f.read(), _display_path(path)
     if hasattr(source, "read"):
         data = source.read()
         name = getattr(source, "name", None)
         data = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-        return data, name if isinstance(name, str) else None
+        return data, _display_path(name) if isinstance(name, (str, bytes)) else None
     raise TypeError(
         f"read_csv() takes a path, a file object or CSV text, not {type(source).__name__}"
     )
@@ -108,7 +110,16 @@ def _looks_like_text(source: str) -> bool:
     """Whether a str passed as a source is CSV text rather than a file name."""
     if "\n" in source or "\r" in source or not source.strip("\ufeff \t"):
         return True
-    return not os.path.exists(source) and any(d in source for d in ",;\t")
+    if os.path.exists(source) or source.lower().endswith((".csv", ".tsv", ".txt")):
+        return False
+    return any(d in source for d in ",;\t")
+
+
+def _display_path(path: Union[str, bytes]) -> str:
+    """A path as errors show it: any bytes the file system name holds that
+    are not UTF-8 appear escaped instead of failing."""
+    raw = os.fsencode(path)
+    return raw.decode("utf-8", "backslashreplace")
 
 
 def _role_pair(role: RoleSpec) -> Tuple[str, str]:

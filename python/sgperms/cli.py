@@ -49,12 +49,18 @@ def _fmt(args: argparse.Namespace) -> int:
     if args.output and len(args.files) != 1:
         _error("-o/--output takes exactly one input file")
         return EXIT_ERROR
+    if args.output and args.check:
+        _error("--check writes nothing: drop -o/--output")
+        return EXIT_ERROR
     schema = None
     if args.schema:
         try:
             with open(args.schema, encoding="utf-8") as f:
                 schema = Schema.from_json(f.read())
-        except (OSError, ValueError) as e:
+        except OSError as e:
+            _error(f"{args.schema}: {e.strerror or e}")
+            return EXIT_ERROR
+        except ValueError as e:
             _error(f"{args.schema}: {e}")
             return EXIT_ERROR
     failed, changed, unchanged = 0, [], 0
@@ -65,8 +71,12 @@ def _fmt(args: argparse.Namespace) -> int:
             _error(str(e))
             failed += 1
             continue
+        except IsADirectoryError:
+            _error(f"{name}: is a directory; pass its files, e.g. {os.path.join(name, '*.csv')}")
+            failed += 1
+            continue
         except OSError as e:
-            _error(f"{name}: {e.strerror or e}")
+            _error(str(e) if not e.strerror else f"{name}: {e.strerror}")
             failed += 1
             continue
         if status:
@@ -74,9 +84,13 @@ def _fmt(args: argparse.Namespace) -> int:
         else:
             unchanged += 1
     for name in changed:
-        verb = "would reformat" if args.check else "reformatted"
-        print(f"{verb}: {name}", file=sys.stderr if not args.check else sys.stdout)
-    if not args.quiet and args.files != ["-"]:
+        if args.check:
+            print(f"would reformat: {name}")
+        elif args.output and args.output != "-":
+            print(f"wrote {args.output} (canonical form of {name})", file=sys.stderr)
+        elif name != "-":
+            print(f"reformatted: {name}", file=sys.stderr)
+    if not args.quiet and args.files != ["-"] and args.output != "-":
         summary = f"{_files(len(changed))} {'to reformat' if args.check else 'reformatted'}, {_files(unchanged)} already canonical"
         if failed:
             summary += f", {_files(failed)} could not be read"
@@ -97,10 +111,11 @@ def _fmt_one(name: str, args: argparse.Namespace, schema: Optional[Schema]) -> b
     different = canonical != data
     if args.check:
         return different
-    if args.output:
-        write_atomic_bytes(args.output, canonical)
-    elif name == "-":
+    if args.output == "-" or (name == "-" and not args.output):
         sys.stdout.buffer.write(canonical)
+        sys.stdout.flush()
+    elif args.output:
+        write_atomic_bytes(args.output, canonical)
     elif different:
         write_atomic_bytes(name, canonical)
     return different
@@ -260,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     fmt = commands.add_parser(
         "fmt",
         help="canonicalise permission CSVs in place (or check that they are)",
-        description="Rewrite permission CSVs in their canonical form, so that a spreadsheet's "
+        description="Rewrite permission CSVs in their canonical form, so that a spreadsheet's\n"
         "re-save, a colleague's edit and a fresh export all diff cleanly in git.",
         epilog=FMT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -276,11 +291,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write nothing; list files that are not canonical and exit 1 if any",
     )
-    fmt.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of in place (one FILE only)")
+    fmt.add_argument(
+        "-o", "--output", metavar="OUT", help="write to OUT instead of in place ('-' for stdout; one FILE only)"
+    )
     fmt.add_argument(
         "--schema",
         metavar="SCHEMA.json",
-        help="a schema saved by Schema.to_json(): resolves field display names and rejects unknown ones",
+        help="the schema.json a snapshot writes (or Schema.to_json()): resolves entity and field "
+        "display names and rejects unknown ones",
     )
     fmt.add_argument("-q", "--quiet", action="store_true", help="print only errors and files to reformat")
     fmt.set_defaults(run=_fmt)
@@ -288,8 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
     snapshot = commands.add_parser(
         "snapshot",
         help="read a site's roles, users, schema and permission history into a git-friendly folder",
-        description="Snapshot what ShotGrid's API exposes about permissions into a folder that diffs "
-        "cleanly in git: run it nightly from cron and commit.",
+        description="Snapshot what ShotGrid's API exposes about permissions into a folder that\n"
+        "diffs cleanly in git: run it nightly from cron and commit.",
         epilog=SNAPSHOT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -312,8 +330,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo",
         help="build the embedded demo studio (mockgun) and snapshot it",
-        description="Build a demo ShotGrid studio in memory and snapshot it, to see what sgperms "
-        "does without a site or credentials.",
+        description="Build a demo ShotGrid studio in memory and snapshot it, to see what\n"
+        "sgperms does without a site or credentials.",
         epilog=DEMO_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
