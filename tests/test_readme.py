@@ -23,3 +23,25 @@ def test_quick_start_runs_and_its_comments_hold(tmp_path, monkeypatch):
             assert eval(code, namespace) == ast.literal_eval(expected), line
             checked += 1
     assert checked >= 3
+
+
+def test_jupyter_example_runs(tmp_path, monkeypatch):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    jupyter = [b for b in blocks if "demo.build_site()" in b]
+    assert len(jupyter) == 1
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(jupyter[0], namespace)
+    assert "artist" in namespace["roles"] and len(namespace["people"]) > 250
+    pivot = eval(jupyter[0].strip().splitlines()[-1], namespace)
+    assert pivot.loc["Version", "artist"] == "yes" and pivot.loc["Version", "lead"] == "no"
+
+
+def test_readme_documents_every_environment_variable_the_cli_reads():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    cli = (ROOT / "python" / "sgperms" / "cli.py").read_text(encoding="utf-8")
+    variables = set(re.findall(r'env\("(SGPERMS_[A-Z_]+)"\)', cli))
+    assert len(variables) == 6
+    for variable in variables:
+        assert variable in readme, variable
