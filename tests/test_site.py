@@ -125,6 +125,10 @@ def test_demo_roles_people_and_templates(demo_sg):
     assert len(schema) >= 40
     assert {"CustomEntity01", "CustomNonProjectEntity01", "PermissionRuleSet", "EventLogEntry", "HumanUser"} <= set(schema.entity_types())
     assert schema.display_name("CustomEntity01") == "Outsource Package"
+    t = site.template()
+    assert t.roles == [r.code for r in site.roles() if not r.system_default]
+    assert len(t) == 4 * len(schema) + 2 * sum(len(schema.fields(e)) for e in schema.entity_types())
+    assert t.known_cells() == 2 * sum(len(schema.fields(e)) for e in schema.entity_types()) * len(t.roles)
 
 
 def test_history_since_and_kinds(demo_sg):
