@@ -1,7 +1,7 @@
 """Type stubs for sgperms' Rust core (``sgperms._core``)."""
 
 import os
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import IO, Dict, List, Optional, Sequence, Tuple, Union
 
 __version__: str
 
@@ -44,7 +44,7 @@ class Schema:
 class PermissionTable:
     """A permission grid: rows are targets (kind, entity_type, name, action), columns are roles."""
 
-    def __init__(self, roles: Sequence[str] = ..., *, schema: Optional[Schema] = None) -> None: ...
+    def __init__(self, roles: Optional[Sequence[str]] = None, *, schema: Optional[Schema] = None) -> None: ...
     @property
     def roles(self) -> List[str]:
         """Role codes in table order."""
@@ -73,13 +73,15 @@ class PermissionTable:
     def note(self, kind: str, entity_type: str, name: str, action: str) -> str:
         """The target's note ('' when none)."""
     def to_csv(
-        self, path: Union[str, os.PathLike, None] = None, *, layout: str = "wide"
+        self, path: Union[str, os.PathLike, IO[str], None] = None, *, layout: str = "wide"
     ) -> Optional[str]:
-        """Canonical CSV text, or None after writing `path` atomically."""
+        """Canonical CSV text; None after writing a file object or `path` (atomically)."""
     def to_records(self) -> List[Dict[str, str]]:
         """Every cell as a dict with the long layout's keys."""
     def to_pandas(self):  # -> pandas.DataFrame
         """Long-layout DataFrame with categorical role/kind/action/value columns."""
+    def known_cells(self) -> int:
+        """The number of cells whose value is known (not empty)."""
     def copy(self) -> PermissionTable:
         """An independent copy."""
     def __eq__(self, other: object) -> bool: ...
@@ -96,3 +98,11 @@ def read_csv_bytes(
 
 def write_atomic_bytes(path: Union[str, os.PathLike], data: bytes) -> None:
     """Write bytes to a file atomically."""
+
+def template(schema: Schema, roles: Sequence[str]) -> PermissionTable:
+    """Every entity type (4 actions) and field (see, edit) of the schema for these roles."""
+
+def refresh(
+    previous: PermissionTable, fresh: PermissionTable
+) -> Tuple[PermissionTable, List[Target], List[Target], List[str]]:
+    """Carry previous known values and notes into fresh: (table, added, dropped, dropped roles)."""
