@@ -5,11 +5,13 @@
 //! bindings live in [`bindings`] behind the `python` feature.
 
 pub mod atomic;
+pub mod audit;
 pub mod csvio;
 pub mod model;
 pub mod normalize;
 pub mod schema;
 pub mod snapshot;
+pub mod tiers;
 
 #[cfg(feature = "python")]
 mod bindings;

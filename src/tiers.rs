@@ -1,0 +1,917 @@
+//! Role tiers: a DAG of roles (higher first) kept beside the site, because
+//! ShotGrid's roles have no relationships. Grants propagate up, revocations
+//! down; `check` finds lower tiers allowed more than higher ones; and
+//! `can_assign` decides who may put whom in which role.
+//!
+//! ```
+//! use sgperms::tiers::Tiers;
+//!
+//! let tiers = Tiers::parse("admins: admin\nsupervisor > lead > artist\nproducer > supervisor\n").unwrap();
+//! assert_eq!(tiers.ancestors("artist").unwrap(), ["supervisor", "lead", "producer"]);
+//! assert!(tiers.can_assign("supervisor", "artist", "lead").allowed);
+//! assert!(!tiers.can_assign("lead", "artist", "supervisor").allowed);
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+
+use indexmap::IndexMap;
+use petgraph::algo::has_path_connecting;
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::{Dfs, Reversed};
+
+use crate::model::{Kind, Table, Target, Value};
+use crate::normalize::shown;
+
+/// Why a tier file or a tier operation failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TierError {
+    Syntax {
+        line: usize,
+        text: String,
+        problem: String,
+    },
+    Cycle {
+        line: usize,
+        cycle: Vec<String>,
+    },
+    UnknownRole {
+        role: String,
+        line: Option<usize>,
+        known: Vec<String>,
+    },
+    NotInTiers {
+        role: String,
+    },
+    NotAGrant {
+        value: String,
+    },
+    StalePlan {
+        role: String,
+        target: String,
+        expected: String,
+        found: String,
+    },
+}
+
+impl fmt::Display for TierError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TierError::Syntax { line, text, problem } => {
+                write!(f, "line {line}: {problem}: \"{}\"", shown(text))
+            }
+            TierError::Cycle { line, cycle } => write!(
+                f,
+                "line {line}: this chain makes a cycle: {}; tiers must only go down",
+                cycle.join(" > ")
+            ),
+            TierError::UnknownRole { role, line, known } => {
+                if let Some(line) = line {
+                    write!(f, "line {line}: ")?;
+                }
+                write!(f, "unknown role \"{role}\"; the permission table has: {}", known.join(", "))
+            }
+            TierError::NotInTiers { role } => write!(
+                f,
+                "role \"{role}\" is in no chain of the tier file; add it (a line with just \"{role}\" declares it isolated)"
+            ),
+            TierError::NotAGrant { value } => write!(
+                f,
+                "cannot grant \"{}\": a grant is \"yes\" or \"if <condition>\" (revoke to remove)",
+                shown(value)
+            ),
+            TierError::StalePlan {
+                role,
+                target,
+                expected,
+                found,
+            } => write!(
+                f,
+                "the plan no longer fits the table: {role} {target} was \"{expected}\" when planned and is now \"{found}\"; plan again"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for TierError {}
+
+/// The permission order: `no` < `if …` < `yes`; unknown has no rank.
+pub fn rank(value: &Value) -> Option<u8> {
+    match value {
+        Value::No => Some(0),
+        Value::If(_) => Some(1),
+        Value::Yes => Some(2),
+        Value::Unknown | Value::Inherit => None,
+    }
+}
+
+/// One change of a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub role: String,
+    pub target: Target,
+    pub before: Value,
+    pub after: Value,
+    pub why: String,
+}
+
+/// Changes to make, in table role order; nothing is changed until applied.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub changes: Vec<Change>,
+}
+
+impl Plan {
+    /// A copy of `table` with the plan applied. Fails, changing nothing, when a
+    /// cell no longer holds the value the plan was made from.
+    pub fn apply(&self, table: &Table) -> Result<Table, TierError> {
+        let mut out = table.clone();
+        for change in &self.changes {
+            let role = out
+                .role_index(&change.role)
+                .ok_or_else(|| TierError::UnknownRole {
+                    role: change.role.clone(),
+                    line: None,
+                    known: out.roles().map(str::to_string).collect(),
+                })?;
+            let found = out.get(&change.target, role);
+            if found != change.before {
+                return Err(TierError::StalePlan {
+                    role: change.role.clone(),
+                    target: change.target.to_string(),
+                    expected: change.before.to_text(),
+                    found: found.to_text(),
+                });
+            }
+            let row = out.insert_target(change.target.clone());
+            out.set(row, role, &change.after)
+                .expect("a planned value fits its target");
+        }
+        Ok(out)
+    }
+}
+
+/// A lower tier allowed more than a higher one, on effective values; or, for
+/// `Unknown`, a pair that could not be compared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub upper: String,
+    pub lower: String,
+    pub target: Target,
+    pub upper_value: Value,
+    pub lower_value: Value,
+    pub unknown: bool,
+}
+
+/// An assignment decision, with its reason whichever way it went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    pub reason: String,
+}
+
+/// The tier DAG. Edges go from a higher role to the role just below it.
+#[derive(Debug, Clone)]
+pub struct Tiers {
+    graph: DiGraph<String, usize>,
+    nodes: IndexMap<String, NodeIndex>,
+    lines: HashMap<String, usize>,
+    admins: Vec<String>,
+    ancestors: Vec<Vec<NodeIndex>>,
+    descendants: Vec<Vec<NodeIndex>>,
+}
+
+fn is_role_code(text: &str) -> bool {
+    !text.is_empty()
+        && !text
+            .chars()
+            .any(|c| c.is_whitespace() || matches!(c, '>' | ',' | ':' | '#'))
+}
+
+impl Tiers {
+    /// Parses a tier file: `a > b > c` chains (higher first), a lone role to
+    /// declare it isolated, `admins: x, y`, `#` comments.
+    pub fn parse(text: &str) -> Result<Tiers, TierError> {
+        let mut tiers = Tiers {
+            graph: DiGraph::new(),
+            nodes: IndexMap::new(),
+            lines: HashMap::new(),
+            admins: Vec::new(),
+            ancestors: Vec::new(),
+            descendants: Vec::new(),
+        };
+        for (number, raw) in text.lines().enumerate() {
+            let line = number + 1;
+            let content = raw.split('#').next().unwrap_or("").trim();
+            if content.is_empty() {
+                continue;
+            }
+            let syntax = |problem: &str| TierError::Syntax {
+                line,
+                text: raw.trim().to_string(),
+                problem: problem.to_string(),
+            };
+            if let Some(rest) = strip_admins(content) {
+                for role in rest.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+                    if !is_role_code(role) {
+                        return Err(syntax("expected role codes separated by commas"));
+                    }
+                    tiers.node(role, line);
+                    if !tiers.admins.iter().any(|a| a == role) {
+                        tiers.admins.push(role.to_string());
+                    }
+                }
+                continue;
+            }
+            let chain: Vec<&str> = content.split('>').map(str::trim).collect();
+            if chain.iter().any(|r| !is_role_code(r)) {
+                return Err(syntax(
+                    "expected a chain of role codes, higher first, such as \"supervisor > lead > artist\"",
+                ));
+            }
+            for pair in chain.windows(2) {
+                tiers.edge(pair[0], pair[1], line)?;
+            }
+            if let [single] = chain.as_slice() {
+                tiers.node(single, line);
+            }
+        }
+        tiers.close();
+        Ok(tiers)
+    }
+
+    fn node(&mut self, role: &str, line: usize) -> NodeIndex {
+        if let Some(&n) = self.nodes.get(role) {
+            return n;
+        }
+        let n = self.graph.add_node(role.to_string());
+        self.nodes.insert(role.to_string(), n);
+        self.lines.insert(role.to_string(), line);
+        n
+    }
+
+    fn edge(&mut self, upper: &str, lower: &str, line: usize) -> Result<(), TierError> {
+        let (a, b) = (self.node(upper, line), self.node(lower, line));
+        if a == b || has_path_connecting(&self.graph, b, a, None) {
+            let mut cycle = self.path(b, a);
+            cycle.push(self.graph[b].clone());
+            return Err(TierError::Cycle { line, cycle });
+        }
+        if self.graph.find_edge(a, b).is_none() {
+            self.graph.add_edge(a, b, line);
+        }
+        Ok(())
+    }
+
+    /// Role names on a path from `from` to `to` (both included), by DFS.
+    fn path(&self, from: NodeIndex, to: NodeIndex) -> Vec<String> {
+        fn walk(
+            g: &DiGraph<String, usize>,
+            at: NodeIndex,
+            to: NodeIndex,
+            seen: &mut Vec<NodeIndex>,
+        ) -> bool {
+            seen.push(at);
+            if at == to {
+                return true;
+            }
+            for next in g.neighbors(at) {
+                if !seen.contains(&next) && walk(g, next, to, seen) {
+                    return true;
+                }
+            }
+            seen.pop();
+            false
+        }
+        let mut seen = Vec::new();
+        walk(&self.graph, from, to, &mut seen);
+        seen.into_iter().map(|n| self.graph[n].clone()).collect()
+    }
+
+    /// Precomputes every role's ancestors and descendants (the DAG is small,
+    /// the tables it is applied to are not).
+    fn close(&mut self) {
+        let count = self.graph.node_count();
+        let mut ancestors = vec![Vec::new(); count];
+        let mut descendants = vec![Vec::new(); count];
+        for n in self.graph.node_indices() {
+            let mut dfs = Dfs::new(&self.graph, n);
+            while let Some(d) = dfs.next(&self.graph) {
+                if d != n {
+                    descendants[n.index()].push(d);
+                }
+            }
+            let reversed = Reversed(&self.graph);
+            let mut dfs = Dfs::new(reversed, n);
+            while let Some(a) = dfs.next(reversed) {
+                if a != n {
+                    ancestors[n.index()].push(a);
+                }
+            }
+        }
+        for list in ancestors.iter_mut().chain(descendants.iter_mut()) {
+            list.sort();
+        }
+        self.ancestors = ancestors;
+        self.descendants = descendants;
+    }
+
+    /// Every role the file names, in order of first mention.
+    pub fn roles(&self) -> Vec<&str> {
+        self.nodes.keys().map(String::as_str).collect()
+    }
+
+    /// Roles that may assign any role.
+    pub fn admins(&self) -> &[String] {
+        &self.admins
+    }
+
+    /// The line where a role is first named.
+    pub fn line_of(&self, role: &str) -> Option<usize> {
+        self.lines.get(role).copied()
+    }
+
+    fn index(&self, role: &str) -> Result<NodeIndex, TierError> {
+        self.nodes
+            .get(role)
+            .copied()
+            .ok_or_else(|| TierError::NotInTiers {
+                role: role.to_string(),
+            })
+    }
+
+    fn names(&self, nodes: &[NodeIndex]) -> Vec<&str> {
+        nodes.iter().map(|&n| self.graph[n].as_str()).collect()
+    }
+
+    /// Every role above `role`, in order of first mention.
+    pub fn ancestors(&self, role: &str) -> Result<Vec<&str>, TierError> {
+        Ok(self.names(&self.ancestors[self.index(role)?.index()]))
+    }
+
+    /// Every role below `role`, in order of first mention.
+    pub fn descendants(&self, role: &str) -> Result<Vec<&str>, TierError> {
+        Ok(self.names(&self.descendants[self.index(role)?.index()]))
+    }
+
+    /// Fails naming the first tier role (and its line) the table lacks.
+    pub fn require_roles(&self, table: &Table) -> Result<(), TierError> {
+        match self
+            .nodes
+            .keys()
+            .find(|role| table.role_index(role).is_none())
+        {
+            Some(role) => Err(TierError::UnknownRole {
+                role: role.clone(),
+                line: self.line_of(role),
+                known: table.roles().map(str::to_string).collect(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// R and every ancestor of R get at least `value` (compared on effective
+    /// values; an unknown one is set). Returns the plan; `table` is unchanged.
+    pub fn grant(
+        &self,
+        table: &Table,
+        role: &str,
+        target: &Target,
+        value: &Value,
+    ) -> Result<Plan, TierError> {
+        let wanted = match rank(value) {
+            Some(r) if r > 0 => r,
+            _ => {
+                return Err(TierError::NotAGrant {
+                    value: value.to_text(),
+                })
+            }
+        };
+        let at = self.index(role)?;
+        self.require_roles(table)?;
+        let mut closure = vec![(at, format!("granted at {role}"))];
+        closure.extend(
+            self.ancestors[at.index()]
+                .iter()
+                .map(|&n| (n, format!("ancestor of {role}"))),
+        );
+        Ok(self.plan(table, target, closure, value, |effective| {
+            rank(effective).is_none_or(|r| r < wanted)
+        }))
+    }
+
+    /// R and every descendant of R get `no`. Returns the plan; `table` is unchanged.
+    pub fn revoke(&self, table: &Table, role: &str, target: &Target) -> Result<Plan, TierError> {
+        let at = self.index(role)?;
+        self.require_roles(table)?;
+        let mut closure = vec![(at, format!("revoked at {role}"))];
+        closure.extend(
+            self.descendants[at.index()]
+                .iter()
+                .map(|&n| (n, format!("descendant of {role}"))),
+        );
+        Ok(self.plan(table, target, closure, &Value::No, |effective| {
+            *effective != Value::No
+        }))
+    }
+
+    fn plan(
+        &self,
+        table: &Table,
+        target: &Target,
+        mut closure: Vec<(NodeIndex, String)>,
+        after: &Value,
+        needs: impl Fn(&Value) -> bool,
+    ) -> Plan {
+        closure.sort_by_key(|(n, _)| table.role_index(&self.graph[*n]));
+        let changes = closure
+            .into_iter()
+            .filter_map(|(n, why)| {
+                let role = &self.graph[n];
+                let column = table.role_index(role)?;
+                let before = table.get(target, column);
+                (needs(&table.effective(target, column)) && before != *after).then(|| Change {
+                    role: role.clone(),
+                    target: target.clone(),
+                    before,
+                    after: after.clone(),
+                    why,
+                })
+            })
+            .collect();
+        Plan { changes }
+    }
+
+    /// Every (ancestor, descendant) pair where the descendant's effective
+    /// value is more permissive; with `include_unknown`, also the pairs where
+    /// exactly one side is unknown. In canonical target order.
+    pub fn check(&self, table: &Table, include_unknown: bool) -> Result<Vec<Violation>, TierError> {
+        self.require_roles(table)?;
+        let pairs: Vec<(usize, usize)> = self
+            .graph
+            .node_indices()
+            .flat_map(|lower| {
+                self.ancestors[lower.index()]
+                    .iter()
+                    .map(move |&upper| (upper, lower))
+            })
+            .filter_map(|(u, l)| {
+                Some((
+                    table.role_index(&self.graph[u])?,
+                    table.role_index(&self.graph[l])?,
+                ))
+            })
+            .collect();
+        let mut violations = Vec::new();
+        for row in table.sorted_rows() {
+            let target = table.target(row);
+            let effective: Vec<Value> = (0..table.role_count())
+                .map(|r| table.effective(target, r))
+                .collect();
+            for &(upper, lower) in &pairs {
+                let (u, l) = (&effective[upper], &effective[lower]);
+                let finding = match (rank(u), rank(l)) {
+                    (Some(a), Some(b)) => a < b,
+                    (None, None) => false,
+                    _ => include_unknown,
+                };
+                if finding {
+                    violations.push(Violation {
+                        upper: table.roles().nth(upper).unwrap_or_default().to_string(),
+                        lower: table.roles().nth(lower).unwrap_or_default().to_string(),
+                        target: target.clone(),
+                        upper_value: u.clone(),
+                        lower_value: l.clone(),
+                        unknown: rank(u).is_none() || rank(l).is_none(),
+                    });
+                }
+            }
+        }
+        Ok(violations)
+    }
+
+    /// Whether `actor_role` may move someone from `current_role` to
+    /// `new_role`: admins may assign anything; others only roles strictly
+    /// below their own, to people strictly below them, and never an admin role.
+    pub fn can_assign(&self, actor_role: &str, current_role: &str, new_role: &str) -> Decision {
+        let decide = |allowed: bool, reason: String| Decision { allowed, reason };
+        if self.admins.iter().any(|a| a == actor_role) {
+            return decide(
+                true,
+                format!("{actor_role} is an admin role and may assign any role"),
+            );
+        }
+        let Ok(actor) = self.index(actor_role) else {
+            return decide(
+                false,
+                format!("{actor_role} is in no chain of the tier file, so it may assign nothing"),
+            );
+        };
+        let below = |role: &str| {
+            self.nodes
+                .get(role)
+                .is_some_and(|n| self.descendants[actor.index()].contains(n))
+        };
+        if self.admins.iter().any(|a| a == new_role) {
+            return decide(
+                false,
+                format!("{new_role} is an admin role: only admins assign it"),
+            );
+        }
+        if !below(new_role) {
+            return decide(false, format!("{new_role} is not below {actor_role}"));
+        }
+        if !below(current_role) {
+            return decide(
+                false,
+                format!("the person holds {current_role}, which is not below {actor_role}"),
+            );
+        }
+        decide(
+            true,
+            format!("{new_role} and {current_role} are both below {actor_role}"),
+        )
+    }
+}
+
+fn strip_admins(line: &str) -> Option<&str> {
+    let (head, rest) = line.split_once(':')?;
+    head.trim().eq_ignore_ascii_case("admins").then_some(rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Action;
+    use proptest::prelude::*;
+
+    const STUDIO: &str = "\
+# the studio of the feature request
+admins: admin
+admin
+it_support > pipeline_td > tech_artist
+senior_manager > producer > coordinator
+supervisor > lead > artist
+pipeline_td > senior_manager
+producer > supervisor
+vendor
+";
+
+    const ROLES: [&str; 12] = [
+        "admin",
+        "it_support",
+        "pipeline_td",
+        "tech_artist",
+        "senior_manager",
+        "producer",
+        "coordinator",
+        "supervisor",
+        "lead",
+        "artist",
+        "vendor",
+        "outsider",
+    ];
+
+    fn asset_create() -> Target {
+        Target::new(Kind::Entity, "Asset", "", Action::Create).unwrap()
+    }
+
+    fn table_with(value: Value) -> Table {
+        let mut t = Table::with_roles(ROLES).unwrap();
+        let row = t.insert_target(asset_create());
+        for role in 0..ROLES.len() {
+            t.set(row, role, &value).unwrap();
+        }
+        t
+    }
+
+    fn roles_of(plan: &Plan) -> Vec<&str> {
+        plan.changes.iter().map(|c| c.role.as_str()).collect()
+    }
+
+    #[test]
+    fn grant_reaches_every_ancestor_and_nothing_else() {
+        let tiers = Tiers::parse(STUDIO).unwrap();
+        let table = table_with(Value::No);
+        let plan = tiers
+            .grant(&table, "coordinator", &asset_create(), &Value::Yes)
+            .unwrap();
+        assert_eq!(
+            roles_of(&plan),
+            [
+                "it_support",
+                "pipeline_td",
+                "senior_manager",
+                "producer",
+                "coordinator"
+            ]
+        );
+        assert_eq!(plan.changes[0].why, "ancestor of coordinator");
+        assert_eq!(plan.changes[4].why, "granted at coordinator");
+        let after = plan.apply(&table).unwrap();
+        for (i, role) in ROLES.iter().enumerate() {
+            let expected = if roles_of(&plan).contains(role) {
+                Value::Yes
+            } else {
+                Value::No
+            };
+            assert_eq!(after.get(&asset_create(), i), expected, "{role}");
+        }
+        assert!(tiers
+            .grant(&after, "coordinator", &asset_create(), &Value::Yes)
+            .unwrap()
+            .changes
+            .is_empty());
+    }
+
+    #[test]
+    fn revoke_reaches_descendants_only_and_isolated_roles_are_never_touched() {
+        let tiers = Tiers::parse(STUDIO).unwrap();
+        let table = table_with(Value::Yes);
+        let plan = tiers.revoke(&table, "lead", &asset_create()).unwrap();
+        assert_eq!(roles_of(&plan), ["lead", "artist"]);
+        assert_eq!(plan.changes[1].why, "descendant of lead");
+        for role in ["admin", "vendor"] {
+            for target_role in ROLES.iter().filter(|r| **r != "outsider") {
+                let grant = tiers
+                    .grant(
+                        &table_with(Value::No),
+                        target_role,
+                        &asset_create(),
+                        &Value::Yes,
+                    )
+                    .unwrap();
+                let revoke = tiers.revoke(&table, target_role, &asset_create()).unwrap();
+                if *target_role != role {
+                    assert!(
+                        !roles_of(&grant).contains(&role) && !roles_of(&revoke).contains(&role)
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            tiers
+                .grant(&table, "outsider", &asset_create(), &Value::Yes)
+                .unwrap_err(),
+            TierError::NotInTiers {
+                role: "outsider".into()
+            }
+        );
+    }
+
+    #[test]
+    fn file_errors_name_the_line() {
+        let err = Tiers::parse("a > b\n\nb > c\nc > a  # oops\n").unwrap_err();
+        assert_eq!(
+            err,
+            TierError::Cycle {
+                line: 4,
+                cycle: vec!["a".into(), "b".into(), "c".into(), "a".into()]
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "line 4: this chain makes a cycle: a > b > c > a; tiers must only go down"
+        );
+        assert!(matches!(
+            Tiers::parse("a > a").unwrap_err(),
+            TierError::Cycle { line: 1, .. }
+        ));
+        let err = Tiers::parse("a > > b").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("line 1: expected a chain of role codes"),
+            "{err}"
+        );
+        assert!(Tiers::parse("admins: a b").is_err());
+        let tiers = Tiers::parse("supervisor > lead\n\nlead > artst\n").unwrap();
+        let table = Table::with_roles(["supervisor", "lead", "artist"]).unwrap();
+        assert_eq!(
+            tiers.check(&table, false).unwrap_err().to_string(),
+            "line 3: unknown role \"artst\"; the permission table has: supervisor, lead, artist"
+        );
+        assert!(Tiers::parse("").unwrap().roles().is_empty());
+    }
+
+    #[test]
+    fn check_compares_effective_values_and_reports_unknowns_on_request() {
+        let tiers = Tiers::parse("lead > artist").unwrap();
+        let mut t = Table::with_roles(["lead", "artist"]).unwrap();
+        let entity = t.insert_target(Target::new(Kind::Entity, "Task", "", Action::Edit).unwrap());
+        let field =
+            t.insert_target(Target::new(Kind::Field, "Task", "content", Action::Edit).unwrap());
+        t.set(entity, 0, &Value::No).unwrap();
+        t.set(entity, 1, &Value::If("assigned".into())).unwrap();
+        t.set(field, 0, &Value::Yes).unwrap(); // but the entity says no: effectively no
+        t.set(field, 1, &Value::Inherit).unwrap();
+        let found = tiers.check(&t, false).unwrap();
+        assert_eq!(found.len(), 2);
+        assert_eq!(
+            (found[0].upper_value.clone(), found[0].lower_value.clone()),
+            (Value::No, Value::If("assigned".into()))
+        );
+        assert_eq!(found[1].target.kind(), Kind::Field);
+        let unknown = t.insert_target(Target::new(Kind::Entity, "Shot", "", Action::See).unwrap());
+        t.set(unknown, 1, &Value::Yes).unwrap();
+        assert_eq!(tiers.check(&t, false).unwrap().len(), 2);
+        let with_unknown = tiers.check(&t, true).unwrap();
+        assert_eq!(with_unknown.len(), 3);
+        assert!(with_unknown
+            .iter()
+            .any(|v| v.unknown && v.target.entity_type() == "Shot"));
+    }
+
+    #[test]
+    fn assignment_truth_table() {
+        let tiers = Tiers::parse(STUDIO).unwrap();
+        let cases = [
+            // actor, current, new, allowed
+            ("admin", "artist", "admin", true),
+            ("admin", "it_support", "vendor", true),
+            ("producer", "artist", "lead", true),
+            ("producer", "coordinator", "supervisor", true),
+            ("producer", "artist", "producer", false), // not strictly below
+            ("producer", "artist", "senior_manager", false), // above
+            ("producer", "producer", "coordinator", false), // a peer (or themselves)
+            ("producer", "vendor", "artist", false),   // person not below
+            ("lead", "artist", "supervisor", false),
+            ("lead", "artist", "artist", true),
+            ("artist", "artist", "lead", false),
+            ("vendor", "vendor", "artist", false), // isolated: below nobody, above nobody
+            ("outsider", "artist", "artist", false), // not in the tier file
+            ("it_support", "artist", "admin", false), // admin roles only from admins
+        ];
+        for (actor, current, new, allowed) in cases {
+            let decision = tiers.can_assign(actor, current, new);
+            assert_eq!(
+                decision.allowed, allowed,
+                "{actor}: {current} -> {new}: {}",
+                decision.reason
+            );
+            assert!(!decision.reason.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_stale_plan_is_refused() {
+        let tiers = Tiers::parse(STUDIO).unwrap();
+        let table = table_with(Value::No);
+        let plan = tiers
+            .grant(&table, "lead", &asset_create(), &Value::Yes)
+            .unwrap();
+        let moved = tiers
+            .grant(&table, "artist", &asset_create(), &Value::If("x".into()))
+            .unwrap()
+            .apply(&table)
+            .unwrap();
+        assert!(matches!(
+            plan.apply(&moved).unwrap_err(),
+            TierError::StalePlan { .. }
+        ));
+        assert!(matches!(
+            tiers
+                .grant(&table, "lead", &asset_create(), &Value::No)
+                .unwrap_err(),
+            TierError::NotAGrant { .. }
+        ));
+    }
+
+    /// A random DAG over `n` roles (edges only from lower to higher index, so
+    /// acyclic) as a tier file, with role 0 an admin when `admin` is set.
+    fn dag() -> impl Strategy<Value = (usize, String, bool)> {
+        (2usize..8).prop_flat_map(|n| {
+            (
+                Just(n),
+                prop::collection::vec(any::<bool>(), n * n),
+                any::<bool>(),
+            )
+                .prop_map(|(n, bits, admin)| {
+                    let mut lines = Vec::new();
+                    if admin {
+                        lines.push("admins: r0".to_string());
+                    }
+                    for i in 0..n {
+                        lines.push(format!("r{i}"));
+                        for j in i + 1..n {
+                            if bits[i * n + j] {
+                                lines.push(format!("r{i} > r{j}"));
+                            }
+                        }
+                    }
+                    (n, lines.join("\n"), admin)
+                })
+        })
+    }
+
+    fn value_of(rank: u8) -> Value {
+        match rank {
+            0 => Value::No,
+            1 => Value::If("condition".into()),
+            _ => Value::Yes,
+        }
+    }
+
+    /// A table for one target whose values respect the tiers (every role at
+    /// least as permissive as its descendants), from random ranks.
+    fn consistent(tiers: &Tiers, n: usize, ranks: &[u8], field: bool) -> (Table, Target) {
+        let roles: Vec<String> = (0..n).map(|i| format!("r{i}")).collect();
+        let mut t = Table::with_roles(roles.clone()).unwrap();
+        let target = if field {
+            let entity =
+                t.insert_target(Target::new(Kind::Entity, "Shot", "", Action::Edit).unwrap());
+            for r in 0..n {
+                t.set(entity, r, &Value::Yes).unwrap();
+            }
+            Target::new(Kind::Field, "Shot", "code", Action::Edit).unwrap()
+        } else {
+            Target::new(Kind::Entity, "Shot", "", Action::Edit).unwrap()
+        };
+        let row = t.insert_target(target.clone());
+        for (r, role) in roles.iter().enumerate() {
+            let below = tiers.descendants(role).unwrap();
+            let level = below
+                .iter()
+                .map(|d| ranks[d[1..].parse::<usize>().unwrap()])
+                .chain([ranks[r]])
+                .max()
+                .unwrap();
+            t.set(row, r, &value_of(level)).unwrap();
+        }
+        (t, target)
+    }
+
+    proptest! {
+        #[test]
+        fn grant_keeps_tiers_consistent_is_idempotent_and_stays_in_the_closure(
+            (n, text, _) in dag(),
+            ranks in prop::collection::vec(0u8..3, 8),
+            at in 0usize..8,
+            granted in 1u8..3,
+            field in any::<bool>(),
+        ) {
+            let tiers = Tiers::parse(&text).unwrap();
+            let (table, target) = consistent(&tiers, n, &ranks, field);
+            prop_assert!(tiers.check(&table, false).unwrap().is_empty());
+            let role = format!("r{}", at % n);
+            let plan = tiers.grant(&table, &role, &target, &value_of(granted)).unwrap();
+            let closure: Vec<&str> = tiers.ancestors(&role).unwrap().into_iter().chain([role.as_str()]).collect();
+            prop_assert!(plan.changes.iter().all(|c| closure.contains(&c.role.as_str())));
+            let after = plan.apply(&table).unwrap();
+            prop_assert!(tiers.check(&after, false).unwrap().iter().all(|v| v.target != target));
+            prop_assert!(tiers.grant(&after, &role, &target, &value_of(granted)).unwrap().changes.is_empty());
+        }
+
+        #[test]
+        fn revoke_is_idempotent_stays_in_the_closure_and_grant_restores(
+            (n, text, _) in dag(),
+            ranks in prop::collection::vec(0u8..3, 8),
+            at in 0usize..8,
+            field in any::<bool>(),
+        ) {
+            let tiers = Tiers::parse(&text).unwrap();
+            let (table, target) = consistent(&tiers, n, &ranks, field);
+            let role = format!("r{}", at % n);
+            let column = table.role_index(&role).unwrap();
+            let plan = tiers.revoke(&table, &role, &target).unwrap();
+            let closure: Vec<&str> = tiers.descendants(&role).unwrap().into_iter().chain([role.as_str()]).collect();
+            prop_assert!(plan.changes.iter().all(|c| closure.contains(&c.role.as_str())));
+            let after = plan.apply(&table).unwrap();
+            prop_assert!(tiers.check(&after, false).unwrap().is_empty());
+            prop_assert!(tiers.revoke(&after, &role, &target).unwrap().changes.is_empty());
+            let original = table.get(&target, column);
+            if rank(&original).is_some_and(|r| r > 0) {
+                let restored = tiers.grant(&after, &role, &target, &original).unwrap().apply(&after).unwrap();
+                prop_assert_eq!(restored.get(&target, column), original);
+            }
+        }
+
+        #[test]
+        fn no_sequence_of_allowed_assignments_lifts_anyone_to_the_actor(
+            (n, text, _) in dag(),
+            actor_at in 0usize..8,
+            people in prop::collection::vec(0usize..8, 1..6),
+            moves in prop::collection::vec((0usize..6, 0usize..8), 0..20),
+        ) {
+            let tiers = Tiers::parse(&text).unwrap();
+            let actor = format!("r{}", actor_at % n);
+            prop_assume!(!tiers.admins().contains(&actor));
+            let above_or_at: Vec<String> = tiers.ancestors(&actor).unwrap().into_iter().map(str::to_string).chain([actor.clone()]).collect();
+            // people[0] is the actor; the others start anywhere below the actor or elsewhere.
+            let mut holding: Vec<String> = people.iter().map(|p| format!("r{}", p % n)).collect();
+            holding[0] = actor.clone();
+            let start: Vec<bool> = holding.iter().map(|r| above_or_at.contains(r)).collect();
+            for (who, to) in moves {
+                let who = who % holding.len();
+                let new_role = format!("r{}", to % n);
+                if tiers.can_assign(&actor, &holding[who], &new_role).allowed {
+                    holding[who] = new_role;
+                }
+            }
+            prop_assert_eq!(&holding[0], &actor);
+            for (i, role) in holding.iter().enumerate() {
+                // Nobody who started below the actor ends at or above it.
+                prop_assert!(start[i] || !above_or_at.contains(role), "{} reached {}", i, role);
+            }
+        }
+    }
+}
