@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use crate::atomic::write_atomic;
+use crate::audit as core_audit;
 use crate::csvio::{
     self, long_cells, long_record, CsvError as CoreCsvError, Layout, ReadOptions, LONG_HEADER,
 };
@@ -18,6 +19,7 @@ use crate::normalize::{
 };
 use crate::schema::{EntitySchema, FieldSchema, Schema as CoreSchema};
 use crate::snapshot;
+use crate::tiers::{Plan, TierError as CoreTierError, Tiers};
 
 pyo3::create_exception!(
     _core,
@@ -30,6 +32,12 @@ pyo3::create_exception!(
     TableError,
     PyValueError,
     "A change the permission table cannot hold: unknown role, malformed target, inherit outside a field."
+);
+pyo3::create_exception!(
+    _core,
+    TierError,
+    PyValueError,
+    "A tier file or tier operation failed: syntax, a cycle, an unknown role, a stale plan."
 );
 pyo3::create_exception!(
     _core,
@@ -52,6 +60,10 @@ fn csv_error(py: Python<'_>, e: CoreCsvError) -> PyErr {
 
 fn table_error(e: ModelError) -> PyErr {
     TableError::new_err(e.to_string())
+}
+
+fn tier_error(e: CoreTierError) -> PyErr {
+    TierError::new_err(e.to_string())
 }
 
 fn normalize_error(e: CoreNormalizeError) -> PyErr {
@@ -582,9 +594,365 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("CsvError", py.get_type::<CsvError>())?;
     m.add("TableError", py.get_type::<TableError>())?;
     m.add("NormalizeError", py.get_type::<NormalizeError>())?;
+    m.add("TierError", py.get_type::<TierError>())?;
+    m.add_class::<PyTiers>()?;
+    m.add_class::<PyPlan>()?;
+    m.add_class::<PyChange>()?;
+    m.add_class::<PyViolation>()?;
+    m.add_class::<PyDecision>()?;
+    m.add_class::<PyFinding>()?;
+    m.add_function(wrap_pyfunction!(audit, m)?)?;
     m.add_function(wrap_pyfunction!(read_csv_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(write_atomic_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(template, m)?)?;
     m.add_function(wrap_pyfunction!(refresh, m)?)?;
     Ok(())
+}
+
+/// A change of a plan: `role`, `target` (kind, entity_type, name, action),
+/// `before`, `after` and `why`.
+#[pyclass(module = "sgperms._core", name = "Change", frozen, get_all)]
+pub struct PyChange {
+    role: String,
+    target: TargetTuple,
+    before: String,
+    after: String,
+    why: String,
+}
+
+#[pymethods]
+impl PyChange {
+    fn __repr__(&self) -> String {
+        let (k, e, n, a) = &self.target;
+        format!(
+            "Change({} {k}:{e}:{n}:{a}: {:?} -> {:?}, {})",
+            self.role, self.before, self.after, self.why
+        )
+    }
+}
+
+/// Changes to make, nothing changed until `apply`: `len()`, iteration over
+/// `Change`s, `apply(table)`, `to_csv()`.
+#[pyclass(module = "sgperms._core", name = "Plan", frozen)]
+pub struct PyPlan {
+    plan: Plan,
+}
+
+#[pymethods]
+impl PyPlan {
+    fn __len__(&self) -> usize {
+        self.plan.changes.len()
+    }
+
+    fn __bool__(&self) -> bool {
+        !self.plan.changes.is_empty()
+    }
+
+    /// The changes, in order. Returns a list of Change.
+    fn changes(&self) -> Vec<PyChange> {
+        self.plan
+            .changes
+            .iter()
+            .map(|c| PyChange {
+                role: c.role.clone(),
+                target: target_tuple(&c.target),
+                before: c.before.to_text(),
+                after: c.after.to_text(),
+                why: c.why.clone(),
+            })
+            .collect()
+    }
+
+    fn __iter__(slf: PyRef<'_, Self>) -> PyResult<Bound<'_, PyAny>> {
+        let py = slf.py();
+        PyList::new(py, slf.changes())?
+            .into_any()
+            .try_iter()
+            .map(|it| it.into_any())
+    }
+
+    /// A new table with the plan applied (the given one is not changed).
+    /// Raises TierError when the table no longer holds what the plan was made from.
+    fn apply(&self, table: PyRef<'_, PyTable>) -> PyResult<PyTable> {
+        let applied = self.plan.apply(&table.table).map_err(tier_error)?;
+        Ok(PyTable::new_from(applied, table.schema.clone()))
+    }
+
+    /// The plan as CSV text, or None after writing `path` atomically.
+    #[pyo3(signature = (path=None))]
+    fn to_csv(&self, py: Python<'_>, path: Option<PathBuf>) -> PyResult<Option<String>> {
+        let text = self.plan.to_csv();
+        match path {
+            None => Ok(Some(text)),
+            Some(path) => {
+                py.detach(|| write_atomic(&path, text.as_bytes()))?;
+                Ok(None)
+            }
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Plan({} changes)", self.plan.changes.len())
+    }
+}
+
+/// A lower tier allowed more than a higher one (effective values), or with
+/// `unknown` set, a pair that could not be compared.
+#[pyclass(module = "sgperms._core", name = "Violation", frozen, get_all)]
+pub struct PyViolation {
+    upper: String,
+    lower: String,
+    target: TargetTuple,
+    upper_value: String,
+    lower_value: String,
+    unknown: bool,
+}
+
+#[pymethods]
+impl PyViolation {
+    fn __str__(&self) -> String {
+        let (k, e, n, a) = &self.target;
+        let relation = if self.unknown {
+            "cannot be compared with"
+        } else {
+            "allows less than"
+        };
+        format!(
+            "{k}:{e}:{n}:{a}: {} ({}) {relation} {} ({})",
+            self.upper,
+            display_value(&self.upper_value),
+            self.lower,
+            display_value(&self.lower_value)
+        )
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Violation({})", self.__str__())
+    }
+}
+
+fn display_value(value: &str) -> &str {
+    if value.is_empty() {
+        "unknown"
+    } else {
+        value
+    }
+}
+
+/// An assignment decision: truthy when allowed; `.reason` always.
+#[pyclass(module = "sgperms._core", name = "Decision", frozen, get_all)]
+pub struct PyDecision {
+    allowed: bool,
+    reason: String,
+    actor_role: String,
+    current_role: String,
+    new_role: String,
+}
+
+#[pymethods]
+impl PyDecision {
+    fn __bool__(&self) -> bool {
+        self.allowed
+    }
+
+    /// The decision as a dict, for a log.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("allowed", self.allowed)?;
+        d.set_item("reason", &self.reason)?;
+        d.set_item("actor_role", &self.actor_role)?;
+        d.set_item("current_role", &self.current_role)?;
+        d.set_item("new_role", &self.new_role)?;
+        Ok(d)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Decision({}: {})",
+            if self.allowed { "allowed" } else { "refused" },
+            self.reason
+        )
+    }
+}
+
+/// An audit finding: `kind` ("self_elevation" or "exceeds_ancestors"),
+/// `role`, `target`, `value`, `detail`.
+#[pyclass(module = "sgperms._core", name = "Finding", frozen, get_all)]
+pub struct PyFinding {
+    kind: &'static str,
+    role: String,
+    target: TargetTuple,
+    value: String,
+    detail: String,
+}
+
+#[pymethods]
+impl PyFinding {
+    fn __str__(&self) -> String {
+        let (k, e, n, a) = &self.target;
+        format!("{}: {k}:{e}:{n}:{a}: {}", self.kind, self.detail)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Finding({})", self.__str__())
+    }
+}
+
+/// Role tiers: chains of roles, higher first, from a tier file.
+#[pyclass(module = "sgperms._core", name = "Tiers", frozen)]
+pub struct PyTiers {
+    tiers: Tiers,
+}
+
+#[pymethods]
+impl PyTiers {
+    /// Parses tier text: `a > b > c` chains, a lone role for an isolated one,
+    /// `admins: x, y`, `#` comments. Returns Tiers; raises TierError.
+    #[staticmethod]
+    fn parse(text: &str) -> PyResult<PyTiers> {
+        Ok(PyTiers {
+            tiers: Tiers::parse(text).map_err(tier_error)?,
+        })
+    }
+
+    /// Reads a tier file. Returns Tiers; errors name the file and line.
+    #[staticmethod]
+    fn read(path: PathBuf) -> PyResult<PyTiers> {
+        let text = std::fs::read_to_string(&path)?;
+        let tiers = Tiers::parse(&text)
+            .map_err(|e| TierError::new_err(format!("{}: {e}", path.display())))?;
+        Ok(PyTiers { tiers })
+    }
+
+    /// Every role the file names, in order of first mention.
+    #[getter]
+    fn roles(&self) -> Vec<String> {
+        self.tiers.roles().into_iter().map(str::to_string).collect()
+    }
+
+    /// Roles that may assign any role (the `admins:` line).
+    #[getter]
+    fn admins(&self) -> Vec<String> {
+        self.tiers.admins().to_vec()
+    }
+
+    /// Every role above `role`. Returns a list of str.
+    fn ancestors(&self, role: &str) -> PyResult<Vec<String>> {
+        let found = self.tiers.ancestors(role).map_err(tier_error)?;
+        Ok(found.into_iter().map(str::to_string).collect())
+    }
+
+    /// Every role below `role`. Returns a list of str.
+    fn descendants(&self, role: &str) -> PyResult<Vec<String>> {
+        let found = self.tiers.descendants(role).map_err(tier_error)?;
+        Ok(found.into_iter().map(str::to_string).collect())
+    }
+
+    /// Plans giving `role` and every role above it at least `value`.
+    /// Returns a Plan; the table is not changed.
+    #[pyo3(signature = (table, role, kind, entity_type, name, action, value="yes"))]
+    #[allow(clippy::too_many_arguments)]
+    fn grant(
+        &self,
+        table: PyRef<'_, PyTable>,
+        role: &str,
+        kind: &str,
+        entity_type: &str,
+        name: &str,
+        action: &str,
+        value: &str,
+    ) -> PyResult<PyPlan> {
+        let target = table.target(kind, entity_type, name, action)?;
+        let value = parse_value(value).map_err(normalize_error)?;
+        let plan = self
+            .tiers
+            .grant(&table.table, role, &target, &value)
+            .map_err(tier_error)?;
+        Ok(PyPlan { plan })
+    }
+
+    /// Plans taking the permission from `role` and every role below it.
+    /// Returns a Plan; the table is not changed.
+    #[pyo3(signature = (table, role, kind, entity_type, name, action))]
+    #[allow(clippy::too_many_arguments)]
+    fn revoke(
+        &self,
+        table: PyRef<'_, PyTable>,
+        role: &str,
+        kind: &str,
+        entity_type: &str,
+        name: &str,
+        action: &str,
+    ) -> PyResult<PyPlan> {
+        let target = table.target(kind, entity_type, name, action)?;
+        let plan = self
+            .tiers
+            .revoke(&table.table, role, &target)
+            .map_err(tier_error)?;
+        Ok(PyPlan { plan })
+    }
+
+    /// Lower tiers allowed more than higher ones, on effective values; with
+    /// `unknown=True` also the pairs where one side is unknown.
+    #[pyo3(signature = (table, *, unknown=false))]
+    fn check(
+        &self,
+        py: Python<'_>,
+        table: PyRef<'_, PyTable>,
+        unknown: bool,
+    ) -> PyResult<Vec<PyViolation>> {
+        let table = &table.table;
+        let found = py
+            .detach(|| self.tiers.check(table, unknown))
+            .map_err(tier_error)?;
+        Ok(found
+            .into_iter()
+            .map(|v| PyViolation {
+                upper: v.upper,
+                lower: v.lower,
+                target: target_tuple(&v.target),
+                upper_value: v.upper_value.to_text(),
+                lower_value: v.lower_value.to_text(),
+                unknown: v.unknown,
+            })
+            .collect())
+    }
+
+    /// Whether someone holding `actor_role` may move a person from
+    /// `current_role` to `new_role`. Returns a Decision (truthy when allowed).
+    fn can_assign(&self, actor_role: &str, current_role: &str, new_role: &str) -> PyDecision {
+        let d = self.tiers.can_assign(actor_role, current_role, new_role);
+        PyDecision {
+            allowed: d.allowed,
+            reason: d.reason,
+            actor_role: actor_role.to_string(),
+            current_role: current_role.to_string(),
+            new_role: new_role.to_string(),
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Tiers(roles={:?}, admins={:?})",
+            self.tiers.roles(),
+            self.tiers.admins()
+        )
+    }
+}
+
+/// Non-admin roles that can make themselves admin and, with tiers, roles
+/// granted more than every role above them. Returns a list of Finding.
+#[pyfunction]
+#[pyo3(signature = (table, tiers=None))]
+fn audit(table: PyRef<'_, PyTable>, tiers: Option<PyRef<'_, PyTiers>>) -> Vec<PyFinding> {
+    core_audit::audit(&table.table, tiers.as_ref().map(|t| &t.tiers))
+        .into_iter()
+        .map(|f| PyFinding {
+            kind: f.kind.as_str(),
+            role: f.role,
+            target: target_tuple(&f.target),
+            value: f.value.to_text(),
+            detail: f.detail,
+        })
+        .collect()
 }

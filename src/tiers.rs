@@ -20,7 +20,7 @@ use petgraph::algo::has_path_connecting;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::{Dfs, Reversed};
 
-use crate::model::{Kind, Table, Target, Value};
+use crate::model::{Table, Target, Value};
 use crate::normalize::shown;
 
 /// Why a tier file or a tier operation failed.
@@ -122,6 +122,43 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The plan as CSV (`role,kind,entity_type,name,action,before,after,why`),
+    /// in plan order, for review before it is applied.
+    pub fn to_csv(&self) -> String {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        let header = [
+            "role",
+            "kind",
+            "entity_type",
+            "name",
+            "action",
+            "before",
+            "after",
+            "why",
+        ];
+        w.write_record(header)
+            .expect("writing to memory cannot fail");
+        for c in &self.changes {
+            let (before, after) = (c.before.to_text(), c.after.to_text());
+            let t = &c.target;
+            w.write_record([
+                c.role.as_str(),
+                t.kind().as_str(),
+                t.entity_type(),
+                t.name(),
+                t.action().as_str(),
+                &before,
+                &after,
+                &c.why,
+            ])
+            .expect("writing to memory cannot fail");
+        }
+        String::from_utf8(w.into_inner().expect("writing to memory cannot fail"))
+            .expect("all fields are str")
+    }
+
     /// A copy of `table` with the plan applied. Fails, changing nothing, when a
     /// cell no longer holds the value the plan was made from.
     pub fn apply(&self, table: &Table) -> Result<Table, TierError> {
@@ -542,7 +579,7 @@ fn strip_admins(line: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Action;
+    use crate::model::{Action, Kind};
     use proptest::prelude::*;
 
     const STUDIO: &str = "\

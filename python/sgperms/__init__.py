@@ -13,16 +13,34 @@ import os
 from typing import IO, Any, Iterable, Mapping, Optional, Tuple, Union
 
 from ._core import (
+    Change,
     CsvError,
+    Decision,
+    Finding,
     NormalizeError,
     PermissionTable,
+    Plan,
     Schema,
     TableError,
+    TierError,
+    Tiers,
+    Violation,
     __version__,
+    audit,
     read_csv_bytes as _read_csv_bytes,
 )
 
 __all__ = [
+    "Change",
+    "Decision",
+    "Finding",
+    "PermissionDenied",
+    "Plan",
+    "RoleChange",
+    "TierError",
+    "Tiers",
+    "Violation",
+    "audit",
     "CsvError",
     "NormalizeError",
     "PermissionTable",
@@ -138,4 +156,4 @@ def _role_pair(role: RoleSpec) -> Tuple[str, str]:
 
 
 # Last: site.py builds on the names above.
-from .site import Assignment, Event, Role, Site, SnapshotResult  # noqa: E402
+from .site import Assignment, Event, PermissionDenied, Role, RoleChange, Site, SnapshotResult  # noqa: E402

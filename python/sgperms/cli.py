@@ -5,10 +5,24 @@ from __future__ import annotations
 import argparse
 import sys
 import datetime
+import json
 import os
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from . import CsvError, Schema, Site, __version__, _load, _read
+from . import (
+    CsvError,
+    NormalizeError,
+    PermissionDenied,
+    Schema,
+    Site,
+    TableError,
+    TierError,
+    Tiers,
+    __version__,
+    _load,
+    _read,
+    audit,
+)
 from .site import public_url
 from ._core import write_atomic_bytes
 
@@ -263,6 +277,143 @@ def _demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _add_connection_args(parser: argparse.ArgumentParser) -> None:
+    """--site and credentials, each defaulting to its SGPERMS_* variable."""
+    env = os.environ.get
+    parser.add_argument("--site", default=env("SGPERMS_SITE"), metavar="URL", help="site URL (SGPERMS_SITE)")
+    parser.add_argument("--script-name", default=env("SGPERMS_SCRIPT_NAME"), help="API script name (SGPERMS_SCRIPT_NAME)")
+    parser.add_argument("--api-key", default=env("SGPERMS_API_KEY"), help="API script key (SGPERMS_API_KEY)")
+    parser.add_argument("--login", default=env("SGPERMS_LOGIN"), help="user login (SGPERMS_LOGIN)")
+    parser.add_argument("--password", default=env("SGPERMS_PASSWORD"), help="user password (SGPERMS_PASSWORD)")
+    parser.add_argument("--session-token", default=env("SGPERMS_SESSION_TOKEN"), help="session token (SGPERMS_SESSION_TOKEN)")
+
+
+def _parse_target_arg(text: str) -> Tuple[str, str, str, str]:
+    parts = text.split(":")
+    if len(parts) != 4:
+        raise ValueError(
+            f'--target "{text}": expected KIND:ENTITY:NAME:ACTION, e.g. entity:Asset::create or field:Shot:sg_status_list:edit'
+        )
+    return parts[0], parts[1], parts[2], parts[3]
+
+
+def _tiers_and_table(args: argparse.Namespace) -> Tuple[Tiers, Any]:
+    tiers = Tiers.read(args.tiers)
+    data, path = _load(args.perms)
+    return tiers, _read(data, path, "auto", None, None)[0]
+
+
+def _run_tier_command(args: argparse.Namespace, body: Any) -> int:
+    """Runs a tiers/audit command body, turning expected errors into one line."""
+    try:
+        return body(args)
+    except (CsvError, TierError, NormalizeError, TableError, ValueError) as e:
+        _error(str(e))
+    except OSError as e:
+        _error(f"{e.filename}: {e.strerror}" if e.strerror and e.filename else str(e))
+    return EXIT_ERROR
+
+
+def _tiers_check(args: argparse.Namespace) -> int:
+    def body(args: argparse.Namespace) -> int:
+        tiers, table = _tiers_and_table(args)
+        found = tiers.check(table, unknown=args.unknown)
+        weaker = [v for v in found if not v.unknown]
+        for violation in found:
+            print(violation)
+        if not args.quiet:
+            unknown = len(found) - len(weaker)
+            extra = f", {unknown} pairs not comparable (a value is unknown)" if args.unknown else ""
+            print(f"{len(weaker)} missed permission(s): a lower tier allowed more than a higher one{extra}", file=sys.stderr)
+        return EXIT_DIFFERENT if weaker else EXIT_OK
+
+    return _run_tier_command(args, body)
+
+
+def _tiers_change(args: argparse.Namespace) -> int:
+    def body(args: argparse.Namespace) -> int:
+        tiers, table = _tiers_and_table(args)
+        target = _parse_target_arg(args.target)
+        if args.command_name == "grant":
+            plan = tiers.grant(table, args.role, *target, value=args.value)
+        else:
+            plan = tiers.revoke(table, args.role, *target)
+        for change in plan:
+            print(f"{change.role}: {':'.join(change.target)} {change.before or 'unknown'} -> {change.after} ({change.why})")
+        if args.plan:
+            plan.to_csv(args.plan)
+        if not args.dry_run and plan:
+            plan.apply(table).to_csv(args.output or args.perms)
+        if not args.quiet:
+            where = "nothing written (dry run)" if args.dry_run else f"written to {args.output or args.perms}"
+            print(f"{len(plan)} change(s); " + (where if plan else "nothing to change"), file=sys.stderr)
+        return EXIT_OK
+
+    return _run_tier_command(args, body)
+
+
+def _audit(args: argparse.Namespace) -> int:
+    def body(args: argparse.Namespace) -> int:
+        tiers = Tiers.read(args.tiers) if args.tiers else None
+        data, path = _load(args.perms)
+        findings = audit(_read(data, path, "auto", None, None)[0], tiers)
+        for finding in findings:
+            print(finding)
+        if not args.quiet:
+            print(f"{len(findings)} finding(s)", file=sys.stderr)
+        return EXIT_DIFFERENT if findings else EXIT_OK
+
+    return _run_tier_command(args, body)
+
+
+def _promote(args: argparse.Namespace) -> int:
+    problem = _check_credentials(args)
+    if problem:
+        _error(problem)
+        return EXIT_ERROR
+    try:
+        tiers = Tiers.read(args.tiers)
+    except (TierError, OSError) as e:
+        _error(str(e))
+        return EXIT_ERROR
+    secrets = _secrets(args)
+    try:
+        site = Site(_connect(args))
+        change = site.assign_role(args.actor, args.user, args.role, tiers, dry_run=args.dry_run)
+        status = EXIT_OK
+    except PermissionDenied as denied:
+        change, status = denied.change, EXIT_DIFFERENT
+    except Exception as e:  # one clear line, never a traceback that could carry secrets
+        _error(_scrub(f"could not promote on {public_url(args.site)}: {type(e).__name__}: {e}", secrets))
+        return EXIT_ERROR
+    if args.json:
+        print(json.dumps(change.to_dict(), sort_keys=True))
+    else:
+        verdict = "allowed" if change.allowed else "refused"
+        print(f"{verdict}: {change.user} {change.from_role or '?'} -> {change.to_role} by {change.actor}: {change.reason}")
+    return status
+
+
+TIERS_EPILOG = """\
+A tier file lists chains of roles, higher first, one per line:
+  admins: admin                 # roles that may assign any role
+  admin                         # a role alone on a line is isolated
+  it_support > pipeline_td > tech_artist
+  supervisor > lead > artist
+  producer > supervisor         # roles may sit in several chains (a DAG)
+
+examples:
+  sgperms tiers check tiers.txt permissions.csv
+  sgperms tiers grant tiers.txt permissions.csv --role coordinator --target entity:Asset::create
+  sgperms tiers revoke tiers.txt permissions.csv --role lead --target entity:Version::retire --plan plan.csv --dry-run
+
+grant: the role and every role above it get at least the value; revoke: the role
+and every role below it get "no"; check: every role allows at least what the
+roles below it allow (effective values: a field follows its entity).
+exit status: check 1 when it finds missed permissions; 2 on errors.
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``sgperms`` command."""
     parser = argparse.ArgumentParser(
@@ -312,13 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     snapshot.add_argument("-o", "--output", required=True, metavar="DIR", help="the snapshot folder (created if missing)")
-    env = os.environ.get
-    snapshot.add_argument("--site", default=env("SGPERMS_SITE"), metavar="URL", help="site URL (SGPERMS_SITE)")
-    snapshot.add_argument("--script-name", default=env("SGPERMS_SCRIPT_NAME"), help="API script name (SGPERMS_SCRIPT_NAME)")
-    snapshot.add_argument("--api-key", default=env("SGPERMS_API_KEY"), help="API script key (SGPERMS_API_KEY)")
-    snapshot.add_argument("--login", default=env("SGPERMS_LOGIN"), help="user login (SGPERMS_LOGIN)")
-    snapshot.add_argument("--password", default=env("SGPERMS_PASSWORD"), help="user password (SGPERMS_PASSWORD)")
-    snapshot.add_argument("--session-token", default=env("SGPERMS_SESSION_TOKEN"), help="session token (SGPERMS_SESSION_TOKEN)")
+    _add_connection_args(snapshot)
     snapshot.add_argument(
         "--since",
         metavar="WHEN",
@@ -338,6 +483,67 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("-o", "--output", default="sgperms-demo", metavar="DIR", help="where to write (default: ./sgperms-demo)")
     demo.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     demo.set_defaults(run=_demo)
+
+    tiers = commands.add_parser(
+        "tiers",
+        help="check, grant and revoke along role tiers (supervisor > lead > artist)",
+        description="Role tiers kept beside the site: grants go up, revocations go down, and\n"
+        "check finds lower tiers allowed more than higher ones (missed permissions).",
+        epilog=TIERS_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    tier_commands = tiers.add_subparsers(dest="tier_command", metavar="ACTION", required=True)
+    check = tier_commands.add_parser(
+        "check", help="list missed permissions; exit 1 if any", epilog=TIERS_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument("tiers", metavar="TIERS", help="the tier file")
+    check.add_argument("perms", metavar="PERMS.csv", help="a permission table (wide or long)")
+    check.add_argument("--unknown", action="store_true", help="also list pairs that cannot be compared (a value is unknown)")
+    check.add_argument("-q", "--quiet", action="store_true", help="no summary line")
+    check.set_defaults(run=_tiers_check)
+    for name, helptext in (("grant", "grant at a role and every role above it"), ("revoke", "revoke at a role and every role below it")):
+        change = tier_commands.add_parser(name, help=helptext, epilog=TIERS_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        change.add_argument("tiers", metavar="TIERS", help="the tier file")
+        change.add_argument("perms", metavar="PERMS.csv", help="a permission table (wide or long); rewritten in place unless -o")
+        change.add_argument("--role", required=True, help="the role code to start from")
+        change.add_argument("--target", required=True, metavar="KIND:ENTITY:NAME:ACTION", help="e.g. entity:Asset::create")
+        if name == "grant":
+            change.add_argument("--value", default="yes", help='yes (default) or "if <condition>"')
+        change.add_argument("-o", "--output", metavar="OUT", help="write the changed table to OUT")
+        change.add_argument("--plan", metavar="PLAN.csv", help="also write the plan (role, target, before, after, why)")
+        change.add_argument("--dry-run", action="store_true", help="print (and with --plan, write) the plan; change nothing")
+        change.add_argument("-q", "--quiet", action="store_true", help="no summary line")
+        change.set_defaults(run=_tiers_change, command_name=name)
+
+    audit_cmd = commands.add_parser(
+        "audit",
+        help="find roles that can make themselves admin, and missed permissions",
+        description="Find non-admin roles that can edit people's roles (HumanUser.permission_rule_set)\n"
+        "or the roles themselves, and, with --tiers, roles allowed more than every role above them.",
+    )
+    audit_cmd.add_argument("perms", metavar="PERMS.csv", help="a permission table (wide or long)")
+    audit_cmd.add_argument("--tiers", metavar="TIERS", help="the tier file (its admins: line names the admin roles)")
+    audit_cmd.add_argument("-q", "--quiet", action="store_true", help="no summary line")
+    audit_cmd.set_defaults(run=_audit)
+
+    promote = commands.add_parser(
+        "promote",
+        help="move a person to a role, as the tiers allow the actor",
+        description="Move a person to a role on the site, on behalf of an actor, only as the tier\n"
+        "file allows: nobody changes their own role, nobody assigns at or above their own.",
+        epilog="exit status: 0 allowed (and written unless --dry-run), 1 refused, 2 error.\n"
+        "Connects like 'sgperms snapshot' (same flags and SGPERMS_* variables).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    promote.add_argument("--actor", required=True, metavar="LOGIN", help="who asks for the change")
+    promote.add_argument("--user", required=True, metavar="LOGIN", help="whose role changes")
+    promote.add_argument("--role", required=True, metavar="CODE", help="the new role's code")
+    promote.add_argument("--tiers", required=True, metavar="TIERS", help="the tier file")
+    promote.add_argument("--dry-run", action="store_true", help="decide and print, write nothing")
+    promote.add_argument("--json", action="store_true", help="print the decision as one JSON line, for a log")
+    _add_connection_args(promote)
+    promote.set_defaults(run=_promote)
     return parser
 
 

@@ -18,7 +18,7 @@ import urllib.parse
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from . import PermissionTable, Schema, __version__, read_csv
+from . import PermissionTable, Schema, Tiers, __version__, read_csv
 from ._core import refresh as _refresh
 from ._core import template as _template
 from ._core import write_atomic_bytes
@@ -80,6 +80,33 @@ class Event:
     user: str
     description: str
     meta: str = field(default="")
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    """One role-assignment decision, allowed or refused, in a form to log."""
+
+    actor: str
+    user: str
+    from_role: str
+    to_role: str
+    allowed: bool
+    reason: str
+    dry_run: bool
+    written: bool
+    time: str
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The decision as a plain dict (JSON-ready)."""
+        return asdict(self)
+
+
+class PermissionDenied(PermissionError):
+    """A role assignment was refused; ``.change`` is the refused RoleChange."""
+
+    def __init__(self, change: RoleChange) -> None:
+        super().__init__(change.reason)
+        self.change = change
 
 
 @dataclass
@@ -308,6 +335,55 @@ class Site:
             description=str(row.get("description") or ""),
             meta=_raw_json(meta),
         )
+
+    def assign_role(self, actor: str, user: str, role: str, tiers: Tiers, *, dry_run: bool = False) -> RoleChange:
+        """Move person ``user`` (a login) to ``role`` on behalf of ``actor``
+        (a login), as the tiers allow: nobody changes their own role, an
+        inactive or unknown actor changes nothing, and the rest is
+        ``tiers.can_assign``. Writes ``HumanUser.permission_rule_set`` through
+        the session unless ``dry_run``. Returns the RoleChange; raises
+        PermissionDenied (carrying the refused RoleChange) when refused."""
+        now = _utc(_dt.datetime.now(_dt.timezone.utc))
+        wanted = [f for f in ("login", "sg_status_list", "permission_rule_set") if self._has("HumanUser", f)]
+        rows = self.sg.find("HumanUser", [["login", "in", [actor, user]]], wanted)
+        people = {str(row.get("login") or "").lower(): row for row in rows}
+        codes = self._role_codes_by_id()
+        ids = {r.code: r.id for r in self.roles() if not r.system_default}
+
+        def current(login: str) -> str:
+            row = people.get(login.lower())
+            return codes.get(_link_id(row.get("permission_rule_set")), "") if row else ""
+
+        def decide(allowed: bool, reason: str, written: bool = False) -> RoleChange:
+            return RoleChange(actor, user, current(user), role, allowed, reason, dry_run, written, now)
+
+        actor_row, user_row = people.get(actor.lower()), people.get(user.lower())
+        refusal = None
+        if actor.lower() == user.lower():
+            refusal = "nobody may change their own role"
+        elif actor_row is None:
+            refusal = f"no person with login {actor!r} on the site"
+        elif "sg_status_list" in wanted and actor_row.get("sg_status_list") != "act":
+            refusal = f"{actor} is not active"
+        elif user_row is None:
+            refusal = f"no person with login {user!r} on the site"
+        elif role not in ids:
+            refusal = f"{role!r} is not an assignable role on the site ({', '.join(sorted(ids))})"
+        if refusal is None:
+            decision = tiers.can_assign(current(actor), current(user), role)
+            if not decision:
+                refusal = f"{actor} ({current(actor)}) may not: {decision.reason}"
+        if refusal is not None:
+            raise PermissionDenied(decide(False, refusal))
+        reason = f"{actor} ({current(actor)}) may move {user} from {current(user)} to {role}"
+        if current(user) == role:
+            return decide(True, f"{user} already holds {role}; nothing to change")
+        if dry_run:
+            return decide(True, reason + " (dry run: nothing written)")
+        self.sg.update("HumanUser", user_row["id"], {"permission_rule_set": {"type": "PermissionRuleSet", "id": ids[role]}})
+        change = decide(True, reason, written=True)
+        self._assignments = None
+        return change
 
     def template(self) -> PermissionTable:
         """Every entity type (4 actions) and field (see, edit) of the schema for
