@@ -1,7 +1,7 @@
 """Type stubs for sgperms' Rust core (``sgperms._core``)."""
 
 import os
-from typing import IO, Dict, List, Optional, Sequence, Tuple, Union
+from typing import IO, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 __version__: str
 
@@ -106,3 +106,82 @@ def refresh(
     previous: PermissionTable, fresh: PermissionTable
 ) -> Tuple[PermissionTable, List[Target], List[Target], List[str]]:
     """Carry previous known values and notes into fresh: (table, added, dropped, dropped roles)."""
+
+class TierError(ValueError):
+    """A tier file or tier operation failed."""
+
+class Change:
+    role: str
+    target: Target
+    before: str
+    after: str
+    why: str
+
+class Plan:
+    """Changes to make; nothing changes until apply()."""
+
+    def __len__(self) -> int: ...
+    def __bool__(self) -> bool: ...
+    def __iter__(self) -> Iterator[Change]: ...
+    def changes(self) -> List[Change]:
+        """The changes, in order."""
+    def apply(self, table: PermissionTable) -> PermissionTable:
+        """A new table with the plan applied; TierError when the table moved on."""
+    def to_csv(self, path: Union[str, os.PathLike, None] = None) -> Optional[str]:
+        """The plan as CSV, or None after writing `path` atomically."""
+
+class Violation:
+    upper: str
+    lower: str
+    target: Target
+    upper_value: str
+    lower_value: str
+    unknown: bool
+
+class Decision:
+    allowed: bool
+    reason: str
+    actor_role: str
+    current_role: str
+    new_role: str
+    def __bool__(self) -> bool: ...
+    def to_dict(self) -> Dict[str, object]:
+        """The decision as a dict, for a log."""
+
+class Finding:
+    kind: str
+    role: str
+    target: Target
+    value: str
+    detail: str
+
+class Tiers:
+    """Role tiers: chains of roles, higher first."""
+
+    @staticmethod
+    def parse(text: str) -> Tiers:
+        """Parse tier text; TierError names the line."""
+    @staticmethod
+    def read(path: Union[str, os.PathLike]) -> Tiers:
+        """Read a tier file; errors name the file and line."""
+    @property
+    def roles(self) -> List[str]: ...
+    @property
+    def admins(self) -> List[str]: ...
+    def ancestors(self, role: str) -> List[str]:
+        """Every role above `role`."""
+    def descendants(self, role: str) -> List[str]:
+        """Every role below `role`."""
+    def grant(
+        self, table: PermissionTable, role: str, kind: str, entity_type: str, name: str, action: str, value: str = "yes"
+    ) -> Plan:
+        """Plan: `role` and every role above it get at least `value`."""
+    def revoke(self, table: PermissionTable, role: str, kind: str, entity_type: str, name: str, action: str) -> Plan:
+        """Plan: `role` and every role below it get "no"."""
+    def check(self, table: PermissionTable, *, unknown: bool = False) -> List[Violation]:
+        """Lower tiers allowed more than higher ones, on effective values."""
+    def can_assign(self, actor_role: str, current_role: str, new_role: str) -> Decision:
+        """Whether actor_role may move someone from current_role to new_role."""
+
+def audit(table: PermissionTable, tiers: Optional[Tiers] = None) -> List[Finding]:
+    """Roles that can make themselves admin; with tiers, roles granted more than every ancestor."""
