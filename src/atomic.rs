@@ -2,41 +2,54 @@
 //! either, and a failed write leaves the old file untouched.
 
 use std::io::{ErrorKind, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Writes `bytes` to `path` through a temporary file in the same directory,
 /// flushed to disk and then renamed over `path`. A symlink is followed (its
 /// target is rewritten); a read-only file is refused, as a plain write would be.
 /// Errors name the path and say what went wrong, never the temporary file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_all(&[(path, bytes)])
+}
+
+/// Writes several files so that a failure leaves all of them as they were:
+/// every file is checked and staged (written and flushed beside its target)
+/// before the first one is renamed into place.
+pub fn write_atomic_all(files: &[(&Path, &[u8])]) -> std::io::Result<()> {
+    let staged = files
+        .iter()
+        .map(|(path, bytes)| stage(path, bytes).map_err(|e| explain(path, e)))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    for ((path, _), (file, target)) in files.iter().zip(staged) {
+        file.persist(&target).map_err(|e| explain(path, e.error))?;
+    }
+    Ok(())
+}
+
+/// A flushed temporary file holding `bytes`, and the file it is to replace.
+fn stage(path: &Path, bytes: &[u8]) -> std::io::Result<(tempfile::NamedTempFile, PathBuf)> {
     let target = match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => {
-            std::fs::canonicalize(path).map_err(|e| explain(path, e))?
-        }
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)?,
         _ => path.to_path_buf(),
     };
     let existing = std::fs::metadata(&target).ok();
     if let Some(meta) = &existing {
         if meta.is_dir() {
-            return Err(explain(
-                path,
-                std::io::Error::new(ErrorKind::IsADirectory, "is a directory"),
+            return Err(std::io::Error::new(
+                ErrorKind::IsADirectory,
+                "is a directory",
             ));
         }
         if meta.permissions().readonly() {
-            return Err(explain(
-                path,
-                std::io::Error::new(ErrorKind::PermissionDenied, "the file is read-only"),
+            return Err(std::io::Error::new(
+                ErrorKind::PermissionDenied,
+                "the file is read-only",
             ));
         }
     }
-    replace(&target, existing.as_ref(), bytes).map_err(|e| explain(path, e))
-}
-
-fn replace(path: &Path, existing: Option<&std::fs::Metadata>, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
+    let dir = match target.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
     };
     let mut builder = tempfile::Builder::new();
     builder.prefix(".sgperms-").suffix(".tmp");
@@ -45,14 +58,13 @@ fn replace(path: &Path, existing: Option<&std::fs::Metadata>, bytes: &[u8]) -> s
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
     let mut file = builder.tempfile_in(dir)?;
-    if let Some(meta) = existing {
+    if let Some(meta) = &existing {
         // An existing file keeps its mode exactly (set_permissions ignores umask).
         file.as_file().set_permissions(meta.permissions())?;
     }
     file.write_all(bytes)?;
     file.as_file().sync_all()?;
-    file.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    Ok((file, target))
 }
 
 /// "cannot write perms.csv: permission denied", without OS error numbers or
@@ -131,6 +143,31 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
         let err = write_atomic(dir.path(), b"x").unwrap_err();
         assert!(err.to_string().ends_with(": is a directory"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_set_of_files_is_written_whole_or_not_at_all() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
+        std::fs::write(&a, "old a").unwrap();
+        std::fs::write(&b, "old b").unwrap();
+        std::fs::set_permissions(&b, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let err = write_atomic_all(&[(&a, b"new a"), (&b, b"new b")]).unwrap_err();
+        assert!(
+            err.to_string().ends_with("b.csv: the file is read-only"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "old a");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            2,
+            "no temporary file left"
+        );
+        std::fs::set_permissions(&b, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_atomic_all(&[(&a, b"new a"), (&b, b"new b")]).unwrap();
+        assert_eq!(std::fs::read_to_string(&b).unwrap(), "new b");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use pyo3::exceptions::{PyImportError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::atomic::write_atomic;
+use crate::atomic::{write_atomic, write_atomic_all};
 use crate::audit as core_audit;
 use crate::csvio::{
     self, long_cells, long_record, CsvError as CoreCsvError, Layout, ReadOptions, LONG_HEADER,
@@ -515,7 +515,7 @@ impl PyTable {
 /// Reads permission CSV bytes. Returns (table, layout) where layout is
 /// "wide" or "long", the one the text was in.
 #[pyfunction]
-#[pyo3(signature = (data, *, layout=None, schema=None, roles=None, path=None))]
+#[pyo3(signature = (data, *, layout=None, schema=None, roles=None, path=None, lenient=false))]
 fn read_csv_bytes(
     py: Python<'_>,
     data: &[u8],
@@ -523,6 +523,7 @@ fn read_csv_bytes(
     schema: Option<PySchema>,
     roles: Option<Vec<(String, String)>>,
     path: Option<String>,
+    lenient: bool,
 ) -> PyResult<(PyTable, &'static str)> {
     let layout = layout.map(parse_layout).transpose()?;
     let roles: Option<Vec<Role>> = roles.map(|roles| {
@@ -537,6 +538,7 @@ fn read_csv_bytes(
         schema: schema.as_deref(),
         roles: roles.as_deref(),
         path,
+        lenient,
     };
     let (table, layout) = py
         .detach(|| csvio::read(data, &opts))
@@ -579,6 +581,17 @@ fn refresh(
     )
 }
 
+/// Writes several files whole or not at all: each is checked and staged
+/// beside its target before the first is renamed into place.
+#[pyfunction]
+fn write_atomic_files(py: Python<'_>, files: Vec<(PathBuf, Vec<u8>)>) -> PyResult<()> {
+    let pairs: Vec<(&std::path::Path, &[u8])> = files
+        .iter()
+        .map(|(p, b)| (p.as_path(), b.as_slice()))
+        .collect();
+    Ok(py.detach(|| write_atomic_all(&pairs))?)
+}
+
 /// Writes bytes to a file atomically (temporary file, fsync, rename).
 #[pyfunction]
 fn write_atomic_bytes(py: Python<'_>, path: PathBuf, data: &[u8]) -> PyResult<()> {
@@ -604,6 +617,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(audit, m)?)?;
     m.add_function(wrap_pyfunction!(read_csv_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(write_atomic_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(write_atomic_files, m)?)?;
     m.add_function(wrap_pyfunction!(template, m)?)?;
     m.add_function(wrap_pyfunction!(refresh, m)?)?;
     Ok(())

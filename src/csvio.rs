@@ -60,6 +60,8 @@ pub struct ReadOptions<'a> {
     pub roles: Option<&'a [Role]>,
     /// Named in errors; the reader never opens it.
     pub path: Option<String>,
+    /// Keep names the schema or roles do not know as typed instead of failing.
+    pub lenient: bool,
 }
 
 /// Why a CSV could not be read. Nothing is loaded when this is returned.
@@ -753,6 +755,7 @@ pub fn read(data: &[u8], opts: &ReadOptions) -> Result<(Table, Layout), CsvError
         ..Place::default()
     };
     let names = Names::new(opts.schema, opts.roles);
+    let names = if opts.lenient { names.lenient() } else { names };
     let source = Source::new(data, &place)?;
     source.check_quotes(&place)?;
     let mut records = source.records(&place);

@@ -394,7 +394,9 @@ fn entity_aliases(code: &str, display_name: &str) -> Vec<String> {
 /// kept as typed. Without roles, role names are kept as typed.
 #[derive(Debug)]
 pub struct Names {
-    strict_entities: bool,
+    has_schema: bool,
+    /// Unknown names are errors (strict) or kept as typed (lenient).
+    strict: bool,
     entities: NameIndex,
     fields: HashMap<String, NameIndex>,
     roles: Option<(NameIndex, Vec<String>)>,
@@ -433,11 +435,20 @@ impl Names {
             (index, roles.iter().map(|r| r.code.clone()).collect())
         });
         Names {
-            strict_entities: schema.is_some(),
+            has_schema: schema.is_some(),
+            strict: true,
             entities,
             fields,
             roles,
         }
+    }
+
+    /// The same resolution, but a name the schema or roles do not know is kept
+    /// as typed instead of being an error (ambiguous names still are): for
+    /// reading a previous snapshot whose rows may have left the site.
+    pub fn lenient(mut self) -> Names {
+        self.strict = false;
+        self
     }
 
     /// The entity type code for a code or display name (singular or plural, any case).
@@ -446,7 +457,7 @@ impl Names {
         match self.entities.resolve(text) {
             Resolved::Found(code) => Ok(code),
             Resolved::Ambiguous(codes) => Err(NormalizeError::AmbiguousEntity(text.into(), codes)),
-            Resolved::Missing if self.strict_entities => {
+            Resolved::Missing if self.has_schema && self.strict => {
                 Err(NormalizeError::UnknownEntity(text.into()))
             }
             Resolved::Missing => Ok(text.to_string()),
@@ -456,7 +467,7 @@ impl Names {
     /// The field code for a code or display name on an entity type already resolved.
     pub fn field(&self, entity_type: &str, text: &str) -> Result<String, NormalizeError> {
         let text = text.trim();
-        if !self.strict_entities {
+        if !self.has_schema {
             return Ok(text.to_string());
         }
         let resolved = self
@@ -470,6 +481,7 @@ impl Names {
                 name: text.into(),
                 candidates,
             }),
+            Resolved::Missing if !self.strict => Ok(text.to_string()),
             Resolved::Missing => Err(NormalizeError::UnknownField {
                 entity: entity_type.into(),
                 name: text.into(),
@@ -486,6 +498,7 @@ impl Names {
         match index.resolve(text) {
             Resolved::Found(code) => Ok(code),
             Resolved::Ambiguous(codes) => Err(NormalizeError::AmbiguousRole(text.into(), codes)),
+            Resolved::Missing if !self.strict => Ok(text.to_string()),
             Resolved::Missing => Err(NormalizeError::UnknownRole {
                 name: text.into(),
                 known: known.clone(),
@@ -638,6 +651,11 @@ mod tests {
             "ambiguous field \"Cut In\" on Shot; it could be cut_in or sg_cut_in: use the code"
         );
         assert!(names.field("Shot", "Budget").is_err());
+        let lenient = Names::new(Some(&schema), None).lenient();
+        assert_eq!(lenient.field("Shot", "Budget").unwrap(), "Budget");
+        assert_eq!(lenient.field("Shot", "Status").unwrap(), "sg_status_list");
+        assert_eq!(lenient.entity_type("Assets").unwrap(), "Assets");
+        assert!(lenient.field("Shot", "Cut In").is_err());
     }
 
     #[test]
@@ -661,5 +679,12 @@ mod tests {
             "unknown role \"vendor\"; expected one of: artist, senior_manager"
         );
         assert_eq!(Names::new(None, None).role(" Vendor ").unwrap(), "Vendor");
+        assert_eq!(
+            Names::new(None, Some(&roles))
+                .lenient()
+                .role("gone")
+                .unwrap(),
+            "gone"
+        );
     }
 }

@@ -93,11 +93,16 @@ def read_csv_bytes(
     schema: Optional[Schema] = None,
     roles: Optional[Sequence[Tuple[str, str]]] = None,
     path: Optional[str] = None,
+    lenient: bool = False,
 ) -> Tuple[PermissionTable, str]:
-    """Read CSV bytes; returns the table and the layout ('wide' or 'long') it was in."""
+    """Read CSV bytes; returns the table and the layout ('wide' or 'long') it was in.
+    With `lenient`, names the schema or roles do not know are kept as typed."""
 
 def write_atomic_bytes(path: Union[str, os.PathLike], data: bytes) -> None:
     """Write bytes to a file atomically."""
+
+def write_atomic_files(files: Sequence[Tuple[Union[str, os.PathLike], bytes]]) -> None:
+    """Write several files whole or not at all."""
 
 def template(schema: Schema, roles: Sequence[str]) -> PermissionTable:
     """Every entity type (4 actions) and field (see, edit) of the schema for these roles."""

@@ -7,6 +7,8 @@ import sys
 import datetime
 import json
 import os
+import shlex
+import urllib.parse
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from . import (
@@ -174,19 +176,38 @@ def _progress(args: argparse.Namespace):
     return lambda message: print(f"sgperms: {message}...", file=sys.stderr)
 
 
+CREDENTIALS = ("script_name", "api_key", "login", "password", "session_token")
+
+
+def _resolve_credentials(args: argparse.Namespace) -> None:
+    """Flags win over the environment as a whole: credentials given on the
+    command line are used alone, so a stale SGPERMS_* variable of another
+    kind never mixes in. Without credential flags, the variables are used."""
+    if not args.site:
+        args.site = os.environ.get("SGPERMS_SITE")
+    if not any(getattr(args, name) for name in CREDENTIALS):
+        for name in CREDENTIALS:
+            setattr(args, name, os.environ.get(f"SGPERMS_{name.upper()}"))
+
+
 def _secrets(args: argparse.Namespace) -> List[str]:
     return [s for s in (args.api_key, args.password, args.session_token) if s]
 
 
 def _scrub(message: str, secrets: Sequence[str]) -> str:
-    """The message with every secret replaced, whatever quoted it."""
+    """The message with every secret replaced, however it was quoted. A
+    secret too short to hide without revealing it drops the message."""
     for secret in secrets:
-        message = message.replace(secret, "***")
+        if len(secret) < 6:
+            return "details withheld (they could contain a credential)"
+        variants = {secret, json.dumps(secret)[1:-1], repr(secret)[1:-1], urllib.parse.quote(secret, safe="")}
+        for variant in sorted(variants, key=len, reverse=True):
+            message = message.replace(variant, "***")
     return message
 
 
 def _connect(args: argparse.Namespace) -> Any:
-    """A shotgun_api3 session from the flags and environment."""
+    """A shotgun_api3 session from the resolved flags and environment."""
     import shotgun_api3
 
     kwargs: Dict[str, Any] = {}
@@ -196,12 +217,23 @@ def _connect(args: argparse.Namespace) -> Any:
         kwargs.update(login=args.login, password=args.password)
     elif args.session_token:
         kwargs.update(session_token=args.session_token)
-    return shotgun_api3.Shotgun(args.site, **kwargs)
+    sg = shotgun_api3.Shotgun(args.site, connect=False, **kwargs)
+    # shotgun_api3 waits forever by default: a nightly job must not hang.
+    sg.config.timeout_secs = args.timeout
+    return sg
 
 
 def _check_credentials(args: argparse.Namespace) -> Optional[str]:
+    _resolve_credentials(args)
     if not args.site:
         return "no site: pass --site URL or set SGPERMS_SITE"
+    try:
+        parts = urllib.parse.urlsplit(args.site)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"--site {public_url(args.site)!r}: expected a URL such as https://yourstudio.shotgrid.autodesk.com"
     pairs = [
         (args.script_name, args.api_key, "--script-name/--api-key (SGPERMS_SCRIPT_NAME/SGPERMS_API_KEY)"),
         (args.login, args.password, "--login/--password (SGPERMS_LOGIN/SGPERMS_PASSWORD)"),
@@ -238,8 +270,11 @@ def _snapshot(args: argparse.Namespace) -> int:
         _error(str(e))
         return EXIT_ERROR
     secrets = _secrets(args)
+    progress = _progress(args)
     try:
-        site = Site(_connect(args), progress=_progress(args))
+        if progress:
+            progress(f"connecting to {public_url(args.site)}")
+        site = Site(_connect(args), progress=progress)
         result = site.snapshot(args.output, since=since)
     except Exception as e:  # one clear line, never a traceback that could carry secrets
         _error(_scrub(f"could not snapshot {public_url(args.site)}: {type(e).__name__}: {e}", secrets))
@@ -254,8 +289,8 @@ def _demo(args: argparse.Namespace) -> int:
 
     try:
         site, result = demo.run(args.output, progress=_progress(args))
-    except Exception as e:
-        _error(f"the demo could not run: {type(e).__name__}: {e}")
+    except (ValueError, OSError) as e:
+        _error(f"the demo could not run: {e}")
         return EXIT_ERROR
     if args.quiet:
         return EXIT_OK
@@ -263,29 +298,36 @@ def _demo(args: argparse.Namespace) -> int:
     for a in site.assignments():
         people[a.role] = people.get(a.role, 0) + 1
     roles = [r for r in site.roles() if not r.system_default]
-    print(f"Demo studio snapshot written to {args.output}/")
+    out = args.output.rstrip("/") or "/"
+    written = sorted(name for name in os.listdir(args.output) if name in demo.FILES)
+    csv_path = shlex.quote(os.path.join(out, "permissions.csv"))
+    tiers_path = shlex.quote(os.path.join(out, "tiers.txt"))
+    code = f"import sgperms; t = sgperms.read_csv({os.path.join(out, 'permissions.csv')!r}); print(t.get('artist', 'entity', 'Version', '', 'retire'))"
+    print(f"Demo studio snapshot written to {out}/")
     print(f"  {len(roles)} roles (+ {len(site.roles()) - len(roles)} ShotGrid templates), "
           f"{result.users} users, {result.targets} permission rows, {result.events} permission events")
     print("  people per role: " + ", ".join(f"{r.code} {people.get(r.code, 0)}" for r in roles))
-    print("  files: " + ", ".join(sorted(os.listdir(args.output))))
+    print("  files: " + ", ".join(written))
     print("\nTry next:")
-    print(f"  open {args.output}/permissions.csv in a spreadsheet (one row per entity/field/app/advanced rule)")
-    print(f"  sgperms fmt --check {args.output}/permissions.csv     # canonical, ready for git")
-    print(f"  cd {args.output} && git init -q && git add . && git commit -qm 'permissions'   # then re-run and diff")
-    print(f"  python -c \"import sgperms; t = sgperms.read_csv('{args.output}/permissions.csv'); "
-          "print(t.get('artist', 'entity', 'Version', '', 'retire'))\"")
+    print(f"  sgperms tiers check {tiers_path} {csv_path}    # finds the demo's missed permission")
+    print(f"  sgperms audit {csv_path} --tiers {tiers_path}   # roles that can make themselves admin")
+    print(f"  sgperms fmt --check {csv_path}                  # canonical, ready for git")
+    print(f"  python3 -c {shlex.quote(code)}")
+    print(f"  open {csv_path} in a spreadsheet: one row per entity, field, app and advanced rule")
     return EXIT_OK
 
 
 def _add_connection_args(parser: argparse.ArgumentParser) -> None:
-    """--site and credentials, each defaulting to its SGPERMS_* variable."""
-    env = os.environ.get
-    parser.add_argument("--site", default=env("SGPERMS_SITE"), metavar="URL", help="site URL (SGPERMS_SITE)")
-    parser.add_argument("--script-name", default=env("SGPERMS_SCRIPT_NAME"), help="API script name (SGPERMS_SCRIPT_NAME)")
-    parser.add_argument("--api-key", default=env("SGPERMS_API_KEY"), help="API script key (SGPERMS_API_KEY)")
-    parser.add_argument("--login", default=env("SGPERMS_LOGIN"), help="user login (SGPERMS_LOGIN)")
-    parser.add_argument("--password", default=env("SGPERMS_PASSWORD"), help="user password (SGPERMS_PASSWORD)")
-    parser.add_argument("--session-token", default=env("SGPERMS_SESSION_TOKEN"), help="session token (SGPERMS_SESSION_TOKEN)")
+    """--site and credentials; each falls back to its SGPERMS_* variable."""
+    parser.add_argument("--site", metavar="URL", help="site URL (SGPERMS_SITE)")
+    parser.add_argument("--script-name", help="API script name (SGPERMS_SCRIPT_NAME)")
+    parser.add_argument("--api-key", help="API script key (SGPERMS_API_KEY)")
+    parser.add_argument("--login", help="user login (SGPERMS_LOGIN)")
+    parser.add_argument("--password", help="user password (SGPERMS_PASSWORD)")
+    parser.add_argument("--session-token", help="session token (SGPERMS_SESSION_TOKEN)")
+    parser.add_argument(
+        "--timeout", type=float, default=60.0, metavar="SECONDS", help="give up on a call after this long (default 60)"
+    )
 
 
 def _parse_target_arg(text: str) -> Tuple[str, str, str, str]:
@@ -559,6 +601,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
+    except BrokenPipeError:
+        # The reader (head, less) went away: not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -295,11 +295,29 @@ def _history(sg: Any, ids: Dict[str, Dict[str, Any]], people: Dict[str, List[Dic
         sg.create("EventLogEntry", data)
 
 
+FILES = ("history.csv", "permissions.csv", "roles.csv", "schema.json", "snapshot.json", "tiers.txt", "users.csv")
+
+
+def _check_folder(out_dir: str) -> None:
+    """The demo writes only into a new or empty folder, or over an earlier demo."""
+    if not os.path.isdir(out_dir):
+        return
+    info = os.path.join(out_dir, "snapshot.json")
+    try:
+        with open(info, encoding="utf-8") as f:
+            is_demo = json.load(f).get("site") == DEMO_URL
+    except (OSError, ValueError, AttributeError):
+        is_demo = False
+    if not is_demo and os.listdir(out_dir):
+        raise ValueError(f"{out_dir} is not empty and holds no earlier demo: choose a new folder (-o DIR)")
+
+
 def run(out_dir: str, progress: Any = None) -> Tuple[Any, Any]:
     """Build the demo studio, snapshot it into ``out_dir`` with its tier file.
     Returns (the Site, the SnapshotResult)."""
     from .site import Site
 
+    _check_folder(out_dir)
     sg = build_site()
     site = Site(sg, progress=progress)
     table = permission_table(sg.schema_read())

@@ -18,10 +18,11 @@ import urllib.parse
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from . import PermissionTable, Schema, Tiers, __version__, read_csv
+from . import PermissionTable, Schema, TableError, Tiers, __version__
+from ._core import read_csv_bytes as _read_csv_bytes
 from ._core import refresh as _refresh
 from ._core import template as _template
-from ._core import write_atomic_bytes
+from ._core import write_atomic_files
 
 USER_TYPES = ("HumanUser", "ApiUser", "ClientUser")
 RULE_EVENTS = {
@@ -124,6 +125,7 @@ class SnapshotResult:
     added: List[Tuple[str, str, str, str]]
     dropped: List[Tuple[str, str, str, str]]
     dropped_roles: List[str]
+    skipped_roles: List[Tuple[str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         """A few lines for a person or a cron mail."""
@@ -139,6 +141,8 @@ class SnapshotResult:
             lines.append("dropped (left the schema): " + ":".join(target))
         for role in self.dropped_roles:
             lines.append(f"dropped role column (role left the site): {role}")
+        for code, why in self.skipped_roles:
+            lines.append(f"role left out of permissions.csv: {code!r} ({why})")
         return "\n".join(lines)
 
 
@@ -170,18 +174,42 @@ def _utc(value: Any) -> str:
 
 
 def _raw_json(value: Any) -> str:
+    """``meta`` as JSON; shotgun_api3 turns dates inside it into local-time
+    datetimes, so they are written in UTC to keep files host-independent."""
     if value is None:
         return ""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=lambda v: _utc(v) if isinstance(v, _dt.datetime) else str(v))
+
+
+def _since(value: Any) -> Any:
+    """An event id (int) or an aware datetime, from an int, a datetime (naive
+    means UTC), a date or an ISO 8601 string."""
+    if value is None or isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            value = _dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"since={value!r}: expected an event id, a datetime or a date such as 2026-01-31") from None
+    if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
+        value = _dt.datetime(value.year, value.month, value.day)
+    if isinstance(value, _dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
+    raise TypeError(f"since must be an event id, a datetime, a date or a str, not {type(value).__name__}")
 
 
 def public_url(url: str) -> str:
-    """The site URL without credentials, query or fragment."""
-    parts = urllib.parse.urlsplit(url or "")
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))
+    """The site URL without credentials, query or fragment (never raises: a
+    URL that does not parse is shown as its scheme and host text)."""
+    try:
+        parts = urllib.parse.urlsplit(url or "")
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+        return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))
+    except ValueError:
+        rest = (url or "").split("://", 1)[-1]
+        return rest.rsplit("@", 1)[-1].split("/", 1)[0].split("?", 1)[0]
 
 
 class Site:
@@ -193,6 +221,7 @@ class Site:
         self._schema_dicts: Optional[Tuple[dict, dict]] = None
         self._roles: Optional[List[Role]] = None
         self._assignments: Optional[List[Assignment]] = None
+        self._skipped_roles: List[Tuple[str, str]] = []
 
     def __repr__(self) -> str:
         return f"Site({public_url(getattr(self.sg, 'base_url', ''))!r})"
@@ -288,6 +317,7 @@ class Site:
         (events with a greater id)."""
         if not self._has("EventLogEntry"):
             return []
+        since = _since(since)
         wanted = [f for f in EVENT_FIELDS if self._has("EventLogEntry", f)]
         self._say("reading the permission history")
         base: List[list] = []
@@ -387,9 +417,29 @@ class Site:
 
     def template(self) -> PermissionTable:
         """Every entity type (4 actions) and field (see, edit) of the schema for
-        every assignable role: entity cells unknown, field cells inherit."""
-        codes = [r.code for r in self.roles() if not r.system_default]
+        every assignable role: entity cells unknown, field cells inherit. A role
+        whose code cannot be a CSV column (empty, a column name, a duplicate)
+        is left out and listed in ``skipped_roles``."""
+        codes: List[str] = []
+        self._skipped_roles = []
+        for role in self.roles():
+            if role.system_default:
+                continue
+            try:
+                PermissionTable([role.code])
+            except TableError as e:
+                self._skipped_roles.append((role.code, str(e)))
+                continue
+            if role.code in codes:
+                self._skipped_roles.append((role.code, f"a second {role.user_type} role with this code"))
+                continue
+            codes.append(role.code)
         return _template(self.schema(), codes)
+
+    @property
+    def skipped_roles(self) -> List[Tuple[str, str]]:
+        """Roles the last template() left out, with the reason."""
+        return list(self._skipped_roles)
 
     def snapshot(
         self,
@@ -411,16 +461,16 @@ class Site:
         the previous snapshot untouched. Returns a SnapshotResult.
         """
         out = os.fspath(out_dir)
+        self._check_folder(out)
         previous_history = _read_history(os.path.join(out, "history.csv"))
-        if permissions is None:
-            previous_path = os.path.join(out, "permissions.csv")
-            permissions = read_csv(previous_path) if os.path.exists(previous_path) else None
         if since is None and previous_history:
             since = max(previous_history)
         roles = self.roles()
         users = self.assignments()
         events = self.history(since=since)
         fresh = self.template()
+        if permissions is None:
+            permissions = self._previous_permissions(os.path.join(out, "permissions.csv"), roles)
         if permissions is not None:
             table, added, dropped, dropped_roles = _refresh(permissions, fresh)
         else:
@@ -449,8 +499,7 @@ class Site:
             written.append("snapshot.json")
         os.makedirs(out, exist_ok=True)
         self._say(f"writing {len(written)} file(s) to {out}")
-        for name in written:
-            write_atomic_bytes(os.path.join(out, name), contents[name])
+        write_atomic_files([(os.path.join(out, name), contents[name]) for name in written])
         return SnapshotResult(
             out_dir=out,
             roles=len(roles),
@@ -463,7 +512,41 @@ class Site:
             added=list(added),
             dropped=list(dropped),
             dropped_roles=list(dropped_roles),
+            skipped_roles=list(self._skipped_roles),
         )
+
+    def _check_folder(self, out: str) -> None:
+        """Refuses a folder holding another site's snapshot, or files named
+        like a snapshot's that sgperms did not write."""
+        info_path = os.path.join(out, "snapshot.json")
+        if os.path.exists(info_path):
+            try:
+                with open(info_path, encoding="utf-8") as f:
+                    recorded = json.load(f).get("site")
+            except (ValueError, AttributeError):
+                raise ValueError(f"{info_path}: not a sgperms snapshot.json; move it away to snapshot here") from None
+            here = public_url(getattr(self.sg, "base_url", ""))
+            if recorded != here:
+                raise ValueError(
+                    f"{out} holds a snapshot of {recorded}, not of {here}: use another folder for this site"
+                )
+            return
+        ours = [name for name in SNAPSHOT_FILES if os.path.exists(os.path.join(out, name))]
+        if ours:
+            raise ValueError(
+                f"{os.path.join(out, ours[0])} exists but {out} holds no snapshot.json: "
+                "sgperms would overwrite a file it did not write; use an empty folder"
+            )
+
+    def _previous_permissions(self, path: str, roles: Sequence[Role]) -> Optional[PermissionTable]:
+        """The previous permissions.csv, names resolved against the site as it
+        is now; names the site no longer has are kept so they can be reported."""
+        if not os.path.exists(path):
+            return None
+        with open(path, "rb") as f:
+            data = f.read()
+        assignable = [(r.code, r.display_name) for r in roles if not r.system_default]
+        return _read_csv_bytes(data, schema=self.schema(), roles=assignable, path=path, lenient=True)[0]
 
 
 def _person(link: Any, logins: Dict[Tuple[str, int], str]) -> str:
@@ -512,18 +595,26 @@ def _csv_bytes(rows: Iterable[Sequence[str]]) -> bytes:
 
 def _read_history(path: str) -> Dict[int, List[str]]:
     """Rows of a previous history.csv by event id; empty when there is none."""
-    if not os.path.exists(path):
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.reader(f))
+    except FileNotFoundError:
         return {}
-    with open(path, encoding="utf-8", newline="") as f:
-        rows = list(csv.reader(f))
-    if not rows or rows[0] != _header(Event):
-        raise ValueError(f"{path}: not a sgperms history file (expected the header {','.join(_header(Event))})")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: invalid UTF-8; save it as CSV UTF-8") from None
+    if not rows:
+        return {}
+    header = _header(Event)
+    if rows[0] != header:
+        raise ValueError(f"{path}: not a sgperms history file (expected the header {','.join(header)})")
     history = {}
     for number, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise ValueError(f"{path}, row {number}: expected {len(header)} fields ({','.join(header)}), got {len(row)}")
         try:
             history[int(row[0])] = row
-        except (ValueError, IndexError):
-            raise ValueError(f"{path}, row {number}: expected an event id, got {row[:1]}") from None
+        except ValueError:
+            raise ValueError(f"{path}, row {number}: expected an event id, got {row[0]!r}") from None
     return history
 
 
