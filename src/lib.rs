@@ -7,6 +7,7 @@
 pub mod atomic;
 pub mod audit;
 pub mod csvio;
+pub mod diff;
 pub mod model;
 pub mod normalize;
 pub mod schema;

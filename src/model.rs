@@ -593,6 +593,37 @@ impl Table {
             .collect()
     }
 
+    /// A copy with these roles, in this order: columns the table has are
+    /// copied, new ones are unknown, the others are left out. Targets whose
+    /// `keep` is false are left out too.
+    pub fn reshaped(
+        &self,
+        roles: &[String],
+        keep: impl Fn(&Target) -> bool,
+    ) -> Result<Table, ModelError> {
+        let mut out = Table::with_roles(roles.iter().cloned())?;
+        let from: Vec<Option<usize>> = roles.iter().map(|r| self.role_index(r)).collect();
+        for row in 0..self.len() {
+            let target = self.target(row);
+            if !keep(target) {
+                continue;
+            }
+            let to = out.insert_target(target.clone());
+            out.notes[to] = self.notes[row].clone();
+            for (to_role, from_role) in from.iter().enumerate() {
+                if let Some(from_role) = from_role {
+                    let text = self.cell_text(row, *from_role);
+                    let code = match self.code(row, *from_role) {
+                        n if n < FIRST_CONDITION => n,
+                        _ => out.intern(text),
+                    };
+                    out.set_code(to, to_role, code);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Bytes held by the table's own buffers (not counting allocator overhead).
     pub fn heap_size(&self) -> usize {
         let strings: usize = self

@@ -1,0 +1,532 @@
+//! Differences between permission tables: two snapshots, two sites, or two
+//! roles of one table; applying them; rendering them for a pull request, a
+//! spreadsheet, a program or a person at ShotGrid's Permissions page.
+//!
+//! ```
+//! use sgperms::csvio::{read, ReadOptions};
+//! use sgperms::diff::diff;
+//!
+//! let old = read(b"kind,entity_type,name,action,artist\nentity,Version,,retire,yes\n", &ReadOptions::default()).unwrap().0;
+//! let new = read(b"kind,entity_type,name,action,artist\nentity,Version,,retire,no\n", &ReadOptions::default()).unwrap().0;
+//! let changes = diff(&old, &new);
+//! assert_eq!(changes.summary(), "1 cell changed (artist); no targets or roles added or removed");
+//! assert_eq!(changes.apply(&old).unwrap(), new);
+//! ```
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use crate::model::{ModelError, Table, Target, Value};
+
+/// One cell that differs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellChange {
+    pub role: String,
+    pub target: Target,
+    pub before: Value,
+    pub after: Value,
+    /// The target's note on the new side.
+    pub note: String,
+}
+
+/// A target whose note differs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteChange {
+    pub target: Target,
+    pub before: String,
+    pub after: String,
+}
+
+/// Everything that differs between an old and a new table (or, for a role
+/// comparison, between role `old_label` and role `new_label`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Changes {
+    pub old_label: String,
+    pub new_label: String,
+    pub roles_added: Vec<String>,
+    pub roles_removed: Vec<String>,
+    /// The new side's roles in order, so that applying gives its column order.
+    pub roles_after: Vec<String>,
+    pub targets_added: Vec<Target>,
+    pub targets_removed: Vec<Target>,
+    pub cells: Vec<CellChange>,
+    pub notes: Vec<NoteChange>,
+}
+
+/// Everything that differs from `old` to `new`. Roles are matched by code,
+/// targets by key; in canonical target order, roles in the new table's order.
+pub fn diff(old: &Table, new: &Table) -> Changes {
+    let old_roles: Vec<&str> = old.roles().collect();
+    let new_roles: Vec<&str> = new.roles().collect();
+    let mut changes = Changes {
+        old_label: "old".into(),
+        new_label: "new".into(),
+        roles_added: new_roles
+            .iter()
+            .filter(|r| old.role_index(r).is_none())
+            .map(|r| r.to_string())
+            .collect(),
+        roles_removed: old_roles
+            .iter()
+            .filter(|r| new.role_index(r).is_none())
+            .map(|r| r.to_string())
+            .collect(),
+        roles_after: new_roles.iter().map(|r| r.to_string()).collect(),
+        targets_removed: old
+            .targets_sorted()
+            .into_iter()
+            .filter(|t| new.target_index(t).is_none())
+            .cloned()
+            .collect(),
+        ..Changes::default()
+    };
+    for row in new.sorted_rows() {
+        let target = new.target(row);
+        let old_row = old.target_index(target);
+        if old_row.is_none() {
+            changes.targets_added.push(target.clone());
+        }
+        let old_note = old_row.map_or("", |r| old.note(r));
+        if old_note != new.note(row) {
+            changes.notes.push(NoteChange {
+                target: target.clone(),
+                before: old_note.to_string(),
+                after: new.note(row).to_string(),
+            });
+        }
+        for (role, code) in new_roles.iter().enumerate() {
+            let before = match (old_row, old.role_index(code)) {
+                (Some(r), Some(c)) => old.value(r, c),
+                _ => Value::Unknown,
+            };
+            let after = new.value(row, role);
+            if before != after {
+                changes.cells.push(CellChange {
+                    role: code.to_string(),
+                    target: target.clone(),
+                    before,
+                    after,
+                    note: new.note(row).to_string(),
+                });
+            }
+        }
+    }
+    changes
+}
+
+/// Where role `b` differs from role `a` in one table (on effective values
+/// when `effective`): each change reads "a has before, b has after".
+pub fn compare_roles(
+    table: &Table,
+    a: &str,
+    b: &str,
+    effective: bool,
+) -> Result<Changes, ModelError> {
+    let (ia, ib) = (table.require_role(a)?, table.require_role(b)?);
+    let value = |row: usize, role: usize| {
+        if effective {
+            table.effective(table.target(row), role)
+        } else {
+            table.value(row, role)
+        }
+    };
+    let cells = table
+        .sorted_rows()
+        .into_iter()
+        .filter_map(|row| {
+            let (before, after) = (value(row, ia), value(row, ib));
+            (before != after).then(|| CellChange {
+                role: b.to_string(),
+                target: table.target(row).clone(),
+                before,
+                after,
+                note: table.note(row).to_string(),
+            })
+        })
+        .collect();
+    Ok(Changes {
+        old_label: a.to_string(),
+        new_label: b.to_string(),
+        roles_after: table.roles().map(str::to_string).collect(),
+        cells,
+        ..Changes::default()
+    })
+}
+
+impl Changes {
+    /// Whether nothing differs.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The number of differences: cells, notes, targets and roles.
+    pub fn len(&self) -> usize {
+        self.cells.len()
+            + self.notes.len()
+            + self.targets_added.len()
+            + self.targets_removed.len()
+            + self.roles_added.len()
+            + self.roles_removed.len()
+    }
+
+    /// `table` with the changes made: roles and targets added and removed,
+    /// cells and notes set.
+    pub fn apply(&self, table: &Table) -> Result<Table, ModelError> {
+        let removed: BTreeSet<&Target> = self.targets_removed.iter().collect();
+        let mut out = table.reshaped(&self.roles_after, |t| !removed.contains(t))?;
+        for change in &self.cells {
+            let row = out.insert_target(change.target.clone());
+            let role = out.require_role(&change.role)?;
+            out.set(row, role, &change.after)?;
+        }
+        for target in &self.targets_added {
+            out.insert_target(target.clone());
+        }
+        for note in &self.notes {
+            let row = out.insert_target(note.target.clone());
+            out.set_note(row, &note.after);
+        }
+        Ok(out)
+    }
+
+    /// Roles whose cells changed, in first-change order.
+    pub fn changed_roles(&self) -> Vec<&str> {
+        let mut roles: Vec<&str> = Vec::new();
+        for c in &self.cells {
+            if !roles.contains(&c.role.as_str()) {
+                roles.push(&c.role);
+            }
+        }
+        roles
+    }
+
+    /// One line: what changed, in numbers.
+    pub fn summary(&self) -> String {
+        if self.is_empty() {
+            return "no changes".to_string();
+        }
+        let roles = self.changed_roles();
+        let mut parts = vec![format!(
+            "{} cell{} changed{}",
+            self.cells.len(),
+            plural(self.cells.len()),
+            if roles.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", roles.join(", "))
+            }
+        )];
+        if !self.notes.is_empty() {
+            parts.push(format!(
+                "{} note{} changed",
+                self.notes.len(),
+                plural(self.notes.len())
+            ));
+        }
+        let moved = [
+            ("target", "added", self.targets_added.len()),
+            ("target", "removed", self.targets_removed.len()),
+        ];
+        let mut any_moved = false;
+        for (what, how, n) in moved {
+            if n > 0 {
+                any_moved = true;
+                parts.push(format!("{n} {what}{} {how}", plural(n)));
+            }
+        }
+        if !self.roles_added.is_empty() {
+            any_moved = true;
+            parts.push(format!("roles added: {}", self.roles_added.join(", ")));
+        }
+        if !self.roles_removed.is_empty() {
+            any_moved = true;
+            parts.push(format!("roles removed: {}", self.roles_removed.join(", ")));
+        }
+        if !any_moved {
+            parts.push("no targets or roles added or removed".to_string());
+        }
+        parts.join("; ")
+    }
+
+    /// Every difference as a CSV row:
+    /// `change,role,kind,entity_type,name,action,before,after,note`.
+    pub fn to_csv(&self) -> String {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        let mut row = |fields: [&str; 9]| {
+            w.write_record(fields)
+                .expect("writing to memory cannot fail")
+        };
+        row([
+            "change",
+            "role",
+            "kind",
+            "entity_type",
+            "name",
+            "action",
+            "before",
+            "after",
+            "note",
+        ]);
+        for role in &self.roles_added {
+            row(["role_added", role, "", "", "", "", "", "", ""]);
+        }
+        for role in &self.roles_removed {
+            row(["role_removed", role, "", "", "", "", "", "", ""]);
+        }
+        for t in &self.targets_added {
+            row([
+                "target_added",
+                "",
+                t.kind().as_str(),
+                t.entity_type(),
+                t.name(),
+                t.action().as_str(),
+                "",
+                "",
+                "",
+            ]);
+        }
+        for t in &self.targets_removed {
+            row([
+                "target_removed",
+                "",
+                t.kind().as_str(),
+                t.entity_type(),
+                t.name(),
+                t.action().as_str(),
+                "",
+                "",
+                "",
+            ]);
+        }
+        for c in &self.cells {
+            let t = &c.target;
+            let (before, after) = (c.before.to_text(), c.after.to_text());
+            row([
+                "cell",
+                &c.role,
+                t.kind().as_str(),
+                t.entity_type(),
+                t.name(),
+                t.action().as_str(),
+                &before,
+                &after,
+                &c.note,
+            ]);
+        }
+        for n in &self.notes {
+            let t = &n.target;
+            row([
+                "note",
+                "",
+                t.kind().as_str(),
+                t.entity_type(),
+                t.name(),
+                t.action().as_str(),
+                &n.before,
+                &n.after,
+                &n.after,
+            ]);
+        }
+        String::from_utf8(w.into_inner().expect("writing to memory cannot fail"))
+            .expect("all fields are str")
+    }
+
+    /// The changes as JSON (an object with the same parts as the struct).
+    pub fn to_json(&self) -> String {
+        let target = |t: &Target| json!({"kind": t.kind(), "entity_type": t.entity_type(), "name": t.name(), "action": t.action()});
+        let value = json!({
+            "old": self.old_label,
+            "new": self.new_label,
+            "summary": self.summary(),
+            "roles_added": self.roles_added,
+            "roles_removed": self.roles_removed,
+            "targets_added": self.targets_added.iter().map(target).collect::<Vec<_>>(),
+            "targets_removed": self.targets_removed.iter().map(target).collect::<Vec<_>>(),
+            "cells": self.cells.iter().map(|c| json!({
+                "role": c.role, "target": target(&c.target),
+                "before": c.before.to_text(), "after": c.after.to_text(), "note": c.note,
+            })).collect::<Vec<_>>(),
+            "notes": self.notes.iter().map(|n| json!({
+                "target": target(&n.target), "before": n.before, "after": n.after,
+            })).collect::<Vec<_>>(),
+        });
+        serde_json::to_string_pretty(&value).expect("plain data")
+    }
+
+    /// Plain text: the summary, then one line per difference.
+    pub fn to_text(&self) -> String {
+        let mut out = self.summary();
+        out.push('\n');
+        for role in &self.roles_added {
+            let _ = writeln!(out, "+ role {role}");
+        }
+        for role in &self.roles_removed {
+            let _ = writeln!(out, "- role {role}");
+        }
+        for t in &self.targets_added {
+            let _ = writeln!(out, "+ {t}");
+        }
+        for t in &self.targets_removed {
+            let _ = writeln!(out, "- {t}");
+        }
+        for c in &self.cells {
+            let _ = writeln!(
+                out,
+                "  {} {}: {} -> {}",
+                c.role,
+                c.target,
+                shown_value(&c.before),
+                shown_value(&c.after)
+            );
+        }
+        for n in &self.notes {
+            let _ = writeln!(out, "  note {}: {:?} -> {:?}", n.target, n.before, n.after);
+        }
+        out
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// A value as people read it in a diff: unknown is spelled out.
+pub fn shown_value(value: &Value) -> String {
+    match value {
+        Value::Unknown => "unknown".to_string(),
+        other => other.to_text(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::csvio::{read, write, Layout, ReadOptions};
+    use crate::model::{Action, Kind};
+    use proptest::prelude::*;
+
+    fn table(text: &str) -> Table {
+        read(text.as_bytes(), &ReadOptions::default()).unwrap().0
+    }
+
+    #[test]
+    fn diff_names_every_kind_of_change() {
+        let old = table("kind,entity_type,name,action,artist,lead,note\nentity,Version,,retire,yes,no,\nentity,Shot,,see,yes,yes,\n");
+        let new = table("kind,entity_type,name,action,artist,vendor,note\nentity,Version,,retire,no,no,lost versions\nentity,Asset,,see,yes,,\n");
+        let d = diff(&old, &new);
+        assert_eq!(d.roles_added, ["vendor"]);
+        assert_eq!(d.roles_removed, ["lead"]);
+        assert_eq!(d.targets_added[0].to_string(), "entity:Asset::see");
+        assert_eq!(d.targets_removed[0].to_string(), "entity:Shot::see");
+        let cells: Vec<String> = d
+            .cells
+            .iter()
+            .map(|c| format!("{} {} {}>{}", c.role, c.target, c.before, c.after))
+            .collect();
+        assert_eq!(
+            cells,
+            [
+                "artist entity:Asset::see >yes",
+                "artist entity:Version::retire yes>no",
+                "vendor entity:Version::retire >no"
+            ]
+        );
+        assert_eq!(d.cells[1].note, "lost versions");
+        assert_eq!(d.notes.len(), 1);
+        assert_eq!(
+            d.summary(),
+            "3 cells changed (artist, vendor); 1 note changed; 1 target added; 1 target removed; roles added: vendor; roles removed: lead"
+        );
+        assert_eq!(d.apply(&old).unwrap(), new);
+        assert!(d
+            .to_csv()
+            .contains("cell,artist,entity,Version,,retire,yes,no,lost versions\n"));
+        let json: serde_json::Value = serde_json::from_str(&d.to_json()).unwrap();
+        assert_eq!(json["cells"][1]["before"], "yes");
+    }
+
+    #[test]
+    fn compare_roles_on_effective_values() {
+        let t = table(
+            "kind,entity_type,name,action,lead,artist\nentity,Task,,edit,yes,if assigned\nfield,Task,content,edit,inherit,no\nfield,Task,sg_status_list,edit,inherit,inherit\n",
+        );
+        let c = compare_roles(&t, "lead", "artist", true).unwrap();
+        let lines: Vec<String> = c
+            .cells
+            .iter()
+            .map(|c| format!("{} {}>{}", c.target, c.before, c.after))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "entity:Task::edit yes>if assigned",
+                "field:Task:content:edit yes>no",
+                "field:Task:sg_status_list:edit yes>if assigned"
+            ]
+        );
+        let raw = compare_roles(&t, "lead", "artist", false).unwrap();
+        assert_eq!(raw.cells.len(), 2);
+        assert!(compare_roles(&t, "lead", "nobody", true).is_err());
+        let target = Target::new(Kind::Entity, "Task", "", Action::Edit).unwrap();
+        assert_eq!(c.cells[0].target, target);
+    }
+
+    prop_compose! {
+        fn small_table()(
+            roles in prop::collection::btree_set("[a-d]", 0..4),
+            rows in prop::collection::vec((0usize..3, "[A-C]", 0usize..3, "[a-c ,]{0,3}"), 0..8),
+        ) -> Table {
+            let mut t = Table::with_roles(roles.into_iter().map(|r| format!("r{r}"))).unwrap();
+            for (action, entity, value, note) in rows {
+                let action = [Action::See, Action::Create, Action::Edit][action];
+                let row = t.insert_target(Target::new(Kind::Entity, format!("E{entity}"), "", action).unwrap());
+                t.set_note(row, &note);
+                for role in 0..t.role_count() {
+                    let v = [Value::Yes, Value::No, Value::If(format!("c{value}"))][(value + role) % 3].clone();
+                    t.set(row, role, &v).unwrap();
+                }
+            }
+            t
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn diff_properties(a in small_table(), b in small_table()) {
+            prop_assert!(diff(&a, &a).is_empty());
+            let d = diff(&a, &b);
+            prop_assert_eq!(write(&d.apply(&a).unwrap(), Layout::Wide), write(&b, Layout::Wide));
+            prop_assert_eq!(d.apply(&a).unwrap(), b.clone());
+            let back = diff(&b, &a);
+            let mut swapped: Vec<(String, String, Value, Value)> =
+                d.cells.iter().map(|c| (c.role.clone(), c.target.to_string(), c.after.clone(), c.before.clone())).collect();
+            let mut reverse: Vec<(String, String, Value, Value)> =
+                back.cells.iter().map(|c| (c.role.clone(), c.target.to_string(), c.before.clone(), c.after.clone())).collect();
+            // Cells of roles or targets only one side has are additions one
+            // way and removals the other: compare the cells both sides have.
+            let shared = |c: &(String, String, Value, Value)| {
+                let both_roles = a.role_index(&c.0).is_some() && b.role_index(&c.0).is_some();
+                let both_targets = a.targets_sorted().iter().any(|t| t.to_string() == c.1)
+                    && b.targets_sorted().iter().any(|t| t.to_string() == c.1);
+                both_roles && both_targets
+            };
+            swapped.retain(shared);
+            reverse.retain(shared);
+            swapped.sort();
+            reverse.sort();
+            prop_assert_eq!(swapped, reverse);
+            prop_assert_eq!(&back.roles_added, &d.roles_removed);
+            prop_assert_eq!(&back.targets_removed, &d.targets_added);
+            prop_assert_eq!(back.apply(&b).unwrap(), a);
+        }
+    }
+}
