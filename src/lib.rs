@@ -10,6 +10,7 @@ pub mod csvio;
 pub mod diff;
 pub mod model;
 pub mod normalize;
+pub mod report;
 pub mod schema;
 pub mod snapshot;
 pub mod tiers;

@@ -1,0 +1,900 @@
+//! Renderings for people: a role's "what am I allowed to do?" page in
+//! Markdown or HTML, a small self-contained HTML site (index, one page per
+//! role, a filterable role matrix), a change list for a pull request, a
+//! click-by-click plan for the Permissions page, and compact HTML previews
+//! for Jupyter. Python only passes data in.
+
+use std::fmt::Write as _;
+
+use crate::diff::{shown_value, Changes};
+use crate::model::{Action, Kind, Table, Target, Value};
+use crate::schema::Schema;
+
+/// What is known of a role besides its column.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoleInfo {
+    pub code: String,
+    pub display_name: String,
+    pub user_type: String,
+    pub template: String,
+}
+
+/// A person (or script) holding a role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub login: String,
+    pub name: String,
+    pub active: Option<bool>,
+}
+
+/// Markdown or HTML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Markdown,
+    Html,
+}
+
+/// Everything a report needs beyond the table.
+#[derive(Debug, Clone, Default)]
+pub struct Context<'a> {
+    pub schema: Option<&'a Schema>,
+    pub roles: Vec<RoleInfo>,
+    /// (role code, person) pairs.
+    pub people: Vec<(String, Person)>,
+    pub title: String,
+}
+
+impl Context<'_> {
+    fn role(&self, code: &str) -> RoleInfo {
+        self.roles
+            .iter()
+            .find(|r| r.code == code)
+            .cloned()
+            .unwrap_or_else(|| RoleInfo {
+                code: code.to_string(),
+                display_name: code.to_string(),
+                ..RoleInfo::default()
+            })
+    }
+
+    fn holders(&self, code: &str) -> Vec<&Person> {
+        self.people
+            .iter()
+            .filter(|(r, _)| r == code)
+            .map(|(_, p)| p)
+            .collect()
+    }
+
+    fn field_name(&self, entity: &str, field: &str) -> String {
+        let display = self
+            .schema
+            .and_then(|s| s.entity(entity))
+            .and_then(|e| e.fields.iter().find(|f| f.code == field))
+            .map(|f| f.display_name.as_str());
+        match display {
+            Some(d) if d != field => format!("{d} ({field})"),
+            _ => field.to_string(),
+        }
+    }
+
+    fn entity_name(&self, entity: &str) -> String {
+        match self.schema.and_then(|s| s.entity(entity)) {
+            Some(e) if e.display_name != entity => format!("{} ({entity})", e.display_name),
+            _ => entity.to_string(),
+        }
+    }
+}
+
+/// A value in words: `yes`, `no`, `only if …`, `unknown`.
+pub fn in_words(value: &Value) -> String {
+    match value {
+        Value::If(cond) => format!("only if {cond}"),
+        Value::Unknown => "unknown".to_string(),
+        Value::Inherit => "as the entity".to_string(),
+        other => other.to_text(),
+    }
+}
+
+fn css_class(value: &Value) -> &'static str {
+    match value {
+        Value::Yes => "yes",
+        Value::No => "no",
+        Value::If(_) => "if",
+        _ => "unknown",
+    }
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escapes text for a Markdown table cell.
+fn md(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('\n', " ")
+}
+
+const ENTITY_ACTIONS: [Action; 4] = [Action::See, Action::Create, Action::Retire, Action::Edit];
+
+/// One role's effective permissions, gathered once for both formats.
+struct RoleView {
+    entities: Vec<(String, [Value; 4])>,
+    /// (entity, field, action, effective value, the entity's value).
+    field_exceptions: Vec<(String, String, Action, Value, Value)>,
+    apps: Vec<(String, Value)>,
+    advanced: Vec<(String, Value)>,
+}
+
+impl RoleView {
+    fn new(table: &Table, role: usize) -> RoleView {
+        let mut view = RoleView {
+            entities: Vec::new(),
+            field_exceptions: Vec::new(),
+            apps: Vec::new(),
+            advanced: Vec::new(),
+        };
+        for row in table.sorted_rows() {
+            let t = table.target(row);
+            let value = table.effective(t, role);
+            match t.kind() {
+                Kind::Entity => {
+                    let at = ENTITY_ACTIONS
+                        .iter()
+                        .position(|a| *a == t.action())
+                        .unwrap_or(0);
+                    match view.entities.last_mut() {
+                        Some((e, values)) if e == t.entity_type() => values[at] = value,
+                        _ => {
+                            let mut values: [Value; 4] = std::array::from_fn(|_| Value::Unknown);
+                            values[at] = value;
+                            view.entities.push((t.entity_type().to_string(), values));
+                        }
+                    }
+                }
+                Kind::Field => {
+                    let entity = t
+                        .entity_target()
+                        .map_or(Value::Unknown, |e| table.get(&e, role));
+                    if table.value(row, role) != Value::Inherit && value != entity {
+                        view.field_exceptions.push((
+                            t.entity_type().into(),
+                            t.name().into(),
+                            t.action(),
+                            value,
+                            entity,
+                        ));
+                    }
+                }
+                Kind::App => view.apps.push((t.name().to_string(), value)),
+                Kind::Advanced => view.advanced.push((t.name().to_string(), value)),
+            }
+        }
+        view
+    }
+
+    fn all_values(&self) -> impl Iterator<Item = &Value> {
+        self.entities
+            .iter()
+            .flat_map(|(_, v)| v.iter())
+            .chain(self.apps.iter().map(|(_, v)| v))
+            .chain(self.advanced.iter().map(|(_, v)| v))
+    }
+
+    /// "has no rights" / "nothing known" / None for an ordinary role.
+    fn plainly(&self) -> Option<&'static str> {
+        let values: Vec<&Value> = self.all_values().collect();
+        if values.is_empty() || values.iter().all(|v| **v == Value::Unknown) {
+            Some("Nothing is known yet about what this role may do: every permission is unknown (fill in the table, or probe the site).")
+        } else if values.iter().all(|v| **v == Value::No) {
+            Some("This role has no rights: it cannot see, create, retire or edit anything, and has no app or advanced permissions.")
+        } else {
+            None
+        }
+    }
+
+    fn counts(&self) -> String {
+        let count = |i: usize| {
+            self.entities
+                .iter()
+                .filter(|(_, v)| v[i] != Value::No && v[i] != Value::Unknown)
+                .count()
+        };
+        format!(
+            "{} entity types: sees {}, creates {}, retires {}, edits {} (some only under conditions)",
+            self.entities.len(),
+            count(0),
+            count(1),
+            count(2),
+            count(3)
+        )
+    }
+}
+
+/// One role's page: what it can see, create, retire and edit, entity by
+/// entity; field exceptions; apps; advanced permissions; who holds it.
+pub fn role_report(table: &Table, role: &str, ctx: &Context, format: Format) -> Option<String> {
+    let column = table.role_index(role)?;
+    let view = RoleView::new(table, column);
+    let info = ctx.role(role);
+    let holders = ctx.holders(role);
+    Some(match format {
+        Format::Markdown => role_markdown(&view, &info, &holders, ctx),
+        Format::Html => page(
+            &format!("{} — what this role may do", info.display_name),
+            &role_html(&view, &info, &holders, ctx),
+            &ctx.title,
+        ),
+    })
+}
+
+fn role_heading(info: &RoleInfo) -> String {
+    let mut extra = vec![format!("code `{}`", info.code)];
+    if !info.user_type.is_empty() {
+        extra.push(format!("for {}", info.user_type));
+    }
+    if !info.template.is_empty() {
+        extra.push(format!("from template {}", info.template));
+    }
+    extra.join(", ")
+}
+
+fn role_markdown(view: &RoleView, info: &RoleInfo, holders: &[&Person], ctx: &Context) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# {}\n\n{}\n", info.display_name, role_heading(info));
+    if let Some(plain) = view.plainly() {
+        let _ = writeln!(out, "**{plain}**\n");
+    } else {
+        let _ = writeln!(out, "{}\n", view.counts());
+    }
+    if !view.entities.is_empty() {
+        out.push_str(
+            "## Entities\n\n| Entity | See | Create | Retire | Edit |\n|---|---|---|---|---|\n",
+        );
+        for (entity, values) in &view.entities {
+            let cells: Vec<String> = values.iter().map(|v| md(&in_words(v))).collect();
+            let _ = writeln!(
+                out,
+                "| {} | {} |",
+                md(&ctx.entity_name(entity)),
+                cells.join(" | ")
+            );
+        }
+        out.push('\n');
+    }
+    if !view.field_exceptions.is_empty() {
+        out.push_str("## Fields that differ from their entity\n\n| Entity | Field | Action | Allowed | Entity allows |\n|---|---|---|---|---|\n");
+        for (entity, field, action, value, entity_value) in &view.field_exceptions {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                md(entity),
+                md(&ctx.field_name(entity, field)),
+                action,
+                md(&in_words(value)),
+                md(&in_words(entity_value))
+            );
+        }
+        out.push('\n');
+    }
+    for (title, items) in [
+        ("Apps", &view.apps),
+        ("Advanced permissions", &view.advanced),
+    ] {
+        if items.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "## {title}\n");
+        for (name, value) in items {
+            let _ = writeln!(out, "- {}: {}", md(name), md(&in_words(value)));
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "## Who holds this role\n");
+    if holders.is_empty() {
+        out.push_str("Nobody (as far as the users list tells).\n");
+    }
+    for p in holders {
+        let state = match p.active {
+            Some(false) => " (inactive)",
+            _ => "",
+        };
+        let _ = writeln!(out, "- {} ({}){state}", md(&p.name), md(&p.login));
+    }
+    out
+}
+
+fn role_html(view: &RoleView, info: &RoleInfo, holders: &[&Person], ctx: &Context) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<p class=\"nav\"><a href=\"index.html\">All roles</a> · <a href=\"matrix.html\">Role matrix</a></p>\
+         <h1>{}</h1><p class=\"meta\">{}</p>",
+        escape(&info.display_name),
+        escape(&role_heading(info).replace('`', ""))
+    );
+    match view.plainly() {
+        Some(plain) => {
+            let _ = write!(out, "<p class=\"plain\">{}</p>", escape(plain));
+        }
+        None => {
+            let _ = write!(out, "<p>{}</p>", escape(&view.counts()));
+        }
+    }
+    if !view.entities.is_empty() {
+        out.push_str("<h2>Entities</h2><table><thead><tr><th>Entity</th><th>See</th><th>Create</th><th>Retire</th><th>Edit</th></tr></thead><tbody>");
+        for (entity, values) in &view.entities {
+            let _ = write!(out, "<tr><th>{}</th>", escape(&ctx.entity_name(entity)));
+            for v in values {
+                let _ = write!(
+                    out,
+                    "<td class=\"{}\">{}</td>",
+                    css_class(v),
+                    escape(&in_words(v))
+                );
+            }
+            out.push_str("</tr>");
+        }
+        out.push_str("</tbody></table>");
+    }
+    if !view.field_exceptions.is_empty() {
+        out.push_str("<h2>Fields that differ from their entity</h2><table><thead><tr><th>Entity</th><th>Field</th><th>Action</th><th>Allowed</th><th>Entity allows</th></tr></thead><tbody>");
+        for (entity, field, action, value, entity_value) in &view.field_exceptions {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td class=\"{}\">{}</td></tr>",
+                escape(entity),
+                escape(&ctx.field_name(entity, field)),
+                action,
+                css_class(value),
+                escape(&in_words(value)),
+                css_class(entity_value),
+                escape(&in_words(entity_value))
+            );
+        }
+        out.push_str("</tbody></table>");
+    }
+    for (title, items) in [
+        ("Apps", &view.apps),
+        ("Advanced permissions", &view.advanced),
+    ] {
+        if items.is_empty() {
+            continue;
+        }
+        let _ = write!(out, "<h2>{title}</h2><ul class=\"flags\">");
+        for (name, value) in items {
+            let _ = write!(
+                out,
+                "<li class=\"{}\">{}: {}</li>",
+                css_class(value),
+                escape(name),
+                escape(&in_words(value))
+            );
+        }
+        out.push_str("</ul>");
+    }
+    out.push_str("<h2>Who holds this role</h2>");
+    if holders.is_empty() {
+        out.push_str("<p>Nobody (as far as the users list tells).</p>");
+    } else {
+        let _ = write!(out, "<p>{} people</p><ul class=\"people\">", holders.len());
+        for p in holders {
+            let state = if p.active == Some(false) {
+                " <span class=\"inactive\">inactive</span>"
+            } else {
+                ""
+            };
+            let _ = write!(
+                out,
+                "<li>{} <code>{}</code>{state}</li>",
+                escape(&p.name),
+                escape(&p.login)
+            );
+        }
+        out.push_str("</ul>");
+    }
+    out
+}
+
+const STYLE: &str = "\
+body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:1.5rem auto;max-width:72rem;padding:0 1rem;color:#1d2430}
+h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.15rem;margin-top:1.6rem;border-bottom:1px solid #d8dde6}
+table{border-collapse:collapse;margin:.5rem 0;font-size:.92rem}th,td{border:1px solid #d8dde6;padding:.2rem .5rem;text-align:left;vertical-align:top}
+thead th{background:#eef1f6;position:sticky;top:0}
+td.yes,li.yes{background:#e3f4e6}td.no,li.no{background:#fbe5e3}td.if,li.if{background:#fff4d6}td.unknown,li.unknown{background:#f1f1f1;color:#666}
+tr.differs th{border-left:4px solid #d9822b}.meta,.nav{color:#5b6472}.plain{font-weight:600;padding:.6rem;background:#fbe5e3}
+ul.flags li,ul.people li{margin:.1rem 0;padding:0 .3rem;list-style:none}.inactive{color:#a33;font-size:.85em}
+.controls{margin:.6rem 0;display:flex;gap:1rem;align-items:center}.controls input[type=search]{width:20rem;padding:.25rem}
+.legend span{padding:0 .4rem;margin-right:.3rem}
+@media print{.controls,.nav{display:none}body{max-width:none;font-size:11px}thead th{position:static}tr{break-inside:avoid}}";
+
+fn page(title: &str, body: &str, site_title: &str) -> String {
+    let heading = if site_title.is_empty() {
+        String::new()
+    } else {
+        format!(" — {}", escape(site_title))
+    };
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{}{heading}</title><style>{STYLE}</style></head><body>{body}</body></html>\n",
+        escape(title)
+    )
+}
+
+/// The HTML site: `(file name, contents)` for the index, one page per role
+/// and the role matrix.
+pub fn html_site(table: &Table, ctx: &Context) -> Vec<(String, String)> {
+    let mut files = vec![("index.html".to_string(), index_html(table, ctx))];
+    for role in table.roles() {
+        if let Some(page) = role_report(table, role, ctx, Format::Html) {
+            files.push((role_file(role), page));
+        }
+    }
+    files.push(("matrix.html".to_string(), matrix_html(table, ctx)));
+    files
+}
+
+/// The file name of a role's page: its code, with anything but letters,
+/// digits, `-` and `_` replaced.
+pub fn role_file(role: &str) -> String {
+    let safe: String = role
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("role-{safe}.html")
+}
+
+fn index_html(table: &Table, ctx: &Context) -> String {
+    let mut body = format!(
+        "<h1>{}</h1><p>{} roles, {} permission rows. <a href=\"matrix.html\">Compare every role in one matrix</a>.</p>\
+         <table><thead><tr><th>Role</th><th>Code</th><th>People</th><th>Summary</th></tr></thead><tbody>",
+        escape(if ctx.title.is_empty() { "Permissions" } else { &ctx.title }),
+        table.role_count(),
+        table.len()
+    );
+    for (i, role) in table.roles().enumerate() {
+        let info = ctx.role(role);
+        let view = RoleView::new(table, i);
+        let summary = view.plainly().map_or_else(|| view.counts(), str::to_string);
+        let _ = write!(
+            body,
+            "<tr><th><a href=\"{}\">{}</a></th><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+            role_file(role),
+            escape(&info.display_name),
+            escape(role),
+            ctx.holders(role).len(),
+            escape(&summary)
+        );
+    }
+    body.push_str("</tbody></table>");
+    page("Permission roles", &body, &ctx.title)
+}
+
+/// Rows worth a matrix: every entity, app and advanced row, and the field
+/// rows where roles differ (the rest follow their entity for everyone).
+fn matrix_rows(table: &Table) -> Vec<(usize, Vec<Value>, bool)> {
+    table
+        .sorted_rows()
+        .into_iter()
+        .filter_map(|row| {
+            let t = table.target(row);
+            let values: Vec<Value> = (0..table.role_count())
+                .map(|r| table.effective(t, r))
+                .collect();
+            let differs = values.windows(2).any(|w| w[0] != w[1]);
+            (t.kind() != Kind::Field || differs).then_some((row, values, differs))
+        })
+        .collect()
+}
+
+fn target_label(t: &Target, ctx: &Context) -> String {
+    match t.kind() {
+        Kind::Entity => format!("{} · {}", ctx.entity_name(t.entity_type()), t.action()),
+        Kind::Field => format!(
+            "{} › {} · {}",
+            t.entity_type(),
+            ctx.field_name(t.entity_type(), t.name()),
+            t.action()
+        ),
+        Kind::App => format!("app {}", t.name()),
+        Kind::Advanced => format!("advanced {}", t.name()),
+    }
+}
+
+const MATRIX_SCRIPT: &str = "\
+(function(){var q=document.getElementById('filter'),d=document.getElementById('differs'),rows=document.querySelectorAll('#matrix tbody tr'),n=document.getElementById('shown');\
+function apply(){var text=q.value.toLowerCase(),only=d.checked,shown=0;rows.forEach(function(r){var ok=(!only||r.classList.contains('differs'))&&(!text||r.dataset.target.indexOf(text)>=0);r.hidden=!ok;if(ok)shown++;});n.textContent=shown;}\
+q.addEventListener('input',apply);d.addEventListener('change',apply);apply();})();";
+
+fn matrix_html(table: &Table, ctx: &Context) -> String {
+    let rows = matrix_rows(table);
+    let differing = rows.iter().filter(|r| r.2).count();
+    let mut body = format!(
+        "<p class=\"nav\"><a href=\"index.html\">All roles</a></p><h1>Role matrix</h1>\
+         <p>Effective values (a field follows its entity). {differing} of {} rows differ between roles; field rows \
+         where every role follows its entity are left out.</p>\
+         <p class=\"legend\"><span class=\"yes\" style=\"background:#e3f4e6\">yes</span><span style=\"background:#fff4d6\">only if …</span>\
+         <span style=\"background:#fbe5e3\">no</span><span style=\"background:#f1f1f1\">unknown</span></p>\
+         <div class=\"controls\"><input type=\"search\" id=\"filter\" placeholder=\"Filter: entity, field, app…\" aria-label=\"Filter rows\">\
+         <label><input type=\"checkbox\" id=\"differs\"> only rows where roles differ</label><span><span id=\"shown\">{}</span> rows shown</span></div>\
+         <table id=\"matrix\"><thead><tr><th>Permission</th>",
+        rows.len(),
+        rows.len()
+    );
+    for role in table.roles() {
+        let _ = write!(
+            body,
+            "<th><a href=\"{}\">{}</a></th>",
+            role_file(role),
+            escape(&ctx.role(role).display_name)
+        );
+    }
+    body.push_str("</tr></thead><tbody>");
+    for (row, values, differs) in &rows {
+        let t = table.target(*row);
+        let label = target_label(t, ctx);
+        let _ = write!(
+            body,
+            "<tr{} data-target=\"{}\"><th>{}</th>",
+            if *differs { " class=\"differs\"" } else { "" },
+            escape(&format!("{} {}", t, label).to_lowercase()),
+            escape(&label)
+        );
+        for v in values {
+            let _ = write!(
+                body,
+                "<td class=\"{}\" title=\"{}\">{}</td>",
+                css_class(v),
+                escape(&in_words(v)),
+                escape(short_value(v))
+            );
+        }
+        body.push_str("</tr>");
+    }
+    let _ = write!(body, "</tbody></table><script>{MATRIX_SCRIPT}</script>");
+    page("Role matrix", &body, &ctx.title)
+}
+
+fn short_value(value: &Value) -> &'static str {
+    match value {
+        Value::Yes => "yes",
+        Value::No => "no",
+        Value::If(_) => "if…",
+        _ => "?",
+    }
+}
+
+/// The changes as Markdown for a pull-request description: the summary,
+/// then a table per role.
+pub fn changes_markdown(changes: &Changes) -> String {
+    let mut out = format!("### Permission changes\n\n{}\n\n", changes.summary());
+    for (label, items) in [
+        ("Roles added", &changes.roles_added),
+        ("Roles removed", &changes.roles_removed),
+    ] {
+        if !items.is_empty() {
+            let _ = writeln!(
+                out,
+                "**{label}:** {}\n",
+                items
+                    .iter()
+                    .map(|r| format!("`{r}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    for (label, items) in [
+        ("Targets added", &changes.targets_added),
+        ("Targets removed", &changes.targets_removed),
+    ] {
+        if !items.is_empty() {
+            let _ = writeln!(
+                out,
+                "<details><summary>{label} ({})</summary>\n",
+                items.len()
+            );
+            for t in items.iter() {
+                let _ = writeln!(out, "- `{t}`");
+            }
+            out.push_str("\n</details>\n\n");
+        }
+    }
+    for role in changes.changed_roles() {
+        let _ = writeln!(
+            out,
+            "#### {}\n\n| Target | Before | After | Note |\n|---|---|---|---|",
+            md(role)
+        );
+        for c in changes.cells.iter().filter(|c| c.role == role) {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} |",
+                md(&c.target.to_string()),
+                md(&shown_value(&c.before)),
+                md(&shown_value(&c.after)),
+                md(&c.note)
+            );
+        }
+        out.push('\n');
+    }
+    if !changes.notes.is_empty() {
+        out.push_str("#### Notes\n\n| Target | Before | After |\n|---|---|---|\n");
+        for n in &changes.notes {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} |",
+                md(&n.target.to_string()),
+                md(&n.before),
+                md(&n.after)
+            );
+        }
+    }
+    out
+}
+
+fn ui_action(action: Action) -> &'static str {
+    match action {
+        Action::See => "See",
+        Action::Create => "Create",
+        Action::Retire => "Retire",
+        Action::Edit => "Edit",
+        Action::Allow => "Allow",
+    }
+}
+
+/// For a person at ShotGrid's Permissions page: for each changed cell, where
+/// to click, grouped by role and section. Conditional values cannot be set by
+/// checkbox and are flagged.
+pub fn click_plan(changes: &Changes, ctx: &Context) -> String {
+    let mut out = String::new();
+    if changes.cells.is_empty() {
+        return "Nothing to change on the Permissions page.\n".to_string();
+    }
+    for role in changes.changed_roles() {
+        let display = ctx.role(role).display_name;
+        let _ = writeln!(out, "{display} ({role})");
+        for (section, kind) in [
+            ("Entity Permissions", Kind::Entity),
+            ("Field Permissions", Kind::Field),
+            ("App Permissions", Kind::App),
+            ("Advanced", Kind::Advanced),
+        ] {
+            let cells: Vec<_> = changes
+                .cells
+                .iter()
+                .filter(|c| c.role == role && c.target.kind() == kind)
+                .collect();
+            if cells.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "  {section}");
+            for c in cells {
+                let t = &c.target;
+                let place = match kind {
+                    Kind::Entity => format!(
+                        "Permissions > {display} > {section} > {}",
+                        ctx.entity_name(t.entity_type())
+                    ),
+                    Kind::Field => format!(
+                        "Permissions > {display} > {section} > {} > {}",
+                        ctx.entity_name(t.entity_type()),
+                        ctx.field_name(t.entity_type(), t.name())
+                    ),
+                    _ => format!("Permissions > {display} > {section} > {}", t.name()),
+                };
+                let what = ui_action(t.action());
+                let step = match &c.after {
+                    Value::Yes => format!("{place}: tick {what}"),
+                    Value::No => format!("{place}: untick {what}"),
+                    Value::Inherit => format!("{place}: {what} back to the entity's default (inherit)"),
+                    Value::If(cond) => format!(
+                        "{place}: {what} \"only if {cond}\" — NOT SETTABLE BY CHECKBOX: a conditional rule (greyed out in the UI)"
+                    ),
+                    Value::Unknown => format!("{place}: {what} — no step: the new value is unknown"),
+                };
+                let _ = writeln!(out, "    {step}");
+            }
+        }
+    }
+    out
+}
+
+/// A compact HTML preview of a table for Jupyter: the first `cap` rows.
+pub fn table_preview(table: &Table, cap: usize) -> String {
+    let mut out = format!(
+        "<div><p><b>PermissionTable</b>: {} roles × {} targets</p><table><thead><tr><th>kind</th><th>entity_type</th><th>name</th><th>action</th>",
+        table.role_count(),
+        table.len()
+    );
+    for role in table.roles() {
+        let _ = write!(out, "<th>{}</th>", escape(role));
+    }
+    out.push_str("<th>note</th></tr></thead><tbody>");
+    let rows = table.sorted_rows();
+    for &row in rows.iter().take(cap) {
+        let t = table.target(row);
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            t.kind(),
+            escape(t.entity_type()),
+            escape(t.name()),
+            t.action()
+        );
+        for role in 0..table.role_count() {
+            let _ = write!(out, "<td>{}</td>", escape(table.cell_text(row, role)));
+        }
+        let _ = write!(out, "<td>{}</td></tr>", escape(table.note(row)));
+    }
+    out.push_str("</tbody></table>");
+    if rows.len() > cap {
+        let _ = write!(out, "<p>… {} more rows</p>", rows.len() - cap);
+    }
+    out.push_str("</div>");
+    out
+}
+
+/// A compact HTML preview of changes for Jupyter: the summary and the first
+/// `cap` cell changes.
+pub fn changes_preview(changes: &Changes, cap: usize) -> String {
+    let mut out = format!(
+        "<div><p><b>Changes</b> ({} → {}): {}</p>",
+        escape(&changes.old_label),
+        escape(&changes.new_label),
+        escape(&changes.summary())
+    );
+    if !changes.cells.is_empty() {
+        out.push_str("<table><thead><tr><th>role</th><th>target</th><th>before</th><th>after</th><th>note</th></tr></thead><tbody>");
+        for c in changes.cells.iter().take(cap) {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&c.role),
+                escape(&c.target.to_string()),
+                escape(&shown_value(&c.before)),
+                escape(&shown_value(&c.after)),
+                escape(&c.note)
+            );
+        }
+        out.push_str("</tbody></table>");
+        if changes.cells.len() > cap {
+            let _ = write!(
+                out,
+                "<p>… {} more cell changes</p>",
+                changes.cells.len() - cap
+            );
+        }
+    }
+    out.push_str("</div>");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::csvio::{read, ReadOptions};
+    use crate::diff::diff;
+
+    fn table(text: &str) -> Table {
+        read(text.as_bytes(), &ReadOptions::default()).unwrap().0
+    }
+
+    const TEXT: &str = "kind,entity_type,name,action,artist,nobody,note\n\
+        entity,Task,,see,yes,no,\nentity,Task,,create,no,no,\nentity,Task,,retire,no,no,\n\
+        entity,Task,,edit,if assigned to the task,no,\nfield,Task,content,edit,no,inherit,\n\
+        field,Task,sg_status_list,edit,inherit,inherit,\napp,,Screening Room,see,yes,no,\n\
+        advanced,,see_client_notes,allow,no,no,\n";
+
+    #[test]
+    fn role_pages_say_what_a_role_may_do() {
+        let t = table(TEXT);
+        let ctx = Context {
+            people: vec![(
+                "artist".into(),
+                Person {
+                    login: "ada".into(),
+                    name: "Ada <A>".into(),
+                    active: Some(false),
+                },
+            )],
+            ..Context::default()
+        };
+        let md = role_report(&t, "artist", &ctx, Format::Markdown).unwrap();
+        assert!(
+            md.contains("| Task | yes | no | no | only if assigned to the task |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| Task | content | edit | no | only if assigned to the task |"),
+            "{md}"
+        );
+        assert!(
+            !md.contains("sg_status_list"),
+            "inherit fields are not exceptions"
+        );
+        assert!(md.contains("- Screening Room: yes") && md.contains("- Ada <A> (ada) (inactive)"));
+        let none = role_report(&t, "nobody", &ctx, Format::Markdown).unwrap();
+        assert!(none.contains("**This role has no rights"), "{none}");
+        let html = role_report(&t, "artist", &ctx, Format::Html).unwrap();
+        assert!(html.contains("Ada &lt;A&gt;") && !html.contains("Ada <A>"));
+        assert!(role_report(&t, "ghost", &ctx, Format::Html).is_none());
+    }
+
+    #[test]
+    fn the_site_has_an_index_role_pages_and_a_matrix() {
+        let t = table(TEXT);
+        let files = html_site(&t, &Context::default());
+        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "index.html",
+                "role-artist.html",
+                "role-nobody.html",
+                "matrix.html"
+            ]
+        );
+        let matrix = &files[3].1;
+        assert!(
+            matrix.contains("class=\"differs\"") && !matrix.contains("http"),
+            "self-contained"
+        );
+        assert_eq!(
+            matrix.matches("<tr").count() - 1,
+            7,
+            "sg_status_list follows its entity for both roles"
+        );
+    }
+
+    #[test]
+    fn click_plans_flag_conditions() {
+        let old = table(TEXT);
+        let new = table(
+            &TEXT
+                .replace("entity,Task,,create,no,no", "entity,Task,,create,yes,no")
+                .replace(
+                    "app,,Screening Room,see,yes,no",
+                    "app,,Screening Room,see,if on a project,no",
+                ),
+        );
+        let plan = click_plan(&diff(&old, &new), &Context::default());
+        assert!(
+            plan.contains("Permissions > artist > Entity Permissions > Task: tick Create"),
+            "{plan}"
+        );
+        assert!(plan.contains("NOT SETTABLE BY CHECKBOX"), "{plan}");
+        let md = changes_markdown(&diff(&old, &new));
+        assert!(
+            md.contains("| `entity:Task::create` | no | yes |  |"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn previews_are_capped() {
+        let t = table(TEXT);
+        let preview = table_preview(&t, 3);
+        assert!(preview.contains("… 5 more rows"));
+        assert_eq!(preview.matches("<tr>").count(), 4);
+    }
+}
