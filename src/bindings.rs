@@ -13,13 +13,16 @@ use crate::audit as core_audit;
 use crate::csvio::{
     self, long_cells, long_record, CsvError as CoreCsvError, Layout, ReadOptions, LONG_HEADER,
 };
+use crate::diff::{self as core_diff, Changes, RECORD_FIELDS};
 use crate::model::{check_value, ModelError, Role, Table, Target};
 use crate::normalize::{
     parse_target, parse_value, Names, NormalizeError as CoreNormalizeError, TargetError,
 };
+use crate::report::{self, Context, Format, Person, RoleInfo};
 use crate::schema::{EntitySchema, FieldSchema, Schema as CoreSchema};
 use crate::snapshot;
 use crate::tiers::{Plan, TierError as CoreTierError, Tiers};
+use crate::webapp;
 
 pyo3::create_exception!(
     _core,
@@ -75,6 +78,24 @@ fn target_error(e: TargetError) -> PyErr {
         TargetError::Normalize(..) => NormalizeError::new_err(e.to_string()),
         TargetError::Model(..) => TableError::new_err(e.to_string()),
     }
+}
+
+/// Returns `text` when there is nowhere to put it; writes it to a file object
+/// (anything with `write`) or, atomically, to a path, and returns None.
+fn emit(py: Python<'_>, text: String, to: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
+    let Some(to) = to else {
+        return Ok(Some(text));
+    };
+    if to.hasattr("write")? {
+        to.call_method1("write", (text,))?;
+        return Ok(None);
+    }
+    let path: PathBuf = to
+        .extract()
+        .map_err(|_| PyTypeError::new_err("expected a path, a file object or None"))?;
+    // write_atomic's errors name the path; From picks the OSError subclass.
+    py.detach(|| write_atomic(&path, text.as_bytes()))?;
+    Ok(None)
 }
 
 fn parse_layout(layout: &str) -> PyResult<Layout> {
@@ -425,24 +446,7 @@ impl PyTable {
     ) -> PyResult<Option<String>> {
         let layout = parse_layout(layout)?;
         let text = py.detach(|| csvio::write(&self.table, layout));
-        let path: Option<PathBuf> = match path {
-            Some(file) if file.hasattr("write")? => {
-                file.call_method1("write", (text,))?;
-                return Ok(None);
-            }
-            Some(path) => Some(path.extract().map_err(|_| {
-                PyTypeError::new_err("to_csv() takes a path, a file object or None")
-            })?),
-            None => None,
-        };
-        match path {
-            None => Ok(Some(text)),
-            Some(path) => {
-                // write_atomic's errors name the path; From picks the OSError subclass.
-                py.detach(|| write_atomic(&path, text.as_bytes()))?;
-                Ok(None)
-            }
-        }
+        emit(py, text, path)
     }
 
     /// Every cell as a dict with the long layout's keys, in canonical order.
@@ -504,6 +508,20 @@ impl PyTable {
             self.table.roles().collect::<Vec<_>>(),
             self.table.len()
         )
+    }
+
+    /// Where role `b` differs from role `a` (effective values by default):
+    /// each change reads "a has before, b has after". Returns Changes.
+    #[pyo3(signature = (a, b, *, effective=true))]
+    fn compare_roles(&self, a: &str, b: &str, effective: bool) -> PyResult<PyChanges> {
+        let changes =
+            core_diff::compare_roles(&self.table, a, b, effective).map_err(table_error)?;
+        Ok(PyChanges { changes })
+    }
+
+    /// A compact HTML preview for Jupyter (the first 50 rows).
+    fn _repr_html_(&self) -> String {
+        report::table_preview(&self.table, 50)
     }
 
     /// A copy that shares nothing with this table.
@@ -615,6 +633,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyDecision>()?;
     m.add_class::<PyFinding>()?;
     m.add_function(wrap_pyfunction!(audit, m)?)?;
+    m.add_class::<PyChanges>()?;
+    m.add_function(wrap_pyfunction!(diff, m)?)?;
+    m.add_function(wrap_pyfunction!(report_role, m)?)?;
+    m.add_function(wrap_pyfunction!(report_site, m)?)?;
     m.add_function(wrap_pyfunction!(read_csv_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(write_atomic_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(write_atomic_files, m)?)?;
@@ -694,15 +716,8 @@ impl PyPlan {
 
     /// The plan as CSV text, or None after writing `path` atomically.
     #[pyo3(signature = (path=None))]
-    fn to_csv(&self, py: Python<'_>, path: Option<PathBuf>) -> PyResult<Option<String>> {
-        let text = self.plan.to_csv();
-        match path {
-            None => Ok(Some(text)),
-            Some(path) => {
-                py.detach(|| write_atomic(&path, text.as_bytes()))?;
-                Ok(None)
-            }
-        }
+    fn to_csv(&self, py: Python<'_>, path: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
+        emit(py, self.plan.to_csv(), path)
     }
 
     fn __repr__(&self) -> String {
@@ -969,4 +984,286 @@ fn audit(table: PyRef<'_, PyTable>, tiers: Option<PyRef<'_, PyTiers>>) -> Vec<Py
             detail: f.detail,
         })
         .collect()
+}
+
+/// Differences between two tables (or two roles): `len()`, iteration over
+/// records (dicts with change, role, kind, entity_type, name, action, before,
+/// after, note), `summary()`, `to_csv()`, `to_markdown()`, `to_json()`,
+/// `to_click_plan()`, `to_permission_changes()`, `apply(table)`,
+/// `to_pandas()`.
+#[pyclass(module = "sgperms._core", name = "Changes", frozen)]
+pub struct PyChanges {
+    changes: Changes,
+}
+
+fn records<'py>(py: Python<'py>, changes: &Changes) -> PyResult<Vec<Bound<'py, PyDict>>> {
+    changes
+        .records()
+        .into_iter()
+        .map(|record| {
+            let d = PyDict::new(py);
+            for (key, value) in RECORD_FIELDS.iter().zip(record) {
+                d.set_item(key, value)?;
+            }
+            Ok(d)
+        })
+        .collect()
+}
+
+fn context<'a>(
+    schema: Option<&'a CoreSchema>,
+    roles: RoleRows,
+    users: UserRows,
+    title: &str,
+) -> Context<'a> {
+    Context {
+        schema,
+        roles: roles
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(code, display_name, user_type, template)| RoleInfo {
+                code,
+                display_name,
+                user_type,
+                template,
+            })
+            .collect(),
+        people: users
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(role, login, name, active)| {
+                (
+                    role,
+                    Person {
+                        login,
+                        name,
+                        active,
+                    },
+                )
+            })
+            .collect(),
+        title: title.to_string(),
+    }
+}
+
+#[pymethods]
+impl PyChanges {
+    fn __len__(&self) -> usize {
+        self.changes.len()
+    }
+
+    fn __bool__(&self) -> bool {
+        !self.changes.is_empty()
+    }
+
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        PyList::new(py, records(py, &self.changes)?)?
+            .into_any()
+            .try_iter()
+            .map(|it| it.into_any())
+    }
+
+    /// The labels of the two sides ("old"/"new", or the two role codes).
+    #[getter]
+    fn old(&self) -> String {
+        self.changes.old_label.clone()
+    }
+
+    #[getter(new)]
+    fn new_label(&self) -> String {
+        self.changes.new_label.clone()
+    }
+
+    #[getter]
+    fn roles_added(&self) -> Vec<String> {
+        self.changes.roles_added.clone()
+    }
+
+    #[getter]
+    fn roles_removed(&self) -> Vec<String> {
+        self.changes.roles_removed.clone()
+    }
+
+    #[getter]
+    fn targets_added(&self) -> Vec<TargetTuple> {
+        self.changes
+            .targets_added
+            .iter()
+            .map(target_tuple)
+            .collect()
+    }
+
+    #[getter]
+    fn targets_removed(&self) -> Vec<TargetTuple> {
+        self.changes
+            .targets_removed
+            .iter()
+            .map(target_tuple)
+            .collect()
+    }
+
+    /// One line: what changed, in numbers.
+    fn summary(&self) -> String {
+        self.changes.summary()
+    }
+
+    /// Plain text: the summary, then one line per difference.
+    fn to_text(&self) -> String {
+        self.changes.to_text()
+    }
+
+    /// The changes as CSV (change,role,kind,entity_type,name,action,before,after,note),
+    /// or None after writing `path` atomically.
+    #[pyo3(signature = (path=None))]
+    fn to_csv(&self, py: Python<'_>, path: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
+        emit(py, self.changes.to_csv(), path)
+    }
+
+    /// Markdown fit for a pull-request description.
+    fn to_markdown(&self) -> String {
+        report::changes_markdown(&self.changes)
+    }
+
+    /// The changes as JSON.
+    fn to_json(&self) -> String {
+        self.changes.to_json()
+    }
+
+    /// Where to click on ShotGrid's Permissions page, grouped by role and
+    /// section; `roles` maps codes to display names.
+    #[pyo3(signature = (roles=None))]
+    fn to_click_plan(&self, roles: Option<Vec<(String, String)>>) -> String {
+        let roles = roles.map(|r| {
+            r.into_iter()
+                .map(|(c, d)| (c, d, String::new(), String::new()))
+                .collect()
+        });
+        report::click_plan(&self.changes, &context(None, roles, None, ""))
+    }
+
+    /// EXPERIMENTAL: (entries, unmapped) — the `permission_changes` entries the
+    /// web app's Permissions page sends, for the cells whose rule type is
+    /// measured; and every other cell change with the reason it was left out.
+    fn to_permission_changes<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyAny>, Vec<Bound<'py, PyDict>>)> {
+        let (known, unmapped) = webapp::permission_changes(&self.changes);
+        let json = py.import("json")?;
+        let known = json.call_method1("loads", (serde_json::Value::Array(known).to_string(),))?;
+        let unmapped = unmapped
+            .into_iter()
+            .map(|u| {
+                let d = PyDict::new(py);
+                d.set_item("role", &u.change.role)?;
+                d.set_item("target", target_tuple(&u.change.target))?;
+                d.set_item("after", u.change.after.to_text())?;
+                d.set_item("reason", &u.reason)?;
+                Ok(d)
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok((known, unmapped))
+    }
+
+    /// `table` with the changes made. Returns a new PermissionTable.
+    fn apply(&self, table: PyRef<'_, PyTable>) -> PyResult<PyTable> {
+        let applied = self.changes.apply(&table.table).map_err(table_error)?;
+        Ok(PyTable::new_from(applied, table.schema.clone()))
+    }
+
+    /// The records as a pandas DataFrame. Needs pandas.
+    fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let pandas = py.import("pandas").map_err(|_| {
+            PyImportError::new_err("to_pandas() needs pandas: pip install 'sgperms[pandas]'")
+        })?;
+        let rows = records(py, &self.changes)?;
+        let frame = pandas.call_method1("DataFrame", (PyList::new(py, rows)?,))?;
+        let columns = PyList::new(py, RECORD_FIELDS)?;
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("columns", columns)?;
+        frame.call_method("reindex", (), Some(&kwargs))
+    }
+
+    /// A compact HTML preview for Jupyter.
+    fn _repr_html_(&self) -> String {
+        report::changes_preview(&self.changes, 50)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Changes({})", self.changes.summary())
+    }
+}
+
+/// Everything that differs from `old` to `new`: roles matched by code,
+/// targets by key. Returns Changes.
+#[pyfunction]
+fn diff(old: PyRef<'_, PyTable>, new: PyRef<'_, PyTable>) -> PyChanges {
+    PyChanges {
+        changes: core_diff::diff(&old.table, &new.table),
+    }
+}
+
+type RoleRows = Option<Vec<(String, String, String, String)>>;
+type UserRows = Option<Vec<(String, String, String, Option<bool>)>>;
+
+/// One role's page ("what may this role do?") as Markdown or HTML. `roles`:
+/// (code, display_name, user_type, template); `users`: (role, login, name,
+/// active). Returns a str.
+#[pyfunction]
+#[pyo3(signature = (table, role, *, format="markdown", roles=None, users=None, schema=None, title=""))]
+#[allow(clippy::too_many_arguments)]
+fn report_role(
+    table: PyRef<'_, PyTable>,
+    role: &str,
+    format: &str,
+    roles: RoleRows,
+    users: UserRows,
+    schema: Option<PySchema>,
+    title: &str,
+) -> PyResult<String> {
+    let format = match format {
+        "markdown" | "md" => Format::Markdown,
+        "html" => Format::Html,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "unknown format \"{other}\"; expected \"markdown\" or \"html\""
+            )))
+        }
+    };
+    let schema = schema.map(|s| s.inner).or_else(|| table.schema.clone());
+    let ctx = context(schema.as_deref(), roles, users, title);
+    report::role_report(&table.table, role, &ctx, format).ok_or_else(|| {
+        table
+            .table
+            .require_role(role)
+            .map_err(table_error)
+            .unwrap_err()
+    })
+}
+
+/// The HTML site: writes index.html, one page per role and matrix.html into
+/// `out_dir` (whole or not at all). Returns the file names written.
+#[pyfunction]
+#[pyo3(signature = (table, out_dir, *, roles=None, users=None, schema=None, title=""))]
+fn report_site(
+    py: Python<'_>,
+    table: PyRef<'_, PyTable>,
+    out_dir: PathBuf,
+    roles: RoleRows,
+    users: UserRows,
+    schema: Option<PySchema>,
+    title: &str,
+) -> PyResult<Vec<String>> {
+    let schema = schema.map(|s| s.inner).or_else(|| table.schema.clone());
+    let ctx = context(schema.as_deref(), roles, users, title);
+    let files = report::html_site(&table.table, &ctx);
+    std::fs::create_dir_all(&out_dir)?;
+    let paths: Vec<(PathBuf, &[u8])> = files
+        .iter()
+        .map(|(n, text)| (out_dir.join(n), text.as_bytes()))
+        .collect();
+    let pairs: Vec<(&std::path::Path, &[u8])> =
+        paths.iter().map(|(p, b)| (p.as_path(), *b)).collect();
+    py.detach(|| write_atomic_all(&pairs))?;
+    Ok(files.into_iter().map(|(name, _)| name).collect())
 }

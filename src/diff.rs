@@ -20,6 +20,19 @@ use serde_json::json;
 
 use crate::model::{ModelError, Table, Target, Value};
 
+/// The fields of a change record (and of the CSV).
+pub const RECORD_FIELDS: [&str; 9] = [
+    "change",
+    "role",
+    "kind",
+    "entity_type",
+    "name",
+    "action",
+    "before",
+    "after",
+    "note",
+];
+
 /// One cell that differs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CellChange {
@@ -250,87 +263,110 @@ impl Changes {
         parts.join("; ")
     }
 
-    /// Every difference as a CSV row:
-    /// `change,role,kind,entity_type,name,action,before,after,note`.
+    /// Every difference as a record with the [`RECORD_FIELDS`]: roles,
+    /// targets, cells, then notes.
+    pub fn records(&self) -> Vec<[String; 9]> {
+        let target_fields = |t: &Target| {
+            [
+                t.kind().as_str().to_string(),
+                t.entity_type().to_string(),
+                t.name().to_string(),
+                t.action().as_str().to_string(),
+            ]
+        };
+        let record = |change: &str,
+                      role: &str,
+                      t: Option<&Target>,
+                      before: String,
+                      after: String,
+                      note: &str| {
+            let [k, e, n, a] = t.map_or_else(Default::default, target_fields);
+            [
+                change.to_string(),
+                role.to_string(),
+                k,
+                e,
+                n,
+                a,
+                before,
+                after,
+                note.to_string(),
+            ]
+        };
+        let mut out = Vec::with_capacity(self.len());
+        for role in &self.roles_added {
+            out.push(record(
+                "role_added",
+                role,
+                None,
+                String::new(),
+                String::new(),
+                "",
+            ));
+        }
+        for role in &self.roles_removed {
+            out.push(record(
+                "role_removed",
+                role,
+                None,
+                String::new(),
+                String::new(),
+                "",
+            ));
+        }
+        for t in &self.targets_added {
+            out.push(record(
+                "target_added",
+                "",
+                Some(t),
+                String::new(),
+                String::new(),
+                "",
+            ));
+        }
+        for t in &self.targets_removed {
+            out.push(record(
+                "target_removed",
+                "",
+                Some(t),
+                String::new(),
+                String::new(),
+                "",
+            ));
+        }
+        for c in &self.cells {
+            out.push(record(
+                "cell",
+                &c.role,
+                Some(&c.target),
+                c.before.to_text(),
+                c.after.to_text(),
+                &c.note,
+            ));
+        }
+        for n in &self.notes {
+            out.push(record(
+                "note",
+                "",
+                Some(&n.target),
+                n.before.clone(),
+                n.after.clone(),
+                &n.after,
+            ));
+        }
+        out
+    }
+
+    /// Every difference as a CSV row with the [`RECORD_FIELDS`].
     pub fn to_csv(&self) -> String {
         let mut w = csv::WriterBuilder::new()
             .terminator(csv::Terminator::Any(b'\n'))
             .from_writer(Vec::new());
-        let mut row = |fields: [&str; 9]| {
-            w.write_record(fields)
-                .expect("writing to memory cannot fail")
-        };
-        row([
-            "change",
-            "role",
-            "kind",
-            "entity_type",
-            "name",
-            "action",
-            "before",
-            "after",
-            "note",
-        ]);
-        for role in &self.roles_added {
-            row(["role_added", role, "", "", "", "", "", "", ""]);
-        }
-        for role in &self.roles_removed {
-            row(["role_removed", role, "", "", "", "", "", "", ""]);
-        }
-        for t in &self.targets_added {
-            row([
-                "target_added",
-                "",
-                t.kind().as_str(),
-                t.entity_type(),
-                t.name(),
-                t.action().as_str(),
-                "",
-                "",
-                "",
-            ]);
-        }
-        for t in &self.targets_removed {
-            row([
-                "target_removed",
-                "",
-                t.kind().as_str(),
-                t.entity_type(),
-                t.name(),
-                t.action().as_str(),
-                "",
-                "",
-                "",
-            ]);
-        }
-        for c in &self.cells {
-            let t = &c.target;
-            let (before, after) = (c.before.to_text(), c.after.to_text());
-            row([
-                "cell",
-                &c.role,
-                t.kind().as_str(),
-                t.entity_type(),
-                t.name(),
-                t.action().as_str(),
-                &before,
-                &after,
-                &c.note,
-            ]);
-        }
-        for n in &self.notes {
-            let t = &n.target;
-            row([
-                "note",
-                "",
-                t.kind().as_str(),
-                t.entity_type(),
-                t.name(),
-                t.action().as_str(),
-                &n.before,
-                &n.after,
-                &n.after,
-            ]);
+        w.write_record(RECORD_FIELDS)
+            .expect("writing to memory cannot fail");
+        for record in self.records() {
+            w.write_record(&record)
+                .expect("writing to memory cannot fail");
         }
         String::from_utf8(w.into_inner().expect("writing to memory cannot fail"))
             .expect("all fields are str")

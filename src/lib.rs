@@ -14,6 +14,7 @@ pub mod report;
 pub mod schema;
 pub mod snapshot;
 pub mod tiers;
+pub mod webapp;
 
 #[cfg(feature = "python")]
 mod bindings;

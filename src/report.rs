@@ -417,10 +417,15 @@ td.yes,li.yes{background:#e3f4e6}td.no,li.no{background:#fbe5e3}td.if,li.if{back
 tr.differs th{border-left:4px solid #d9822b}.meta,.nav{color:#5b6472}.plain{font-weight:600;padding:.6rem;background:#fbe5e3}
 ul.flags li,ul.people li{margin:.1rem 0;padding:0 .3rem;list-style:none}.inactive{color:#a33;font-size:.85em}
 .controls{margin:.6rem 0;display:flex;gap:1rem;align-items:center}.controls input[type=search]{width:20rem;padding:.25rem}
-.legend span{padding:0 .4rem;margin-right:.3rem}
+.legend span{padding:0 .4rem;margin-right:.3rem}.scroll{overflow-x:auto;max-width:100%}
+body.wide{max-width:none}
 @media print{.controls,.nav{display:none}body{max-width:none;font-size:11px}thead th{position:static}tr{break-inside:avoid}}";
 
 fn page(title: &str, body: &str, site_title: &str) -> String {
+    page_with_class(title, body, site_title, "")
+}
+
+fn page_with_class(title: &str, body: &str, site_title: &str, class: &str) -> String {
     let heading = if site_title.is_empty() {
         String::new()
     } else {
@@ -429,7 +434,7 @@ fn page(title: &str, body: &str, site_title: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}{heading}</title><style>{STYLE}</style></head><body>{body}</body></html>\n",
+         <title>{}{heading}</title><style>{STYLE}</style></head><body class=\"{class}\">{body}</body></html>\n",
         escape(title)
     )
 }
@@ -536,7 +541,7 @@ fn matrix_html(table: &Table, ctx: &Context) -> String {
          <span style=\"background:#fbe5e3\">no</span><span style=\"background:#f1f1f1\">unknown</span></p>\
          <div class=\"controls\"><input type=\"search\" id=\"filter\" placeholder=\"Filter: entity, field, app…\" aria-label=\"Filter rows\">\
          <label><input type=\"checkbox\" id=\"differs\"> only rows where roles differ</label><span><span id=\"shown\">{}</span> rows shown</span></div>\
-         <table id=\"matrix\"><thead><tr><th>Permission</th>",
+         <div class=\"scroll\"><table id=\"matrix\"><thead><tr><th>Permission</th>",
         rows.len(),
         rows.len()
     );
@@ -570,8 +575,11 @@ fn matrix_html(table: &Table, ctx: &Context) -> String {
         }
         body.push_str("</tr>");
     }
-    let _ = write!(body, "</tbody></table><script>{MATRIX_SCRIPT}</script>");
-    page("Role matrix", &body, &ctx.title)
+    let _ = write!(
+        body,
+        "</tbody></table></div><script>{MATRIX_SCRIPT}</script>"
+    );
+    page_with_class("Role matrix", &body, &ctx.title, "wide")
 }
 
 fn short_value(value: &Value) -> &'static str {

@@ -118,7 +118,7 @@ def test_demo_roles_people_and_templates(demo_sg):
     assert sum(r.system_default for r in roles.values()) == 6
     people = [a for a in site.assignments() if a.user_type == "HumanUser"]
     assert len(people) >= 300
-    assert {a.role for a in people} == set(tiered) | {"vendor"}
+    assert {a.role for a in people} == set(tiered) | {"vendor", "suspended"}
     assert any(not a.active for a in people)
     assert {a.user_type for a in site.assignments()} == {"HumanUser", "ApiUser", "ClientUser"}
     schema = site.schema()

@@ -14,6 +14,7 @@ from typing import IO, Any, Iterable, Mapping, Optional, Tuple, Union
 
 from ._core import (
     Change,
+    Changes,
     CsvError,
     Decision,
     Finding,
@@ -27,11 +28,16 @@ from ._core import (
     Violation,
     __version__,
     audit,
+    diff,
     read_csv_bytes as _read_csv_bytes,
 )
 
 __all__ = [
     "Change",
+    "Changes",
+    "diff",
+    "role_report",
+    "write_site",
     "Decision",
     "Finding",
     "PermissionDenied",
@@ -156,4 +162,5 @@ def _role_pair(role: RoleSpec) -> Tuple[str, str]:
 
 
 # Last: site.py builds on the names above.
+from .reports import role_report, write_site  # noqa: E402
 from .site import Assignment, Event, PermissionDenied, Role, RoleChange, Site, SnapshotResult  # noqa: E402

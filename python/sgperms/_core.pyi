@@ -82,6 +82,9 @@ class PermissionTable:
         """Long-layout DataFrame with categorical role/kind/action/value columns."""
     def known_cells(self) -> int:
         """The number of cells whose value is known (not empty)."""
+    def compare_roles(self, a: str, b: str, *, effective: bool = True) -> Changes:
+        """Where role b differs from role a: each change reads "a has before, b has after"."""
+    def _repr_html_(self) -> str: ...
     def copy(self) -> PermissionTable:
         """An independent copy."""
     def __eq__(self, other: object) -> bool: ...
@@ -190,3 +193,54 @@ class Tiers:
 
 def audit(table: PermissionTable, tiers: Optional[Tiers] = None) -> List[Finding]:
     """Roles that can make themselves admin; with tiers, roles granted more than every ancestor."""
+
+class Changes:
+    """Differences between two tables or two roles."""
+
+    old: str
+    new: str
+    roles_added: List[str]
+    roles_removed: List[str]
+    targets_added: List[Target]
+    targets_removed: List[Target]
+    def __len__(self) -> int: ...
+    def __bool__(self) -> bool: ...
+    def __iter__(self) -> Iterator[Dict[str, str]]: ...
+    def summary(self) -> str:
+        """One line: what changed, in numbers."""
+    def to_text(self) -> str: ...
+    def to_csv(self, path: Union[str, os.PathLike, None] = None) -> Optional[str]: ...
+    def to_markdown(self) -> str:
+        """Markdown fit for a pull-request description."""
+    def to_json(self) -> str: ...
+    def to_click_plan(self, roles: Optional[Sequence[Tuple[str, str]]] = None) -> str:
+        """Where to click on ShotGrid's Permissions page; roles maps code to display name."""
+    def to_permission_changes(self) -> Tuple[List[Dict[str, object]], List[Dict[str, object]]]:
+        """EXPERIMENTAL: (entries for measured rule types, unmapped changes with reasons)."""
+    def apply(self, table: PermissionTable) -> PermissionTable: ...
+    def to_pandas(self): ...
+    def _repr_html_(self) -> str: ...
+
+def diff(old: PermissionTable, new: PermissionTable) -> Changes:
+    """Everything that differs from old to new."""
+
+def report_role(
+    table: PermissionTable,
+    role: str,
+    *,
+    format: str = "markdown",
+    roles: Optional[Sequence[Tuple[str, str, str, str]]] = None,
+    users: Optional[Sequence[Tuple[str, str, str, Optional[bool]]]] = None,
+    schema: Optional[Schema] = None,
+    title: str = "",
+) -> str: ...
+
+def report_site(
+    table: PermissionTable,
+    out_dir: Union[str, os.PathLike],
+    *,
+    roles: Optional[Sequence[Tuple[str, str, str, str]]] = None,
+    users: Optional[Sequence[Tuple[str, str, str, Optional[bool]]]] = None,
+    schema: Optional[Schema] = None,
+    title: str = "",
+) -> List[str]: ...

@@ -25,6 +25,9 @@ from . import (
     _read,
     audit,
 )
+from . import diff as sgperms_diff
+from .reports import _read_rows as snapshot_context_rows
+from .reports import role_report, snapshot_context, write_site
 from .site import public_url
 from ._core import write_atomic_bytes
 
@@ -436,6 +439,81 @@ def _promote(args: argparse.Namespace) -> int:
     return status
 
 
+def _table_at(path: str) -> Any:
+    """A permission table from a CSV file or a snapshot folder."""
+    if os.path.isdir(path):
+        inner = os.path.join(path, "permissions.csv")
+        if not os.path.exists(inner):
+            raise ValueError(f"{path} is a folder without permissions.csv: pass a CSV file or a snapshot folder")
+        path = inner
+    data, shown = _load(path)
+    return _read(data, shown, "auto", None, None)[0]
+
+
+def _display_names(path: str) -> Optional[List[Tuple[str, str]]]:
+    """(code, display name) pairs from the roles.csv beside a table, if any."""
+    folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+    rows = snapshot_context(folder).get("roles")
+    return [(r["code"], r["display_name"]) for r in rows] if rows else None
+
+
+def _render_changes(changes: Any, fmt: str, source: str) -> str:
+    return {
+        "text": changes.to_text,
+        "md": changes.to_markdown,
+        "csv": changes.to_csv,
+        "json": lambda: changes.to_json() + "\n",
+        "plan": lambda: changes.to_click_plan(roles=_display_names(source)),
+    }[fmt]()
+
+
+def _diff(args: argparse.Namespace) -> int:
+    def body(args: argparse.Namespace) -> int:
+        changes = sgperms_diff(_table_at(args.old), _table_at(args.new))
+        sys.stdout.write(_render_changes(changes, args.format, args.new))
+        return EXIT_DIFFERENT if changes else EXIT_OK
+
+    return _run_tier_command(args, body)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    def body(args: argparse.Namespace) -> int:
+        changes = _table_at(args.perms).compare_roles(args.role_a, args.role_b, effective=args.effective)
+        sys.stdout.write(_render_changes(changes, args.format, args.perms))
+        return EXIT_DIFFERENT if changes else EXIT_OK
+
+    return _run_tier_command(args, body)
+
+
+def _report(args: argparse.Namespace) -> int:
+    def body(args: argparse.Namespace) -> int:
+        if bool(args.role) == bool(args.all):
+            raise ValueError("pass --role ROLE (one page) or --all (the HTML site)")
+        table = _table_at(args.perms)
+        folder = args.perms if os.path.isdir(args.perms) else os.path.dirname(os.path.abspath(args.perms))
+        context = snapshot_context(folder)
+        if args.users:
+            context["users"] = snapshot_context_rows(args.users)
+        if args.roles:
+            context["roles"] = snapshot_context_rows(args.roles)
+        if args.schema:
+            with open(args.schema, encoding="utf-8") as f:
+                context["schema"] = Schema.from_json(f.read())
+        if args.all:
+            written = write_site(table, args.output, title=args.title, **context)
+            print(f"wrote {len(written)} pages to {args.output}/ (open {os.path.join(args.output, 'index.html')})", file=sys.stderr)
+            return EXIT_OK
+        fmt = "html" if args.output.lower().endswith((".html", ".htm")) else "markdown"
+        text = role_report(table, args.role, format=fmt, title=args.title, **context)
+        if args.output == "-":
+            sys.stdout.write(text)
+        else:
+            write_atomic_bytes(args.output, text.encode("utf-8"))
+        return EXIT_OK
+
+    return _run_tier_command(args, body)
+
+
 TIERS_EPILOG = """\
 A tier file lists chains of roles, higher first, one per line:
   admins: admin                 # roles that may assign any role
@@ -586,6 +664,55 @@ def build_parser() -> argparse.ArgumentParser:
     promote.add_argument("--json", action="store_true", help="print the decision as one JSON line, for a log")
     _add_connection_args(promote)
     promote.set_defaults(run=_promote)
+
+    formats = ("text", "md", "csv", "json", "plan")
+    diff_cmd = commands.add_parser(
+        "diff",
+        help="what changed between two permission tables or snapshot folders",
+        description="Show what changed between two permission tables (CSV files or snapshot folders):\n"
+        "cells with before/after and the new note, targets and roles added or removed.",
+        epilog="formats: text (default), md (for a pull request), csv, json, plan (where to click on\n"
+        "ShotGrid's Permissions page).\nexit status: 0 no differences, 1 differences, 2 error (like diff).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    diff_cmd.add_argument("old", metavar="OLD", help="a permission CSV or a snapshot folder")
+    diff_cmd.add_argument("new", metavar="NEW", help="a permission CSV or a snapshot folder")
+    diff_cmd.add_argument("--format", choices=formats, default="text", help="output format (default text)")
+    diff_cmd.set_defaults(run=_diff)
+
+    compare = commands.add_parser(
+        "compare",
+        help="how one role differs from another",
+        description="Show where ROLE_B differs from ROLE_A in one permission table.",
+        epilog="exit status: 0 the roles agree, 1 they differ, 2 error.",
+    )
+    compare.add_argument("perms", metavar="PERMS.csv", help="a permission CSV or a snapshot folder")
+    compare.add_argument("role_a", metavar="ROLE_A")
+    compare.add_argument("role_b", metavar="ROLE_B")
+    compare.add_argument("--effective", action="store_true", help="compare effective values (a field follows its entity)")
+    compare.add_argument("--format", choices=formats, default="text", help="output format (default text)")
+    compare.set_defaults(run=_compare)
+
+    report = commands.add_parser(
+        "report",
+        help="\"what am I allowed to do?\": a role's page, or an HTML site of every role",
+        description="Write one role's page (Markdown or HTML, by the extension of -o) or, with --all,\n"
+        "a self-contained HTML site: an index, one page per role and a filterable role matrix.\n"
+        "In a snapshot folder, roles.csv, users.csv and schema.json beside PERMS.csv are used.",
+        epilog="examples:\n"
+        "  sgperms report sgperms-demo/permissions.csv --role artist -o artist.md\n"
+        "  sgperms report sgperms-demo/permissions.csv --all -o site/",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    report.add_argument("perms", metavar="PERMS.csv", help="a permission CSV or a snapshot folder")
+    report.add_argument("--role", help="the role code of the page")
+    report.add_argument("--all", action="store_true", help="write the HTML site of every role into -o DIR")
+    report.add_argument("-o", "--output", required=True, metavar="FILE|DIR", help="FILE.md, FILE.html, - (stdout), or DIR with --all")
+    report.add_argument("--users", metavar="users.csv", help="who holds which role (default: beside PERMS.csv)")
+    report.add_argument("--roles", metavar="roles.csv", help="role display names (default: beside PERMS.csv)")
+    report.add_argument("--schema", metavar="schema.json", help="entity and field display names (default: beside PERMS.csv)")
+    report.add_argument("--title", default="", help="a title for the pages, e.g. the studio's name")
+    report.set_defaults(run=_report)
     return parser
 
 

@@ -54,6 +54,8 @@ ROLES: Dict[str, Tuple[str, str, str, int, int]] = {
     "api_admin": ("API Admin", "ApiUser", "api_admin_system_default", 4, 10),
     "api_readonly": ("API Read Only", "ApiUser", "api_admin_system_default", 2, 0),
     "client_user": ("Client User", "ClientUser", "client_system_default", 9, 0),
+    # People who left keep their account (for history) in a role with no rights.
+    "suspended": ("Suspended", "HumanUser", "vendor_system_default", 6, -1),
 }
 TEMPLATES = {
     "admin_system_default": ("Admin", "HumanUser"),
@@ -130,6 +132,8 @@ SCRIPTS = {"api_admin": ["toolkit", "event_daemon", "publish_sync", "render_farm
 
 def _value(role: str, rank: int, entity: str, action: str) -> str:
     """What one role may do to one entity type in the demo studio."""
+    if role == "suspended":
+        return "no"
     if role == "vendor":
         if action == "see":
             return VENDOR_SEE.get(entity, "no")
@@ -185,10 +189,10 @@ def permission_table(schema_read: Dict[str, Dict[str, Any]]) -> PermissionTable:
         table.set("admin", *target, table.get("admin", *target), note=note)
     for app, need in APPS.items():
         for role in roles:
-            table.set(role, "app", "", app, "see", "yes" if ROLES[role][4] >= need and role != "client_user" else "no")
+            table.set(role, "app", "", app, "see", "yes" if ROLES[role][4] >= need and role not in ("client_user", "suspended") else "no")
     for rule, need in ADVANCED.items():
         for role in roles:
-            table.set(role, "advanced", "", rule, "allow", "yes" if ROLES[role][4] >= need else "no")
+            table.set(role, "advanced", "", rule, "allow", "yes" if ROLES[role][4] >= need and role != "suspended" else "no")
     return table
 
 
@@ -215,7 +219,7 @@ def _people(rng: random.Random) -> Iterator[Tuple[str, str, str, bool]]:
             base = f"{first}.{last}".lower()
             used[base] = used.get(base, 0) + 1
             login = base if used[base] == 1 else f"{base}{used[base]}"
-            yield role, login, f"{first} {last}", i % 11 != 10
+            yield role, login, f"{first} {last}", role != "suspended" and i % 11 != 10
 
 
 def build_site() -> Any:

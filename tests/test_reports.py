@@ -1,0 +1,219 @@
+"""Diffs, role comparisons, reports and the HTML site — the site rendered in a
+real browser (Debian's chromium, driven by playwright)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import sgperms
+from sgperms import demo
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    """The demo studio's snapshot folder."""
+    out = tmp_path_factory.mktemp("demo") / "studio"
+    demo.run(str(out))
+    return out
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "sgperms.cli", *args], capture_output=True, text=True)
+
+
+# -- diff -------------------------------------------------------------------------
+
+
+def test_diff_properties_on_the_demo(studio):
+    a = sgperms.read_csv(studio / "permissions.csv")
+    assert len(sgperms.diff(a, a)) == 0 and not sgperms.diff(a, a)
+    b = a.copy()
+    b.set("artist", "entity", "Version", "", "retire", "no", note="closes the gap")
+    b.set("vendor", "app", "", "Review Portal", "see", "yes")
+    d = sgperms.diff(a, b)
+    assert d.summary() == "2 cells changed (artist, vendor); 1 note changed; 1 target added"
+    assert d.apply(a) == b
+    back = sgperms.diff(b, a)
+    forward = {(r["role"], r["entity_type"], r["action"]): (r["before"], r["after"]) for r in d if r["change"] == "cell"}
+    reverse = {(r["role"], r["entity_type"], r["action"]): (r["after"], r["before"]) for r in back if r["change"] == "cell"}
+    assert forward[("artist", "Version", "retire")] == reverse[("artist", "Version", "retire")] == ("yes", "no")
+    assert back.apply(b) == a
+    records = list(d)
+    assert {r["change"] for r in records} == {"cell", "note", "target_added"}
+    assert json.loads(d.to_json())["cells"][0]["note"] == "closes the gap"
+    assert d.to_pandas()["change"].tolist().count("cell") == 2
+
+
+def test_two_sites_map_roles_by_code(studio):
+    a = sgperms.read_csv(studio / "permissions.csv")
+    other = sgperms.read_csv(a.to_csv().replace(",vendor,", ",outsourcer,", 1))
+    d = sgperms.diff(a, other)
+    assert d.roles_added == ["outsourcer"] and d.roles_removed == ["vendor"]
+
+
+def test_compare_roles_and_permission_changes(studio):
+    t = sgperms.read_csv(studio / "permissions.csv")
+    c = t.compare_roles("lead", "artist")
+    assert (c.old, c.new) == ("lead", "artist")
+    rows = {(r["entity_type"], r["name"], r["action"]): (r["before"], r["after"]) for r in c}
+    assert rows[("Version", "", "retire")] == ("no", "yes")
+    assert rows[("Note", "", "edit")] == ("yes", "if author of the note")
+    raw = t.compare_roles("lead", "artist", effective=False)
+    assert len(raw) < len(c)
+    d = sgperms.diff(t, t.copy())
+    assert d.to_permission_changes() == ([], [])
+    changed = t.copy()
+    changed.set("artist", "field", "Task", "content", "edit", "yes")
+    changed.set("artist", "entity", "Task", "", "create", "yes")
+    payload, unmapped = sgperms.diff(t, changed).to_permission_changes()
+    assert payload == [{"permission_rule_set_code": "artist", "rule_type": "update_field",
+                        "entity_type": "Task", "field_name": "content", "allow": True}]
+    assert [u["reason"] for u in unmapped] == ["the rule type for entity create is not measured"]
+
+
+def test_click_plan_uses_display_names_and_flags_conditions(studio):
+    t = sgperms.read_csv(studio / "permissions.csv")
+    changed = t.copy()
+    changed.set("artist", "entity", "Task", "", "create", "yes")
+    changed.set("vendor", "entity", "Shot", "", "see", "if on their package")
+    plan = sgperms.diff(t, changed).to_click_plan(roles=[("artist", "Artist"), ("vendor", "Vendor")])
+    assert "Permissions > Artist > Entity Permissions > Task: tick Create" in plan
+    assert "NOT SETTABLE BY CHECKBOX" in plan
+
+
+def test_jupyter_previews_are_compact(studio):
+    t = sgperms.read_csv(studio / "permissions.csv")
+    html = t._repr_html_()
+    assert html.count("<tr>") == 51 and f"… {len(t) - 50} more rows" in html
+    c = t.compare_roles("admin", "suspended")
+    preview = c._repr_html_()
+    assert "more cell changes" in preview and preview.count("<tr>") == 51
+
+
+# -- commands -------------------------------------------------------------------
+
+
+def test_diff_command_exit_status_and_formats(studio, tmp_path):
+    other = tmp_path / "other"
+    shutil.copytree(studio, other)
+    t = sgperms.read_csv(other / "permissions.csv")
+    t.set("artist", "entity", "Version", "", "retire", "no")
+    t.to_csv(other / "permissions.csv")
+    r = run("diff", str(studio), str(studio))
+    assert (r.returncode, r.stdout) == (0, "no changes\n")
+    r = run("diff", str(studio), str(other))
+    assert r.returncode == 1 and "artist entity:Version::retire: yes -> no" in r.stdout
+    assert "| `entity:Version::retire` | yes | no |" in run("diff", str(studio), str(other), "--format", "md").stdout
+    assert run("diff", str(studio), str(other), "--format", "csv").stdout.startswith("change,role,kind")
+    assert "Permissions > Artist > Entity Permissions > Version: untick Retire" in run(
+        "diff", str(studio), str(other), "--format", "plan").stdout
+    r = run("diff", str(studio), str(tmp_path / "missing.csv"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_compare_command(studio):
+    r = run("compare", str(studio / "permissions.csv"), "lead", "artist", "--effective")
+    assert r.returncode == 1 and "artist entity:Version::retire: no -> yes" in r.stdout
+    r = run("compare", str(studio), "lead", "ghost")
+    assert r.returncode == 2 and 'unknown role "ghost"' in r.stderr
+
+
+# -- reports --------------------------------------------------------------------
+
+
+def test_artist_page_states_the_documented_conditions(studio, tmp_path):
+    out = tmp_path / "artist.md"
+    r = run("report", str(studio / "permissions.csv"), "--role", "artist", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    page = out.read_text()
+    assert page.startswith("# Artist\n")
+    for condition in ("only if author of the note", "only if assigned to the task", "only if created by them",
+                      "only if assigned to the project"):
+        assert condition in page, condition
+    assert "| Task | Task Name (content) | edit | no | only if assigned to the task |" in page
+    assert "## Who holds this role" in page and "(inactive)" in page
+
+
+def test_a_role_with_no_rights_says_so_plainly(studio):
+    t = sgperms.read_csv(studio / "permissions.csv")
+    page = sgperms.role_report(t, "suspended", **sgperms.reports.snapshot_context(str(studio)))
+    assert "**This role has no rights: it cannot see, create, retire or edit anything" in page
+    html = sgperms.role_report(t, "vendor", format="html")
+    assert "only if assigned to the task, or a group they are in" in html and "<h1>vendor</h1>" in html
+
+
+def find_browser():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium: Debian's package, installed here when missing and
+    possible (root with apt-get), driven by playwright."""
+    path = find_browser()
+    if path is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-qq"], capture_output=True, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], capture_output=True, env=env)
+        path = find_browser()
+    if path is None:
+        pytest.skip("no browser could be installed: install Debian's chromium (apt-get install chromium) to run this test")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the [test] extra")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def test_html_site_renders_in_a_real_browser(studio, tmp_path, browser):
+    site = tmp_path / "site"
+    r = run("report", str(studio / "permissions.csv"), "--all", "-o", str(site), "--title", "Demo Studio")
+    assert r.returncode == 0, r.stderr
+    assert sorted(os.listdir(site))[:3] == ["index.html", "matrix.html", "role-admin.html"]
+    for name in os.listdir(site):
+        assert "http" not in (site / name).read_text().replace("http-equiv", ""), f"{name} loads nothing from the network"
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+
+    page.goto((site / "index.html").as_uri())
+    names = page.locator("tbody th a").all_inner_texts()
+    assert {"Artist", "Lead", "Supervisor", "Vendor", "Suspended"} <= set(names)
+    page.screenshot(path=str(tmp_path / "index.png"), full_page=True)
+
+    page.goto((site / "matrix.html").as_uri())
+    headers = page.locator("#matrix thead th").all_inner_texts()
+    assert headers[0] == "Permission" and "Artist" in headers and "Lead" in headers
+    row = page.locator('#matrix tbody tr[data-target^="entity:version::retire"]')
+    assert row.count() == 1 and row.locator("th").inner_text() == "Version · retire"
+    cells = row.locator("td")
+    artist, lead = headers.index("Artist") - 1, headers.index("Lead") - 1
+    assert cells.nth(artist).inner_text() == "yes" and "yes" in cells.nth(artist).get_attribute("class")
+    assert cells.nth(lead).inner_text() == "no" and "no" in cells.nth(lead).get_attribute("class")
+    total = int(page.inner_text("#shown"))
+    page.fill("#filter", "published file")
+    filtered = int(page.inner_text("#shown"))
+    assert 0 < filtered < total
+    assert page.locator("#matrix tbody tr:visible").count() == filtered
+    page.screenshot(path=str(tmp_path / "matrix.png"))
+
+    page.goto((site / "role-artist.html").as_uri())
+    assert page.inner_text("h1") == "Artist"
+    assert "only if author of the note" in page.inner_text("body")
+    page.emulate_media(media="print")
+    assert page.locator(".nav").is_hidden()
+    page.screenshot(path=str(tmp_path / "artist-print.png"), full_page=True)
+
+    assert problems == []
+    for shot in ("index.png", "matrix.png", "artist-print.png"):
+        data = (tmp_path / shot).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
