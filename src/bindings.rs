@@ -635,6 +635,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(audit, m)?)?;
     m.add_class::<PyChanges>()?;
     m.add_function(wrap_pyfunction!(diff, m)?)?;
+    m.add_function(wrap_pyfunction!(drift, m)?)?;
     m.add_function(wrap_pyfunction!(report_role, m)?)?;
     m.add_function(wrap_pyfunction!(report_site, m)?)?;
     m.add_function(wrap_pyfunction!(read_csv_bytes, m)?)?;
@@ -1191,6 +1192,15 @@ impl PyChanges {
 
     fn __repr__(&self) -> String {
         format!("Changes({})", self.changes.summary())
+    }
+}
+
+/// Drift: cells where `probed` disagrees with `recorded` (effective values,
+/// by permission order), only where both know. Returns Changes.
+#[pyfunction]
+fn drift(recorded: PyRef<'_, PyTable>, probed: PyRef<'_, PyTable>) -> PyChanges {
+    PyChanges {
+        changes: core_diff::drift(&recorded.table, &probed.table),
     }
 }
 

@@ -168,6 +168,42 @@ pub fn compare_roles(
     })
 }
 
+/// Drift: cells where a probed table disagrees with a recorded one, on
+/// effective values compared by permission order (two conditions agree
+/// whatever their words). Only cells both sides know; "recorded before, site after".
+pub fn drift(recorded: &Table, probed: &Table) -> Changes {
+    use crate::tiers::rank;
+    let mut cells = Vec::new();
+    for row in probed.sorted_rows() {
+        let target = probed.target(row);
+        for (role, code) in probed.roles().enumerate() {
+            let (Some(column), after) = (recorded.role_index(code), probed.value(row, role)) else {
+                continue;
+            };
+            let before = recorded.effective(target, column);
+            if let (Some(a), Some(b)) = (rank(&before), rank(&after)) {
+                if a != b {
+                    cells.push(CellChange {
+                        role: code.to_string(),
+                        target: target.clone(),
+                        before,
+                        after,
+                        note: String::new(),
+                    });
+                }
+            }
+        }
+    }
+    cells.sort_by(|a, b| a.target.cmp(&b.target));
+    Changes {
+        old_label: "recorded".into(),
+        new_label: "site".into(),
+        roles_after: recorded.roles().map(str::to_string).collect(),
+        cells,
+        ..Changes::default()
+    }
+}
+
 impl Changes {
     /// Whether nothing differs.
     pub fn is_empty(&self) -> bool {
@@ -514,6 +550,19 @@ mod tests {
         assert!(compare_roles(&t, "lead", "nobody", true).is_err());
         let target = Target::new(Kind::Entity, "Task", "", Action::Edit).unwrap();
         assert_eq!(c.cells[0].target, target);
+    }
+
+    #[test]
+    fn drift_compares_effective_values_by_order() {
+        let recorded = table("kind,entity_type,name,action,a,b\nentity,Task,,edit,no,if own\nfield,Task,content,edit,inherit,inherit\nentity,Shot,,see,,yes\n");
+        let probed = table("kind,entity_type,name,action,a,b,c\nentity,Task,,edit,yes,if restricted,yes\nfield,Task,content,edit,no,if x,no\nentity,Shot,,see,yes,yes,no\n");
+        let d = drift(&recorded, &probed);
+        let cells: Vec<String> = d
+            .cells
+            .iter()
+            .map(|c| format!("{} {} {}>{}", c.role, c.target, c.before, c.after))
+            .collect();
+        assert_eq!(cells, ["a entity:Task::edit no>yes"]);
     }
 
     prop_compose! {

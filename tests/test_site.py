@@ -241,8 +241,7 @@ def test_changing_a_role_changes_users_and_adds_a_history_row(demo_sg, tmp_path)
 
 
 def test_schema_without_client_or_api_users(tmp_path):
-    with open(demo.SCHEMA_JSON, encoding="utf-8") as f:
-        schema = json.load(f)
+    schema = demo.load_schema()
     for part in ("schema_read", "schema_entity_read"):
         del schema[part]["ClientUser"], schema[part]["ApiUser"]
     for entity in schema["schema_read"].values():
@@ -250,9 +249,8 @@ def test_schema_without_client_or_api_users(tmp_path):
             valid = field["properties"].get("valid_types")
             if valid:
                 valid["value"] = [t for t in valid["value"] if t not in ("ClientUser", "ApiUser")]
-    with demo._schema_files(schema) as paths:
-        mockgun.Shotgun.set_schema_paths(*paths)
-        sg = mockgun.Shotgun("https://lean.shotgunstudio.com", script_name="s", api_key="k")
+    mockgun.Shotgun.set_schema_paths(*demo.schema_paths(schema))
+    sg = mockgun.Shotgun("https://lean.shotgunstudio.com", script_name="s", api_key="k")
     role = sg.create("PermissionRuleSet", {"code": "artist", "display_name": "Artist", "entity_type": "HumanUser"})
     sg.create("HumanUser", {"login": "ana", "name": "Ana", "sg_status_list": "act",
                             "permission_rule_set": {"type": "PermissionRuleSet", "id": role["id"]}})

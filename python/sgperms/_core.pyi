@@ -224,6 +224,9 @@ class Changes:
 def diff(old: PermissionTable, new: PermissionTable) -> Changes:
     """Everything that differs from old to new."""
 
+def drift(recorded: PermissionTable, probed: PermissionTable) -> Changes:
+    """Cells where a probed table disagrees with a recorded one (effective values, by permission order)."""
+
 def report_role(
     table: PermissionTable,
     role: str,

@@ -28,6 +28,8 @@ from . import (
 from . import diff as sgperms_diff
 from .reports import _read_rows as snapshot_context_rows
 from .reports import role_report, snapshot_context, write_site
+from ._core import write_atomic_bytes
+from .probe import ProbeAborted
 from .site import public_url
 from ._core import write_atomic_bytes
 
@@ -278,12 +280,68 @@ def _snapshot(args: argparse.Namespace) -> int:
         if progress:
             progress(f"connecting to {public_url(args.site)}")
         site = Site(_connect(args), progress=progress)
-        result = site.snapshot(args.output, since=since)
+        measured = site.probe("auto", rate=args.rate) if args.probe else None
+        result = site.snapshot(args.output, since=since, probe=measured)
+    except ProbeAborted as e:
+        _error(f"PROBE STOPPED, nothing written: {e}")
+        return EXIT_ERROR
     except Exception as e:  # one clear line, never a traceback that could carry secrets
         _error(_scrub(f"could not snapshot {public_url(args.site)}: {type(e).__name__}: {e}", secrets))
         return EXIT_ERROR
     if not args.quiet:
         print(result.summary())
+    return EXIT_OK
+
+
+def _probe_users(args: argparse.Namespace) -> Any:
+    if args.auto:
+        return "auto"
+    users = {}
+    for item in args.as_:
+        role, sep, login = item.partition("=")
+        if not sep or not role or not login:
+            raise ValueError(f'--as "{item}": expected ROLE=LOGIN, e.g. --as artist=ada.abara')
+        users[role.strip()] = login.strip()
+    return users
+
+
+def _probe_cmd(args: argparse.Namespace) -> int:
+    problem = _check_credentials(args)
+    if not problem and not args.auto and not args.as_:
+        problem = "say whom to act as: --as ROLE=LOGIN (repeatable) or --auto (one active person per role)"
+    if problem:
+        _error(problem)
+        return EXIT_ERROR
+    secrets = _secrets(args)
+    # A dry run's plan is its output: it goes to stdout whatever stderr is.
+    progress = print if args.dry_run else _progress(args)
+    try:
+        users = _probe_users(args)
+        site = Site(_connect(args), progress=_progress(args))
+        if users == "auto":
+            users = site.probe_users()
+        earlier = None
+        if os.path.exists(args.output) and not args.restart:
+            earlier = _read(*_load(args.output), "auto", None, None)[0]
+            users = {r: login for r, login in users.items() if r not in earlier.roles}
+        measured = site.probe(users, project=args.project, rate=args.rate, dry_run=args.dry_run, progress=progress)
+    except ProbeAborted as e:
+        _error(f"PROBE STOPPED: {e}")
+        return EXIT_ERROR
+    except Exception as e:  # one clear line, never a traceback that could carry secrets
+        _error(_scrub(f"could not probe {public_url(args.site)}: {type(e).__name__}: {e}", secrets))
+        return EXIT_ERROR
+    if not args.dry_run:
+        table = measured.table
+        if earlier is not None:
+            # Resumed: keep the roles probed before, add the new ones.
+            rows = earlier.to_csv(layout="long") + "".join(table.to_csv(layout="long").splitlines(True)[1:])
+            table = _read(rows.encode("utf-8"), args.output, "long", None, None)[0]
+        table.to_csv(args.output)
+        if args.evidence:
+            write_atomic_bytes(args.evidence, measured.evidence_csv().encode("utf-8"))
+    if not args.quiet:
+        print(measured.summary())
     return EXIT_OK
 
 
@@ -589,8 +647,42 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="WHEN",
         help="read history after this date/time (default: after the last event already in history.csv)",
     )
+    snapshot.add_argument(
+        "--probe", action="store_true",
+        help="also measure each role through sudo (see 'sgperms probe'): fill unknown cells, list drift",
+    )
+    snapshot.add_argument("--rate", type=float, default=5.0, metavar="CALLS/S", help="probe request rate (default 5)")
     snapshot.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     snapshot.set_defaults(run=_snapshot)
+
+    probe = commands.add_parser(
+        "probe",
+        help="measure what each role can really do, acting as its people, without writing",
+        description="Measure the permission table of a live site: for each role, act as one active person\n"
+        "holding it (sudo_as_login) and ask, for every entity type, whether they may see, create,\n"
+        "retire and edit fields, with calls that cannot write (atomic batches that must fail).",
+        epilog="examples:\n"
+        "  sgperms probe --auto -o probed.csv\n"
+        "  sgperms probe --as artist=ada.abara --as lead=bo.berg --project 123 -o probed.csv --evidence evidence.csv\n"
+        "  sgperms probe --auto --dry-run\n\n"
+        "The API user needs the advanced permission to sudo. Cells the probe cannot decide stay\n"
+        "empty (unknown). Re-running with the same -o skips roles already probed (--restart to redo).\n"
+        "exit status: 0 done, 2 error or a probe stopped for safety.\n"
+        "Connects like 'sgperms snapshot' (same flags and SGPERMS_* variables).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    who = probe.add_mutually_exclusive_group()
+    who.add_argument("--as", dest="as_", action="append", default=[], metavar="ROLE=LOGIN", help="act as LOGIN for ROLE")
+    who.add_argument("--auto", action="store_true", help="one active person per role (the first by login)")
+    probe.add_argument("-o", "--output", default="probed.csv", metavar="OUT", help="the probed table (default probed.csv)")
+    probe.add_argument("--evidence", metavar="FILE", help="also write each cell's call and ShotGrid's answer as CSV")
+    probe.add_argument("--project", type=int, metavar="ID", help="read only this project's records")
+    probe.add_argument("--rate", type=float, default=5.0, metavar="CALLS/S", help="requests per second (default 5, polite)")
+    probe.add_argument("--dry-run", action="store_true", help="print the calls it would make, make none")
+    probe.add_argument("--restart", action="store_true", help="probe every role again, even those already in OUT")
+    probe.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    _add_connection_args(probe)
+    probe.set_defaults(run=_probe_cmd)
 
     demo = commands.add_parser(
         "demo",

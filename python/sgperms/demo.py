@@ -9,12 +9,13 @@ missed permission, and some permission history.
 
 from __future__ import annotations
 
-import contextlib
+import atexit
 import datetime as _dt
 import json
 import os
 import pickle
 import random
+import shutil
 import tempfile
 from typing import Any, Dict, Iterator, List, Tuple
 
@@ -196,15 +197,28 @@ def permission_table(schema_read: Dict[str, Dict[str, Any]]) -> PermissionTable:
     return table
 
 
-@contextlib.contextmanager
-def _schema_files(schema: Dict[str, Any]) -> Iterator[Tuple[str, str]]:
-    """mockgun reads its schema from pickle files: write ours to a temporary folder."""
-    with tempfile.TemporaryDirectory(prefix="sgperms-demo-") as folder:
-        paths = (os.path.join(folder, "schema.pickle"), os.path.join(folder, "schema_entity.pickle"))
-        for path, data in zip(paths, (schema["schema_read"], schema["schema_entity_read"])):
-            with open(path, "wb") as f:
+_SCHEMA_DIRS: Dict[str, str] = {}
+
+
+def schema_paths(schema: Dict[str, Any]) -> Tuple[str, str]:
+    """mockgun reads its schema from pickle files, on every new session: write
+    ours once per process into a temporary folder removed at exit."""
+    key = json.dumps(schema, sort_keys=True)
+    if key not in _SCHEMA_DIRS:
+        folder = tempfile.mkdtemp(prefix="sgperms-demo-")
+        atexit.register(shutil.rmtree, folder, True)
+        for name, data in (("schema.pickle", schema["schema_read"]), ("schema_entity.pickle", schema["schema_entity_read"])):
+            with open(os.path.join(folder, name), "wb") as f:
                 pickle.dump(data, f, protocol=2)
-        yield paths
+        _SCHEMA_DIRS[key] = folder
+    folder = _SCHEMA_DIRS[key]
+    return os.path.join(folder, "schema.pickle"), os.path.join(folder, "schema_entity.pickle")
+
+
+def load_schema() -> Dict[str, Any]:
+    """The demo studio's schema: what schema_read() and schema_entity_read() return."""
+    with open(SCHEMA_JSON, encoding="utf-8") as f:
+        return json.load(f)
 
 
 def _people(rng: random.Random) -> Iterator[Tuple[str, str, str, bool]]:
@@ -222,16 +236,15 @@ def _people(rng: random.Random) -> Iterator[Tuple[str, str, str, bool]]:
             yield role, login, f"{first} {last}", role != "suspended" and i % 11 != 10
 
 
-def build_site() -> Any:
+def build_site(session_class: Any = None) -> Any:
     """A mockgun session holding the demo studio (roles, people, scripts,
-    client users and permission history). Returns the session."""
+    client users and permission history). Returns the session.
+    ``session_class`` is a mockgun.Shotgun subclass to build it with."""
     from shotgun_api3.lib import mockgun
 
-    with open(SCHEMA_JSON, encoding="utf-8") as f:
-        schema = json.load(f)
-    with _schema_files(schema) as (schema_path, entity_path):
-        mockgun.Shotgun.set_schema_paths(schema_path, entity_path)
-        sg = mockgun.Shotgun(DEMO_URL, script_name="sgperms-demo", api_key="demo-key-not-secret")
+    session = session_class or mockgun.Shotgun
+    mockgun.Shotgun.set_schema_paths(*schema_paths(load_schema()))
+    sg = session(DEMO_URL, script_name="sgperms-demo", api_key="demo-key-not-secret")
     _populate(sg)
     return sg
 
@@ -264,6 +277,27 @@ def _populate(sg: Any) -> None:
             "permission_rule_set": ids["client_user"], "sg_status_list": "act",
         })
     _history(sg, ids, people)
+    _records(sg)
+
+
+def _records(sg: Any) -> None:
+    """Two records of every entity type that has none, so a probe has
+    something real to (not) change, and rows to count."""
+    schema = sg.schema_read()
+    project = sg.create("Project", {"name": "Demo Feature", "sg_type": "Feature"})
+    for entity in sorted(schema):
+        if sg.find(entity, [], ["id"], limit=1):
+            continue
+        fields = schema[entity]
+        data: Dict[str, Any] = {}
+        for name in ("code", "name", "title", "content", "subject"):
+            if name in fields and fields[name]["data_type"]["value"] == "text":
+                data[name] = f"demo {entity}"
+                break
+        if "project" in fields:
+            data["project"] = {"type": "Project", "id": project["id"]}
+        sg.create(entity, data)
+        sg.create(entity, data)
 
 
 def _history(sg: Any, ids: Dict[str, Dict[str, Any]], people: Dict[str, List[Dict[str, Any]]]) -> None:

@@ -126,6 +126,8 @@ class SnapshotResult:
     dropped: List[Tuple[str, str, str, str]]
     dropped_roles: List[str]
     skipped_roles: List[Tuple[str, str]] = field(default_factory=list)
+    filled: int = 0
+    drift: List[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """A few lines for a person or a cron mail."""
@@ -143,6 +145,10 @@ class SnapshotResult:
             lines.append(f"dropped role column (role left the site): {role}")
         for code, why in self.skipped_roles:
             lines.append(f"role left out of permissions.csv: {code!r} ({why})")
+        if self.filled:
+            lines.append(f"cells filled in by the probe: {self.filled}")
+        for line in self.drift:
+            lines.append(f"drift (the site disagrees with the table): {line}")
         return "\n".join(lines)
 
 
@@ -415,6 +421,71 @@ class Site:
         self._assignments = None
         return change
 
+    def probe(self, users: Any = "auto", *, connect: Optional[Callable[[str], Any]] = None, project: Any = None,
+              targets: Optional[Iterable[str]] = None, progress: Progress = None, rate: Optional[float] = None,
+              dry_run: bool = False) -> Any:
+        """Measure what each role can really do, acting as one active user per
+        role through ``sudo_as_login``, with calls that cannot write (see
+        sgperms.probe). ``users`` maps role code -> login, or is "auto" (the
+        first active person of each role, by login; the Probe says whom).
+        ``connect(login)`` returns a session acting as that login; by default
+        one is made like ``self.sg`` (same class, URL and credentials) with
+        ``sudo_as_login``. ``targets`` limits the entity types. Returns a Probe."""
+        from . import probe as _probe
+
+        unheld: Dict[str, str] = {}
+        if users == "auto":
+            users = self.probe_users()
+            for role in self.roles():
+                if not role.system_default and role.user_type == "HumanUser" and role.code not in users:
+                    unheld[role.code] = "no active person holds this role: nobody to act as"
+                    self._say(f"{role.code}: skipped, no active person holds it")
+            for code, login in users.items():
+                self._say(f"{code}: acting as {login}")
+        measured = _probe.run(self, dict(users), connect=connect or self._sudo_connect, project=project,
+                              targets=targets, progress=progress or self._progress, rate=rate, dry_run=dry_run)
+        measured.skipped.update(unheld)
+        return measured
+
+    def probe_users(self) -> Dict[str, str]:
+        """Role code -> the login of the first active person holding it."""
+        chosen: Dict[str, str] = {}
+        for a in self.assignments():
+            if a.user_type == "HumanUser" and a.active is not False and a.role and a.role not in chosen:
+                chosen[a.role] = a.login
+        assignable = [r.code for r in self.roles() if not r.system_default and r.user_type == "HumanUser"]
+        return {code: chosen[code] for code in assignable if code in chosen}
+
+    def _sudo_connect(self, login: str) -> Any:
+        """A session like ``self.sg`` (class, URL, credentials) acting as ``login``."""
+        config = getattr(self.sg, "config", None)
+        get = lambda name: getattr(config, name, None)  # noqa: E731
+        kwargs = {k: v for k, v in {
+            "script_name": get("script_name"), "api_key": get("api_key"), "login": get("user_login"),
+            "password": get("user_password"), "session_token": get("session_token"),
+        }.items() if v}
+        session = type(self.sg)(self.sg.base_url, sudo_as_login=login, **kwargs)
+        timeout = get("timeout_secs")
+        if timeout and getattr(session, "config", None) is not None:
+            session.config.timeout_secs = timeout
+        return session
+
+    def allowed(self, login: str, *, format: str = "markdown", connect: Optional[Callable[[str], Any]] = None,
+                project: Any = None) -> str:
+        """"What am I allowed to do?" for one person: probes their role as
+        them and renders it as the role report. Returns Markdown or HTML."""
+        from .reports import role_report
+
+        person = next((a for a in self.assignments() if a.user_type == "HumanUser" and a.login.lower() == login.lower()), None)
+        if person is None or not person.role:
+            raise LookupError(f"no person with login {login!r} holding a role on the site")
+        measured = self.probe({person.role: person.login}, connect=connect, project=project)
+        if person.role in measured.skipped:
+            raise PermissionError(f"cannot act as {login}: {measured.skipped[person.role]}")
+        return role_report(measured.table, person.role, format=format, roles=self.roles(),
+                           users=[a for a in self.assignments() if a.login == person.login],
+                           schema=self.schema(), title=f"What {person.name or login} may do")
+
     def template(self) -> PermissionTable:
         """Every entity type (4 actions) and field (see, edit) of the schema for
         every assignable role: entity cells unknown, field cells inherit. A role
@@ -447,6 +518,7 @@ class Site:
         *,
         since: Any = None,
         permissions: Optional[PermissionTable] = None,
+        probe: Any = None,
     ) -> SnapshotResult:
         """Write roles.csv, users.csv, permissions.csv (wide), history.csv,
         schema.json and snapshot.json into ``out_dir``.
@@ -475,6 +547,12 @@ class Site:
             table, added, dropped, dropped_roles = _refresh(permissions, fresh)
         else:
             table, added, dropped, dropped_roles = fresh, [], [], []
+        drift: List[str] = []
+        filled = 0
+        if probe is not None:
+            drift = [f"{c['role']} {c['kind']}:{c['entity_type']}:{c['name']}:{c['action']}: recorded "
+                     f"{c['before'] or 'unknown'}, site {c['after']}" for c in probe.compare(table)]
+            table, filled = _fill(table, probe.table)
         history = dict(previous_history)
         new_events = [e for e in events if e.id not in history]
         for event in new_events:
@@ -513,6 +591,8 @@ class Site:
             dropped=list(dropped),
             dropped_roles=list(dropped_roles),
             skipped_roles=list(self._skipped_roles),
+            filled=filled,
+            drift=drift,
         )
 
     def _check_folder(self, out: str) -> None:
@@ -547,6 +627,20 @@ class Site:
             data = f.read()
         assignable = [(r.code, r.display_name) for r in roles if not r.system_default]
         return _read_csv_bytes(data, schema=self.schema(), roles=assignable, path=path, lenient=True)[0]
+
+
+def _fill(table: PermissionTable, probed: PermissionTable) -> Tuple[PermissionTable, int]:
+    """``table`` with the probe's decided values where its own effective value
+    is unknown; recorded values are never overwritten. Returns (table, count)."""
+    table = table.copy()
+    filled = 0
+    for target in probed.targets():
+        for role in probed.roles:
+            value = probed.get(role, *target)
+            if value and role in table.roles and table.effective(role, *target) == "":
+                table.set(role, *target, value)
+                filled += 1
+    return table, filled
 
 
 def _person(link: Any, logins: Dict[Tuple[str, int], str]) -> str:

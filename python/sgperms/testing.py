@@ -1,0 +1,267 @@
+"""An enforcing stand-in for ShotGrid, for tests: mockgun plus permissions.
+
+This is a SIMULATION of behaviour measured on a real site (see the probe
+issue and DESIGN.md, "What ShotGrid exposes"), not ShotGrid. It is built on
+``shotgun_api3.lib.mockgun``:
+
+- every session made for one ``base_url`` shares one mockgun database;
+- a session made with ``sudo_as_login`` acts as that person and the
+  ``PermissionTable`` given to :func:`enforce` decides what it may do, with
+  the refusal texts measured on a real site (``shotgun_api3.Fault``);
+- ``batch()`` is atomic: when one request fails, every earlier one is rolled
+  back, ``updated_at`` included (updates set ``updated_at``, as ShotGrid does).
+
+Choices where nothing was measured, kept deliberately simple: a conditional
+entity ``see`` returns the rows with an even id; a conditional field edit,
+retire or create is always refused with a rule naming the condition; the
+refusal lists either the first refused field or all of them
+(``refusal_style``), as real sites have been seen to do both.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import json
+from typing import Any, Dict, List, Optional, Set
+
+import shotgun_api3
+from shotgun_api3.lib import mockgun
+
+from . import PermissionTable
+
+SENTINEL_ID = 999999999
+_SITES: Dict[str, "_Site"] = {}
+
+
+class _Site:
+    def __init__(self, table: PermissionTable, refusal_style: str, no_impersonation: Set[str]) -> None:
+        self.table = table
+        self.refusal_style = refusal_style
+        self.no_impersonation = set(no_impersonation)
+        self.db: Optional[dict] = None
+        self.calls: Dict[str, int] = {}
+
+
+def _fault(text: str) -> Exception:
+    return shotgun_api3.Fault(text)
+
+
+def enforce(sg: Any, table: PermissionTable, *, refusal_style: str = "all", no_impersonation: Set[str] = frozenset()) -> None:
+    """Make every later ``EnforcingShotgun(sg.base_url, ..., sudo_as_login=...)``
+    share ``sg``'s database and obey ``table``. ``refusal_style`` is "all"
+    (a refusal lists every refused field) or "first" (only the first)."""
+    if refusal_style not in ("all", "first"):
+        raise ValueError('refusal_style must be "all" or "first"')
+    site = _Site(table, refusal_style, no_impersonation)
+    site.db = sg._db
+    _SITES[sg.base_url] = site
+
+
+def calls(sg_or_url: Any) -> Dict[str, int]:
+    """Calls made so far on a site, by the login acting (admin sessions count as "")."""
+    url = getattr(sg_or_url, "base_url", sg_or_url)
+    return dict(_SITES[url].calls)
+
+
+class EnforcingShotgun(mockgun.Shotgun):
+    """A mockgun session that shares its site's database and, made with
+    ``sudo_as_login``, enforces the site's permission table."""
+
+    def __init__(self, base_url, script_name=None, api_key=None, convert_datetimes_to_utc=True,
+                 http_proxy=None, connect=True, ca_certs=None, login=None, password=None,
+                 sudo_as_login=None, session_token=None, auth_token=None):
+        # mockgun's constructor writes a first event: unrestricted, uncounted.
+        self._site, self._as, self._journal = None, None, None
+        super().__init__(base_url, script_name=script_name, api_key=api_key, login=login, password=password,
+                         sudo_as_login=sudo_as_login, session_token=session_token)
+        site = _SITES.get(base_url)
+        if site is not None and site.db is not None:
+            self._db = site.db
+        self.config.script_name, self.config.api_key = script_name, api_key
+        self.config.user_login, self.config.user_password = login, password
+        self.config.session_token, self.config.sudo_as_login = session_token, sudo_as_login
+        self._site = site
+        self._as = sudo_as_login
+
+    # -- who is acting -----------------------------------------------------
+
+    def _count(self) -> None:
+        if self._site is not None:
+            key = self._as or ""
+            self._site.calls[key] = self._site.calls.get(key, 0) + 1
+
+    def _role(self) -> Optional[str]:
+        """The acting person's role code, or None for an unrestricted session."""
+        if not self._as or self._site is None:
+            return None
+        people = [r for r in self._db["HumanUser"].values() if (r.get("login") or "").lower() == self._as.lower()]
+        if not people or people[0]["__retired"]:
+            raise _fault(f"Cannot 'sudo' - unknown or retired user: '{self._as}'")
+        person = people[0]
+        if person.get("sg_status_list") not in (None, "act"):
+            raise _fault(f"Cannot 'sudo' - inactive user account: '{self._as}'")
+        if self._as in self._site.no_impersonation:
+            raise _fault(f"Cannot 'sudo' - 'can_impersonate_this_user' turned off for '{self._as}'")
+        link = person.get("permission_rule_set") or {}
+        rule_set = self._db["PermissionRuleSet"].get(link.get("id"), {})
+        return rule_set.get("code")
+
+    def _rule_name(self, role: str) -> str:
+        for r in self._db["PermissionRuleSet"].values():
+            if r.get("code") == role:
+                return r.get("display_name") or role
+        return role
+
+    def _value(self, role: str, kind: str, entity: str, name: str, action: str) -> str:
+        table = self._site.table
+        if role not in table.roles:
+            return "no"
+        return table.effective(role, kind, entity, name, action) or "no"
+
+    def _conditional(self, role: str, what: str, entity: str, field: str, value: str) -> Exception:
+        rule = json.dumps({"condition": value[3:]})
+        target = f"entity_type => {entity}" + (f", field_name => {field}" if field else "")
+        return _fault(f"{what} Rule: {self._rule_name(role)} -- PermissionRule 2615: {'update_field' if field else 'entity'}_condition FOR {target} RULE: {rule}")
+
+    # -- reads -----------------------------------------------------------------
+
+    def find(self, entity_type, filters, fields=None, order=None, filter_operator=None, limit=0,
+             retired_only=False, page=0):
+        self._count()
+        role = self._role()
+        rows = super().find(entity_type, filters, fields, order, filter_operator, 0, retired_only, page)
+        if role is not None:
+            see = self._value(role, "entity", entity_type, "", "see")
+            if see == "no":
+                raise _fault(f"Entity of type {entity_type} can not be accessed by this user. Rule: {self._rule_name(role)}")
+            if see.startswith("if "):
+                rows = [r for r in rows if r["id"] % 2 == 0]
+        return rows[:limit] if limit else rows
+
+    def find_one(self, entity_type, filters, fields=None, order=None, filter_operator=None, retired_only=False):
+        found = self.find(entity_type, filters, fields, order, filter_operator, 1, retired_only)
+        return found[0] if found else None
+
+    # -- writes ----------------------------------------------------------------
+
+    def _check_update(self, role: str, entity_type: str, entity_id: int, data: dict) -> None:
+        refused, conditional = [], None
+        for field in data:
+            value = self._value(role, "field", entity_type, field, "edit")
+            if value == "no":
+                refused.append(field)
+            elif value.startswith("if ") and conditional is None:
+                conditional = (field, value)
+            if refused and self._site.refusal_style == "first":
+                break
+        if refused:
+            fields = ", ".join(f"{entity_type}.{f}" for f in refused)
+            raise _fault(f"The field is not editable for this user: [{fields}].")
+        if conditional:
+            field, value = conditional
+            raise self._conditional(role, f"The field is not editable for this user: [{entity_type}.{field}].",
+                                    entity_type, field, value)
+
+    def update(self, entity_type, entity_id, data, multi_entity_update_modes=None):
+        self._count()
+        return self._update(entity_type, entity_id, data, multi_entity_update_modes)
+
+    def _update(self, entity_type, entity_id, data, modes=None):
+        role = self._role()
+        if role is not None:
+            self._check_update(role, entity_type, entity_id, data)
+        if entity_id not in self._db.get(entity_type, {}):
+            raise _fault(f"API update() CRUD ERROR: {entity_type} with id {entity_id} not found")
+        self._remember(entity_type, entity_id)
+        result = super().update(entity_type, entity_id, data, modes)
+        if "updated_at" in self._schema.get(entity_type, {}):
+            self._db[entity_type][entity_id]["updated_at"] = _dt.datetime.now(_dt.timezone.utc)
+        return result
+
+    def delete(self, entity_type, entity_id):
+        self._count()
+        return self._delete(entity_type, entity_id)
+
+    def _delete(self, entity_type, entity_id):
+        self._check_entity(entity_type, "retire", f"Entity of type {entity_type} can not be deleted by this user.")
+        if entity_id not in self._db.get(entity_type, {}):
+            raise _fault(f"API delete() CRUD ERROR: {entity_type} with id {entity_id} not found")
+        self._remember(entity_type, entity_id)
+        return super().delete(entity_type, entity_id)
+
+    def _check_entity(self, entity_type: str, action: str, refusal: str) -> None:
+        """Refuses an entity-level action the acting role may not take."""
+        role = self._role()
+        if role is None:
+            return
+        value = self._value(role, "entity", entity_type, "", action)
+        if value == "no":
+            raise _fault(refusal)
+        if value.startswith("if "):
+            raise self._conditional(role, refusal, entity_type, "", value)
+
+    def create(self, entity_type, data, return_fields=None):
+        self._count()
+        return self._create(entity_type, data, return_fields)
+
+    def _create(self, entity_type, data, return_fields=None):
+        self._check_entity(entity_type, "create", f"Entity of type {entity_type} cannot be created by this user.")
+        self._validate(entity_type, data)
+        created = super().create(entity_type, data, return_fields)
+        if self._journal is not None:
+            self._journal.append((entity_type, created["id"], None))
+        return created
+
+    def _remember(self, entity_type: str, entity_id: int) -> None:
+        """Inside a batch: keep the row as it was, to roll back."""
+        if self._journal is not None:
+            self._journal.append((entity_type, entity_id, copy.deepcopy(self._db[entity_type][entity_id])))
+
+    def _validate(self, entity_type: str, data: dict) -> None:
+        """ShotGrid refuses invalid data before storing anything."""
+        for field, value in data.items():
+            info = self._schema.get(entity_type, {}).get(field)
+            if info is None:
+                raise _fault(f"API create() CRUD ERROR: {entity_type}.{field} does not exist")
+            valid = info.get("properties", {}).get("valid_values", {}).get("value")
+            if info["data_type"]["value"] == "status_list" and valid and value not in valid:
+                raise _fault(f"API create() CRUD ERROR: Invalid value {value!r} for {entity_type}.{field}")
+        try:
+            self._validate_entity_data(entity_type, data)
+        except Exception as e:  # mockgun's own type checks, as a ShotGrid Fault
+            raise _fault(f"API create() CRUD ERROR: {e}") from None
+
+    def batch(self, requests):
+        self._count()
+        self._journal = []
+        results: List[Any] = []
+        try:
+            for request in requests:
+                kind = request["request_type"]
+                if kind == "update":
+                    results.append(self._update(request["entity_type"], request["entity_id"], request["data"])[0])
+                elif kind == "delete":
+                    results.append(self._delete(request["entity_type"], request["entity_id"]))
+                elif kind == "create":
+                    results.append(self._create(request["entity_type"], request["data"]))
+                else:
+                    raise _fault(f"Invalid request type {kind}")
+        except Exception:
+            # Atomic: undo every change of the batch, newest first, in place,
+            # so that every session sharing the database sees the rollback.
+            for entity_type, entity_id, row in reversed(self._journal):
+                if row is None:
+                    del self._db[entity_type][entity_id]
+                else:
+                    self._db[entity_type][entity_id] = row
+            raise
+        finally:
+            self._journal = None
+        return results
+
+
+def dump(sg: Any) -> dict:
+    """Every record of a session's database, retired ones included, for
+    comparing before and after (``updated_at`` included)."""
+    return copy.deepcopy(sg._db)
