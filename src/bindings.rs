@@ -1132,14 +1132,19 @@ impl PyChanges {
 
     /// Where to click on ShotGrid's Permissions page, grouped by role and
     /// section; `roles` maps codes to display names.
-    #[pyo3(signature = (roles=None))]
-    fn to_click_plan(&self, roles: Option<Vec<(String, String)>>) -> String {
+    #[pyo3(signature = (roles=None, schema=None))]
+    fn to_click_plan(
+        &self,
+        roles: Option<Vec<(String, String)>>,
+        schema: Option<PySchema>,
+    ) -> String {
         let roles = roles.map(|r| {
             r.into_iter()
                 .map(|(c, d)| (c, d, String::new(), String::new()))
                 .collect()
         });
-        report::click_plan(&self.changes, &context(None, roles, None, ""))
+        let schema = schema.map(|s| s.inner);
+        report::click_plan(&self.changes, &context(schema.as_deref(), roles, None, ""))
     }
 
     /// EXPERIMENTAL: (entries, unmapped) — the `permission_changes` entries the

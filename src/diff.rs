@@ -221,8 +221,22 @@ impl Changes {
     }
 
     /// `table` with the changes made: roles and targets added and removed,
-    /// cells and notes set.
+    /// cells and notes set. Refused, changing nothing, when a changed cell of
+    /// `table` no longer holds the value the changes start from.
     pub fn apply(&self, table: &Table) -> Result<Table, ModelError> {
+        for change in &self.cells {
+            let found = table
+                .role_index(&change.role)
+                .map_or(Value::Unknown, |r| table.get(&change.target, r));
+            if found != change.before {
+                return Err(ModelError::Stale {
+                    role: change.role.clone(),
+                    target: change.target.to_string(),
+                    expected: change.before.to_text(),
+                    found: found.to_text(),
+                });
+            }
+        }
         let removed: BTreeSet<&Target> = self.targets_removed.iter().collect();
         let mut out = table.reshaped(&self.roles_after, |t| !removed.contains(t))?;
         for change in &self.cells {

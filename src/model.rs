@@ -281,6 +281,13 @@ pub enum ModelError {
     DuplicateRole {
         role: String,
     },
+    /// A change made for another table: the cell no longer holds what it did.
+    Stale {
+        role: String,
+        target: String,
+        expected: String,
+        found: String,
+    },
     /// Role codes must be non-empty, trimmed, and distinct from CSV column names.
     BadRoleCode {
         role: String,
@@ -321,6 +328,15 @@ impl fmt::Display for ModelError {
                 "\"{role}\" cannot be a role code: codes are non-empty, without surrounding \
                  spaces, and not a CSV column name (kind, entity_type, name, action, note, role, \
                  value, or their aliases entity, notes, reason, comment)"
+            ),
+            ModelError::Stale {
+                role,
+                target,
+                expected,
+                found,
+            } => write!(
+                f,
+                "the changes no longer fit this table: {role} {target} should be \"{expected}\" but is \"{found}\"; diff again"
             ),
             ModelError::EmptyCondition => {
                 f.write_str("a conditional value needs its condition: \"if <condition>\"")

@@ -124,6 +124,8 @@ pub fn escape(text: &str) -> String {
 fn md(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
         .replace('\n', " ")
 }
 
@@ -212,13 +214,23 @@ impl RoleView {
                 .filter(|(_, v)| v[i] != Value::No && v[i] != Value::Unknown)
                 .count()
         };
+        let conditional = self
+            .entities
+            .iter()
+            .any(|(_, v)| v.iter().any(|x| matches!(x, Value::If(_))));
         format!(
-            "{} entity types: sees {}, creates {}, retires {}, edits {} (some only under conditions)",
+            "{} entity type{}: sees {}, creates {}, retires {}, edits {}{}",
             self.entities.len(),
+            if self.entities.len() == 1 { "" } else { "s" },
             count(0),
             count(1),
             count(2),
-            count(3)
+            count(3),
+            if conditional {
+                " (some only under conditions)"
+            } else {
+                ""
+            }
         )
     }
 }
@@ -465,7 +477,14 @@ pub fn role_file(role: &str) -> String {
             }
         })
         .collect();
-    format!("role-{safe}.html")
+    if safe == role {
+        return format!("role-{safe}.html");
+    }
+    // Codes that needed replacing could meet another code: make them distinct.
+    let hash = role.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("role-{safe}-{:08x}.html", hash as u32)
 }
 
 fn index_html(table: &Table, ctx: &Context) -> String {
@@ -506,9 +525,23 @@ fn matrix_rows(table: &Table) -> Vec<(usize, Vec<Value>, bool)> {
                 .map(|r| table.effective(t, r))
                 .collect();
             let differs = values.windows(2).any(|w| w[0] != w[1]);
-            (t.kind() != Kind::Field || differs).then_some((row, values, differs))
+            (t.kind() != Kind::Field || overrides_entity(table, row))
+                .then_some((row, values, differs))
         })
         .collect()
+}
+
+/// Whether a field row says something its entity row does not, for any role.
+fn overrides_entity(table: &Table, row: usize) -> bool {
+    let t = table.target(row);
+    let entity = t.entity_target();
+    (0..table.role_count()).any(|r| {
+        let own = table.value(row, r);
+        let follows = entity
+            .as_ref()
+            .map_or(Value::Unknown, |e| table.effective(e, r));
+        own != Value::Inherit && table.effective(t, r) != follows
+    })
 }
 
 fn target_label(t: &Target, ctx: &Context) -> String {
@@ -536,7 +569,7 @@ fn matrix_html(table: &Table, ctx: &Context) -> String {
     let mut body = format!(
         "<p class=\"nav\"><a href=\"index.html\">All roles</a></p><h1>Role matrix</h1>\
          <p>Effective values (a field follows its entity). {differing} of {} rows differ between roles; field rows \
-         where every role follows its entity are left out.</p>\
+         that say nothing beyond their entity, for every role, are left out.</p>\
          <p class=\"legend\"><span class=\"yes\" style=\"background:#e3f4e6\">yes</span><span style=\"background:#fff4d6\">only if …</span>\
          <span style=\"background:#fbe5e3\">no</span><span style=\"background:#f1f1f1\">unknown</span></p>\
          <div class=\"controls\"><input type=\"search\" id=\"filter\" placeholder=\"Filter: entity, field, app…\" aria-label=\"Filter rows\">\
@@ -591,9 +624,29 @@ fn short_value(value: &Value) -> &'static str {
     }
 }
 
+/// GitHub refuses pull-request descriptions over 65,536 characters.
+const MARKDOWN_LIMIT: usize = 60_000;
+
 /// The changes as Markdown for a pull-request description: the summary,
-/// then a table per role.
+/// then a table per role; cut short (and saying so) to fit a description.
 pub fn changes_markdown(changes: &Changes) -> String {
+    let full = changes_markdown_full(changes);
+    if full.len() <= MARKDOWN_LIMIT {
+        return full;
+    }
+    let mut cut = MARKDOWN_LIMIT;
+    while !full.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let end = full[..cut].rfind('\n').unwrap_or(cut);
+    format!(
+        "{}\n\n… cut here to fit a pull-request description: {} changes in all; attach `sgperms diff --format csv` for the rest.\n",
+        &full[..end],
+        changes.len()
+    )
+}
+
+fn changes_markdown_full(changes: &Changes) -> String {
     let mut out = format!("### Permission changes\n\n{}\n\n", changes.summary());
     for (label, items) in [
         ("Roles added", &changes.roles_added),
@@ -711,7 +764,13 @@ pub fn click_plan(changes: &Changes, ctx: &Context) -> String {
                     _ => format!("Permissions > {display} > {section} > {}", t.name()),
                 };
                 let what = ui_action(t.action());
+                let greyed = matches!(c.before, Value::If(_));
                 let step = match &c.after {
+                    _ if greyed && !matches!(c.after, Value::If(_)) => format!(
+                        "{place}: {what} is a conditional rule today (greyed out, not settable by checkbox): \
+                         remove the condition first, then set it to {}",
+                        shown_value(&c.after)
+                    ),
                     Value::Yes => format!("{place}: tick {what}"),
                     Value::No => format!("{place}: untick {what}"),
                     Value::Inherit => format!("{place}: {what} back to the entity's default (inherit)"),
@@ -840,7 +899,9 @@ mod tests {
             !md.contains("sg_status_list"),
             "inherit fields are not exceptions"
         );
-        assert!(md.contains("- Screening Room: yes") && md.contains("- Ada <A> (ada) (inactive)"));
+        assert!(
+            md.contains("- Screening Room: yes") && md.contains("- Ada &lt;A&gt; (ada) (inactive)")
+        );
         let none = role_report(&t, "nobody", &ctx, Format::Markdown).unwrap();
         assert!(none.contains("**This role has no rights"), "{none}");
         let html = role_report(&t, "artist", &ctx, Format::Html).unwrap();

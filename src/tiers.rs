@@ -237,6 +237,8 @@ impl Tiers {
             ancestors: Vec::new(),
             descendants: Vec::new(),
         };
+        // A BOM (Windows editors add one) would otherwise stick to the first role.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         for (number, raw) in text.lines().enumerate() {
             let line = number + 1;
             let content = raw.split('#').next().unwrap_or("").trim();
@@ -509,7 +511,8 @@ impl Tiers {
                 let (u, l) = (&effective[upper], &effective[lower]);
                 let finding = match (rank(u), rank(l)) {
                     (Some(a), Some(b)) => a < b,
-                    (None, None) => false,
+                    // An upper "yes" or a lower "no" holds whatever the other side is.
+                    (Some(2), None) | (None, Some(0)) | (None, None) => false,
                     _ => include_unknown,
                 };
                 if finding {
@@ -714,6 +717,10 @@ vendor
             Tiers::parse("a > a").unwrap_err(),
             TierError::Cycle { line: 1, .. }
         ));
+        assert_eq!(
+            Tiers::parse("\u{feff}admins: a\nb > c").unwrap().admins(),
+            ["a"]
+        );
         let err = Tiers::parse("a > > b").unwrap_err();
         assert!(
             err.to_string()

@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from . import (
     CsvError,
+    PermissionTable,
     NormalizeError,
     PermissionDenied,
     Schema,
@@ -28,6 +29,7 @@ from . import (
 from . import diff as sgperms_diff
 from .reports import _read_rows as snapshot_context_rows
 from .reports import role_report, snapshot_context, write_site
+from ._core import read_csv_bytes as _read_csv_bytes
 from ._core import write_atomic_bytes
 from .probe import ProbeAborted
 from .site import public_url
@@ -400,10 +402,35 @@ def _parse_target_arg(text: str) -> Tuple[str, str, str, str]:
     return parts[0], parts[1], parts[2], parts[3]
 
 
-def _tiers_and_table(args: argparse.Namespace) -> Tuple[Tiers, Any]:
+def _tiers_and_table(args: argparse.Namespace) -> Tuple[Tiers, Any, str]:
     tiers = Tiers.read(args.tiers)
-    data, path = _load(args.perms)
-    return tiers, _read(data, path, "auto", None, None)[0]
+    table, layout = _table_and_layout(args.perms)
+    return tiers, table, layout
+
+
+def _in_table(table: Any, target: Tuple[str, str, str, str], where: str) -> None:
+    """A target typed on the command line must be one the table has: a typo
+    would otherwise become a new row."""
+    if tuple(target) not in set(table.targets()):
+        raise ValueError(
+            f'{where}: {":".join(target)} is not a row of the table (a typo? targets use codes, '
+            "e.g. field:Shot:sg_status_list:edit)"
+        )
+
+
+def _named(path: str, call: Any) -> Any:
+    """Runs a tier operation; its TierError names the tier file."""
+    try:
+        return call()
+    except TierError as e:
+        raise TierError(f"{path}: {e}") from None
+
+
+def _canonical_target(table: Any, target: Tuple[str, str, str, str]) -> Tuple[str, str, str, str]:
+    """The target as the table spells it (display names resolved)."""
+    resolved = PermissionTable(["x"], schema=table.schema)
+    resolved.set("x", *target, "")
+    return resolved.targets()[0] if resolved.targets() else target
 
 
 def _run_tier_command(args: argparse.Namespace, body: Any) -> int:
@@ -419,8 +446,10 @@ def _run_tier_command(args: argparse.Namespace, body: Any) -> int:
 
 def _tiers_check(args: argparse.Namespace) -> int:
     def body(args: argparse.Namespace) -> int:
-        tiers, table = _tiers_and_table(args)
-        found = tiers.check(table, unknown=args.unknown)
+        tiers, table, _ = _tiers_and_table(args)
+        found = _named(args.tiers, lambda: tiers.check(table, unknown=args.unknown))
+        if table.known_cells() == 0 and not args.quiet:
+            print("nothing could be checked: every value is unknown (fill in the table, or probe the site)", file=sys.stderr)
         weaker = [v for v in found if not v.unknown]
         for violation in found:
             print(violation)
@@ -435,18 +464,20 @@ def _tiers_check(args: argparse.Namespace) -> int:
 
 def _tiers_change(args: argparse.Namespace) -> int:
     def body(args: argparse.Namespace) -> int:
-        tiers, table = _tiers_and_table(args)
-        target = _parse_target_arg(args.target)
+        tiers, table, layout = _tiers_and_table(args)
+        target = _canonical_target(table, _parse_target_arg(args.target))
+        _in_table(table, target, "--target")
         if args.command_name == "grant":
-            plan = tiers.grant(table, args.role, *target, value=args.value)
+            plan = _named(args.tiers, lambda: tiers.grant(table, args.role, *target, value=args.value))
         else:
-            plan = tiers.revoke(table, args.role, *target)
+            plan = _named(args.tiers, lambda: tiers.revoke(table, args.role, *target))
         for change in plan:
             print(f"{change.role}: {':'.join(change.target)} {change.before or 'unknown'} -> {change.after} ({change.why})")
         if args.plan:
             plan.to_csv(args.plan)
         if not args.dry_run and plan:
-            plan.apply(table).to_csv(args.output or args.perms)
+            destination = args.output or (os.path.join(args.perms, "permissions.csv") if os.path.isdir(args.perms) else args.perms)
+            plan.apply(table).to_csv(destination, layout=layout)
         if not args.quiet:
             where = "nothing written (dry run)" if args.dry_run else f"written to {args.output or args.perms}"
             print(f"{len(plan)} change(s); " + (where if plan else "nothing to change"), file=sys.stderr)
@@ -458,11 +489,18 @@ def _tiers_change(args: argparse.Namespace) -> int:
 def _audit(args: argparse.Namespace) -> int:
     def body(args: argparse.Namespace) -> int:
         tiers = Tiers.read(args.tiers) if args.tiers else None
-        data, path = _load(args.perms)
-        findings = audit(_read(data, path, "auto", None, None)[0], tiers)
+        table = _table_at(args.perms)
+        findings = audit(table, tiers)
         for finding in findings:
             print(finding)
         if not args.quiet:
+            unchecked = [
+                t for t in (("field", "HumanUser", "permission_rule_set", "edit"), ("entity", "PermissionRuleSet", "", "edit"))
+                if any(table.effective(role, *t) == "" for role in table.roles)
+            ]
+            if unchecked:
+                print("some roles could not be checked for self-elevation: "
+                      + ", ".join(":".join(t) for t in unchecked) + " is unknown for them", file=sys.stderr)
             print(f"{len(findings)} finding(s)", file=sys.stderr)
         return EXIT_DIFFERENT if findings else EXIT_OK
 
@@ -498,14 +536,22 @@ def _promote(args: argparse.Namespace) -> int:
 
 
 def _table_at(path: str) -> Any:
-    """A permission table from a CSV file or a snapshot folder."""
+    """A permission table from a CSV file or a snapshot folder; where the
+    roles.csv and schema.json of a snapshot sit beside it, role and field
+    display names resolve against them (names they lack are kept)."""
+    return _table_and_layout(path)[0]
+
+
+def _table_and_layout(path: str) -> Tuple[Any, str]:
     if os.path.isdir(path):
         inner = os.path.join(path, "permissions.csv")
         if not os.path.exists(inner):
             raise ValueError(f"{path} is a folder without permissions.csv: pass a CSV file or a snapshot folder")
         path = inner
+    context = snapshot_context(os.path.dirname(os.path.abspath(path)))
+    roles = [(r["code"], r.get("display_name") or r["code"]) for r in context.get("roles", []) if r.get("code")]
     data, shown = _load(path)
-    return _read(data, shown, "auto", None, None)[0]
+    return _read_csv_bytes(data, schema=context.get("schema"), roles=roles or None, path=shown, lenient=True)
 
 
 def _display_names(path: str) -> Optional[List[Tuple[str, str]]]:
@@ -515,13 +561,18 @@ def _display_names(path: str) -> Optional[List[Tuple[str, str]]]:
     return [(r["code"], r["display_name"]) for r in rows] if rows else None
 
 
+def _schema_near(path: str) -> Any:
+    folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+    return snapshot_context(folder).get("schema")
+
+
 def _render_changes(changes: Any, fmt: str, source: str) -> str:
     return {
         "text": changes.to_text,
         "md": changes.to_markdown,
         "csv": changes.to_csv,
         "json": lambda: changes.to_json() + "\n",
-        "plan": lambda: changes.to_click_plan(roles=_display_names(source)),
+        "plan": lambda: changes.to_click_plan(roles=_display_names(source), schema=_schema_near(source)),
     }[fmt]()
 
 
@@ -536,6 +587,8 @@ def _diff(args: argparse.Namespace) -> int:
 
 def _compare(args: argparse.Namespace) -> int:
     def body(args: argparse.Namespace) -> int:
+        if args.format == "plan":
+            raise ValueError("--format plan is for diff: comparing two roles changes nothing to click")
         changes = _table_at(args.perms).compare_roles(args.role_a, args.role_b, effective=args.effective)
         sys.stdout.write(_render_changes(changes, args.format, args.perms))
         return EXIT_DIFFERENT if changes else EXIT_OK
