@@ -509,28 +509,30 @@ impl<'a> Source<'a> {
         }
     }
 
-    /// Non-blank records with their 1-based line numbers.
-    fn records(
-        &self,
-        place: &Place,
-    ) -> impl Iterator<Item = Result<(u64, ByteRecord), CsvError>> + 'a {
+    /// Calls `f` with each non-blank record and its 1-based line number,
+    /// until `f` returns false. One record buffer serves the whole file.
+    fn each_record<F>(&self, place: &Place, mut f: F) -> Result<(), CsvError>
+    where
+        F: FnMut(u64, &ByteRecord) -> Result<bool, CsvError>,
+    {
         let mut reader = ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .delimiter(self.delimiter)
             .from_reader(self.body);
-        let place = place.clone();
         let mut lines = LineCounter::new(self.body, self.line_offset);
         let mut record = ByteRecord::new();
-        std::iter::from_fn(move || loop {
+        loop {
             match reader.read_byte_record(&mut record) {
-                Ok(false) => return None,
+                Ok(false) => return Ok(()),
                 Ok(true) => {
                     let line = lines.line_at(record.position().map_or(0, |p| p.byte()));
                     if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
                         continue;
                     }
-                    return Some(Ok((line, record.clone())));
+                    if !f(line, &record)? {
+                        return Ok(());
+                    }
                 }
                 Err(err) => {
                     let line = err.position().map(|p| lines.line_at(p.byte()));
@@ -538,10 +540,10 @@ impl<'a> Source<'a> {
                         row: line,
                         ..place.clone()
                     };
-                    return Some(Err(place.error(CsvErrorKind::Syntax(err.to_string()))));
+                    return Err(place.error(CsvErrorKind::Syntax(err.to_string())));
                 }
             }
-        })
+        }
     }
 }
 
@@ -602,12 +604,16 @@ fn separator_line(line: &[u8]) -> Option<Option<u8>> {
 
 /// Line ends in `bytes`: LF, CRLF, or a lone CR, each counted once.
 fn line_ends(bytes: &[u8]) -> u64 {
+    let lf = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+    if !bytes.contains(&b'\r') {
+        return lf;
+    }
     let lone_cr = bytes
         .windows(2)
         .filter(|w| w[0] == b'\r' && w[1] != b'\n')
         .count()
         + usize::from(bytes.last() == Some(&b'\r'));
-    (bytes.iter().filter(|&&b| b == b'\n').count() + lone_cr) as u64
+    lf + lone_cr as u64
 }
 
 /// The delimiter of the header line: whichever of `,` `;` tab occurs most
@@ -652,14 +658,16 @@ impl RowParser<'_> {
             return Err(place.column(missing).error(ragged(record)));
         }
         let mut fields: Vec<&str> = Vec::with_capacity(record.len());
+        // Labels are built only for an error: this loop runs for every cell.
+        let label = |i: usize| match h.titles.get(i).map(String::as_str) {
+            Some(title) if !title.is_empty() => title.to_string(),
+            _ => format!("column {}", i + 1),
+        };
         for (i, bytes) in record.iter().enumerate() {
-            let title = h.titles.get(i).map_or("", String::as_str);
-            let label = if title.is_empty() {
-                format!("column {}", i + 1)
-            } else {
-                title.to_string()
+            let text = match std::str::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(_) => return Err(utf8(bytes, &place, &label(i)).unwrap_err()),
             };
-            let text = utf8(bytes, &place, &label)?;
             let unnamed = h.columns.get(i).is_none_or(|c| *c == Column::Unnamed);
             if unnamed && !text.trim().is_empty() {
                 let kind = if i < h.columns.len() {
@@ -667,7 +675,7 @@ impl RowParser<'_> {
                 } else {
                     ragged(record)
                 };
-                return Err(place.cell(&label, text).error(kind));
+                return Err(place.cell(&label(i), text).error(kind));
             }
             fields.push(text);
         }
@@ -758,31 +766,29 @@ pub fn read(data: &[u8], opts: &ReadOptions) -> Result<(Table, Layout), CsvError
     let names = if opts.lenient { names.lenient() } else { names };
     let source = Source::new(data, &place)?;
     source.check_quotes(&place)?;
-    let mut records = source.records(&place);
-    let (header_line, header_record) = records
-        .next()
-        .ok_or_else(|| place.at_row(1).column("kind").error(CsvErrorKind::Empty))??;
-    let header = Header::parse(
-        &header_record,
-        opts.layout,
-        &names,
-        &place.at_row(header_line),
-    )?;
-    let mut table = Table::with_roles(header.roles.iter().cloned())
-        .map_err(|e| place.at_row(header_line).error(CsvErrorKind::Model(e)))?;
-    let parser = RowParser {
-        header: &header,
-        names: &names,
-        place: place.clone(),
-    };
-    for record in records {
-        let (line, record) = record?;
-        let row = parser.parse(line, &record)?;
-        merge(&mut table, row, &header, &place).map_err(|err| match err {
+    let mut loaded: Option<(Header, Table)> = None;
+    source.each_record(&place, |line, record| {
+        let Some((header, table)) = loaded.as_mut() else {
+            let header = Header::parse(record, opts.layout, &names, &place.at_row(line))?;
+            let table = Table::with_roles(header.roles.iter().cloned())
+                .map_err(|e| place.at_row(line).error(CsvErrorKind::Model(e)))?;
+            loaded = Some((header, table));
+            return Ok(true);
+        };
+        let parser = RowParser {
+            header,
+            names: &names,
+            place: place.clone(),
+        };
+        let row = parser.parse(line, record)?;
+        merge(table, row, header, &place).map_err(|err| match err {
             MergeError::Conflict(conflict) => (*conflict).into_error(&source, &parser, &place),
             MergeError::Invalid(err) => err,
         })?;
-    }
+        Ok(true)
+    })?;
+    let (header, table) =
+        loaded.ok_or_else(|| place.at_row(1).column("kind").error(CsvErrorKind::Empty))?;
     Ok((table, header.layout))
 }
 
@@ -900,16 +906,18 @@ fn first_row_with(
     target: &Target,
     role: Option<&str>,
 ) -> Option<u64> {
-    source
-        .records(place)
-        .skip(1)
-        .flatten()
-        .find_map(|(line, record)| {
-            let row = parser.parse(line, &record).ok()?;
-            if row.target != *target {
-                return None;
-            }
-            let holds = match (&row.cells, role) {
+    let mut found = None;
+    let mut header_seen = false;
+    // Only earlier, already-read rows matter, and they parsed: errors are moot.
+    let _ = source.each_record(place, |line, record| {
+        if !std::mem::replace(&mut header_seen, true) {
+            return Ok(true);
+        }
+        let Ok(row) = parser.parse(line, record) else {
+            return Ok(true);
+        };
+        let holds = row.target == *target
+            && match (&row.cells, role) {
                 (_, None) => !row.note.is_empty(),
                 (Cells::Wide(values), Some(code)) => parser
                     .header
@@ -921,8 +929,12 @@ fn first_row_with(
                     code == wanted && *value != Value::Unknown
                 }
             };
-            holds.then_some(line)
-        })
+        if holds {
+            found = Some(line);
+        }
+        Ok(!holds)
+    });
+    found
 }
 
 /// Writes a table in canonical form: UTF-8, LF, rows in canonical order,

@@ -195,6 +195,14 @@ pub fn shown(text: &str) -> String {
 
 /// Parses a cell value in any accepted spelling.
 pub fn parse_value(text: &str) -> Result<Value, NormalizeError> {
+    // The canonical spellings first: almost every cell of a real file is one.
+    match text {
+        "yes" => return Ok(Value::Yes),
+        "no" => return Ok(Value::No),
+        "inherit" => return Ok(Value::Inherit),
+        "" => return Ok(Value::Unknown),
+        _ => {}
+    }
     // U+FE0F asks for the emoji form of ✔ and ✖; it carries no meaning here.
     let text_owned;
     let text = if text.contains('\u{FE0F}') {
@@ -231,6 +239,9 @@ fn condition(text: &str) -> Option<&str> {
 
 /// Parses a row kind (`entity`, `fields`, ...).
 pub fn parse_kind(text: &str) -> Result<Kind, NormalizeError> {
+    if let Some(kind) = Kind::ALL.iter().find(|k| k.as_str() == text) {
+        return Ok(*kind);
+    }
     match fold(text).as_str() {
         "entity" | "entities" => Ok(Kind::Entity),
         "field" | "fields" => Ok(Kind::Field),
@@ -242,6 +253,14 @@ pub fn parse_kind(text: &str) -> Result<Kind, NormalizeError> {
 
 /// Parses an action; `delete` is ShotGrid's older word for `retire`.
 pub fn parse_action(text: &str) -> Result<Action, NormalizeError> {
+    match text {
+        "see" => return Ok(Action::See),
+        "create" => return Ok(Action::Create),
+        "retire" => return Ok(Action::Retire),
+        "edit" => return Ok(Action::Edit),
+        "allow" => return Ok(Action::Allow),
+        _ => {}
+    }
     match fold(text).as_str() {
         "see" | "view" | "read" => Ok(Action::See),
         "create" => Ok(Action::Create),

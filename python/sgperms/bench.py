@@ -1,0 +1,274 @@
+"""`sgperms bench`: a deterministic large studio, measured in one run against
+a straightforward pure-Python implementation and polars' CSV parser.
+
+The pure-Python baseline (below, `py_read` and `py_diff`) is what a pipeline
+TD would write with the csv module and dicts: honest, not sandbagged.
+polars.read_csv is parse-only (no validation) and stands for the near-limit
+of reading the same bytes. Timings are medians of several runs after a
+warm-up; memory is the resident-size growth while the loaded table is held.
+"""
+
+from __future__ import annotations
+
+import csv
+import gc
+import os
+import platform
+import random
+import statistics
+import tempfile
+import time
+import tracemalloc
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from . import PermissionTable, Schema, Tiers, diff, read_csv
+
+VALUES = ["yes", "no", "inherit", "if assigned to the task", "yes", "no"]
+
+
+@dataclass
+class Studio:
+    wide: str
+    long: str
+    changed: str
+    schema: Schema
+    schema_dicts: Tuple[dict, dict]
+    tiers: Tiers
+    roles: List[str]
+    cells: int
+    wide_bytes: int
+
+
+def _tier_text(roles: List[str]) -> str:
+    """30 roles in three tracks of ten, linked into one DAG."""
+    lines = ["admins: " + roles[0], roles[0]]
+    tracks = [roles[1:10], roles[10:20], roles[20:]]
+    for track in tracks:
+        lines.append(" > ".join(track))
+    lines.append(f"{tracks[0][2]} > {tracks[1][0]}")
+    lines.append(f"{tracks[1][3]} > {tracks[2][0]}")
+    return "\n".join(lines) + "\n"
+
+
+def generate(folder: str, *, entities: int = 250, fields: int = 150, roles: int = 30, seed: int = 7) -> Studio:
+    """Write a seeded studio's wide and long CSVs (and a copy differing in 1%
+    of cells) into ``folder``; return what the measurements need."""
+    rng = random.Random(seed)
+    codes = [f"role_{i:02d}" for i in range(roles)]
+    schema_read: Dict[str, dict] = {}
+    schema_entity: Dict[str, dict] = {}
+    table = PermissionTable(codes)
+    rows: List[List[str]] = []
+    for e in range(entities):
+        entity = f"CustomEntity{e:03d}"
+        schema_entity[entity] = {"name": {"value": f"Thing {e:03d}"}}
+        count = max(5, int(rng.gauss(fields, fields / 3)))
+        schema_read[entity] = {
+            f"sg_field_{f:03d}": {"name": {"value": f"Field {f:03d}"}, "data_type": {"value": "text"}} for f in range(count)
+        }
+        for action in ("see", "create", "retire", "edit"):
+            rows.append(["entity", entity, "", action] + [rng.choice(["yes", "no", "if on their project"]) for _ in codes]
+                        + ["a reason, with a comma" if rng.random() < 0.01 else ""])
+        for f in range(count):
+            for action in ("see", "edit"):
+                rows.append(["field", entity, f"sg_field_{f:03d}", action] + [rng.choice(VALUES) for _ in codes]
+                            + ["reviewed" if rng.random() < 0.01 else ""])
+    header = ["kind", "entity_type", "name", "action"] + codes + ["note"]
+    wide = os.path.join(folder, "studio.csv")
+    with open(wide, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header)
+        w.writerows(rows)
+    table = read_csv(wide)
+    long = os.path.join(folder, "studio-long.csv")
+    table.to_csv(long, layout="long")
+    changed_rows = [list(r) for r in rows]
+    for r in changed_rows:
+        for i in range(4, 4 + len(codes)):
+            if rng.random() < 0.01:
+                r[i] = "no" if r[i] != "no" else "yes"
+    changed = os.path.join(folder, "studio-changed.csv")
+    with open(changed, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header)
+        w.writerows(changed_rows)
+    return Studio(wide, long, changed, Schema.from_shotgun_dicts(schema_read, schema_entity),
+                  (schema_read, schema_entity), Tiers.parse(_tier_text(codes)), codes,
+                  len(rows) * len(codes), os.path.getsize(wide))
+
+
+# -- the pure-Python baseline ----------------------------------------------------------
+
+PY_VALUES = {"yes": "yes", "y": "yes", "true": "yes", "1": "yes", "x": "yes", "allow": "yes",
+             "no": "no", "n": "no", "false": "no", "0": "no", "-": "no", "deny": "no",
+             "inherit": "inherit", "default": "inherit", "": ""}
+
+
+def py_read(path: str, schema_dicts: Tuple[dict, dict]) -> Dict[tuple, Dict[str, str]]:
+    """Read and normalise a wide CSV with the csv module and dicts."""
+    schema_read, schema_entity = schema_dicts
+    entities = {}
+    for code, info in schema_entity.items():
+        entities[code] = code
+        entities[code.lower()] = code
+        entities[info["name"]["value"].lower()] = code
+    fields = {e: {**{c: c for c in fs}, **{i["name"]["value"].lower(): c for c, i in fs.items()}} for e, fs in schema_read.items()}
+    table: Dict[tuple, Dict[str, str]] = {}
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        roles = header[4:-1]
+        for line, row in enumerate(reader, start=2):
+            kind, entity, name, action = (v.strip().lower() if i in (0, 3) else v.strip() for i, v in enumerate(row[:4]))
+            entity = entities.get(entity) or entities.get(entity.lower())
+            if entity is None:
+                raise ValueError(f"row {line}: unknown entity type {row[1]!r}")
+            if kind == "field":
+                name = fields[entity].get(name) or fields[entity].get(name.lower())
+                if name is None:
+                    raise ValueError(f"row {line}: unknown field {row[2]!r}")
+            cells = {}
+            for role, value in zip(roles, row[4:-1]):
+                text = value.strip()
+                canonical = PY_VALUES.get(text.lower())
+                if canonical is None:
+                    if not text.lower().startswith("if "):
+                        raise ValueError(f"row {line}, column {role}: unknown value {value!r}")
+                    canonical = "if " + text[3:].strip()
+                cells[role] = canonical
+            table[(kind, entity, name, action)] = cells
+    return table
+
+
+def py_diff(old: Dict[tuple, Dict[str, str]], new: Dict[tuple, Dict[str, str]]) -> List[tuple]:
+    """Cells that differ between two tables read by ``py_read``."""
+    changes = []
+    for target, cells in new.items():
+        before = old.get(target, {})
+        for role, value in cells.items():
+            if before.get(role, "") != value:
+                changes.append((role, target, before.get(role, ""), value))
+    for target in old.keys() - new.keys():
+        changes.append(("", target, "removed", ""))
+    return changes
+
+
+# -- measuring ------------------------------------------------------------------------
+
+
+def _rss() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
+
+
+def median_time(fn: Callable[[], Any], runs: int) -> float:
+    """The median wall time of ``runs`` calls after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(runs):
+        gc.collect()
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+@dataclass
+class Row:
+    operation: str
+    sgperms: float
+    python: Optional[float] = None
+    polars: Optional[float] = None
+    target: str = ""
+
+
+def measure(studio: Studio, runs: int) -> Tuple[List[Row], Dict[str, float]]:
+    """Every measurement, in one process. Returns the rows and memory figures."""
+    try:
+        import polars  # noqa: F401
+    except ImportError:
+        polars = None
+    rows: List[Row] = []
+    py_table = py_read(studio.wide, studio.schema_dicts)
+    polars_read = (lambda: polars.read_csv(studio.wide)) if polars else None
+    rows.append(Row("read+normalise wide (schema)",
+                    median_time(lambda: read_csv(studio.wide, schema=studio.schema), runs),
+                    median_time(lambda: py_read(studio.wide, studio.schema_dicts), runs),
+                    median_time(polars_read, runs) if polars_read else None,
+                    ">= 30x Python, <= 3x polars"))
+    rows.append(Row("read+normalise long (schema)",
+                    median_time(lambda: read_csv(studio.long, schema=studio.schema), runs),
+                    polars=median_time(lambda: polars.read_csv(studio.long), runs) if polars else None))
+    table = read_csv(studio.wide, schema=studio.schema)
+    rows.append(Row("write wide", median_time(lambda: table.to_csv(), runs)))
+    rows.append(Row("write long", median_time(lambda: table.to_csv(layout="long"), runs)))
+    changed = read_csv(studio.changed, schema=studio.schema)
+    py_changed = py_read(studio.changed, studio.schema_dicts)
+    rows.append(Row("diff (1% of cells differ)", median_time(lambda: diff(table, changed), runs),
+                    median_time(lambda: py_diff(py_table, py_changed), runs), target=">= 30x Python"))
+    rows.append(Row("tiers check (30-role DAG)", median_time(lambda: studio.tiers.check(table), runs), target="< 0.2 s"))
+    lower = studio.roles[-1]
+    rows.append(Row("tiers grant", median_time(
+        lambda: studio.tiers.grant(table, lower, "entity", "CustomEntity000", "", "create"), runs)))
+    try:
+        import pandas  # noqa: F401
+        rows.append(Row("to_pandas()", median_time(lambda: table.to_pandas(), max(1, runs // 2)), target="< 1 s"))
+    except ImportError:
+        pass
+    del table, changed
+    gc.collect()
+    before = _rss()
+    held = read_csv(studio.wide, schema=studio.schema)
+    loaded = _rss() - before
+    tracemalloc.start()
+    held_py = py_read(studio.wide, studio.schema_dicts)
+    py_peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    del held, held_py
+    return rows, {"sgperms_table": loaded, "python_table_peak": py_peak, "wide_csv": studio.wide_bytes}
+
+
+def _fmt(seconds: Optional[float]) -> str:
+    if seconds is None:
+        return "n/a"
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def render(rows: List[Row], memory: Dict[str, float], studio: Studio) -> str:
+    """The results as a Markdown table, with the machine they ran on."""
+    lines = [
+        f"studio: {studio.cells:,} cells, {len(studio.roles)} roles, wide CSV {studio.wide_bytes / 1e6:.1f} MB; "
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        "",
+        "| operation | sgperms | pure Python | polars (parse only) | vs Python | vs polars | target |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        vs_py = f"{r.python / r.sgperms:.1f}x faster" if r.python else ""
+        vs_pl = f"{r.sgperms / r.polars:.1f}x polars' time" if r.polars else ""
+        lines.append(f"| {r.operation} | {_fmt(r.sgperms)} | {_fmt(r.python)} | {_fmt(r.polars)} | {vs_py} | {vs_pl} | {r.target} |")
+    mb = 1e6
+    lines += [
+        "",
+        f"memory: loaded sgperms table {memory['sgperms_table'] / mb:.1f} MB "
+        f"({memory['sgperms_table'] / memory['wide_csv']:.2f}x the wide CSV; target < 3x); "
+        f"pure-Python dict table peak {memory['python_table_peak'] / mb:.1f} MB",
+    ]
+    return "\n".join(lines)
+
+
+def run(*, smoke: bool = False, runs: int = 5, folder: Optional[str] = None, progress: Any = None) -> str:
+    """Generate the studio (a tiny one with ``smoke``), measure, and return the report."""
+    with tempfile.TemporaryDirectory(prefix="sgperms-bench-") as tmp:
+        where = folder or tmp
+        if progress:
+            progress("generating the studio")
+        studio = generate(where, entities=8, fields=6, roles=30) if smoke else generate(where)
+        if progress:
+            progress(f"measuring {studio.cells:,} cells, {1 if smoke else runs} run(s) each after a warm-up")
+        rows, memory = measure(studio, 1 if smoke else runs)
+        return render(rows, memory, studio)

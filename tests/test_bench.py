@@ -1,0 +1,31 @@
+"""The benchmark's smoke mode, so it never rots (no timing is asserted), and
+the pure-Python baseline gives the same answers as sgperms."""
+
+import subprocess
+import sys
+
+import sgperms
+from sgperms import bench
+
+
+def test_smoke_run_measures_every_operation():
+    r = subprocess.run([sys.executable, "-m", "sgperms.cli", "bench", "--smoke"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    for operation in ("read+normalise wide (schema)", "read+normalise long (schema)", "write wide", "write long",
+                      "diff (1% of cells differ)", "tiers check (30-role DAG)", "tiers grant", "to_pandas()"):
+        assert f"| {operation} |" in r.stdout, operation
+    assert "memory: loaded sgperms table" in r.stdout and "x faster" in r.stdout
+
+
+def test_the_baseline_is_honest(tmp_path):
+    studio = bench.generate(str(tmp_path), entities=6, fields=5, roles=30)
+    assert studio.tiers.roles[0] == "role_00" and len(studio.roles) == 30
+    python = bench.py_read(studio.wide, studio.schema_dicts)
+    table = sgperms.read_csv(studio.wide, schema=studio.schema)
+    assert len(python) == len(table)
+    for target, cells in python.items():
+        for role, value in cells.items():
+            assert table.get(role, *target) == value
+    changed = sgperms.read_csv(studio.changed, schema=studio.schema)
+    py_changes = bench.py_diff(python, bench.py_read(studio.changed, studio.schema_dicts))
+    assert len(py_changes) == len(sgperms.diff(table, changed)) > 0
