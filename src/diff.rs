@@ -95,6 +95,7 @@ pub fn diff(old: &Table, new: &Table) -> Changes {
             .collect(),
         ..Changes::default()
     };
+    let old_columns: Vec<Option<usize>> = new_roles.iter().map(|r| old.role_index(r)).collect();
     for row in new.sorted_rows() {
         let target = new.target(row);
         let old_row = old.target_index(target);
@@ -110,17 +111,18 @@ pub fn diff(old: &Table, new: &Table) -> Changes {
             });
         }
         for (role, code) in new_roles.iter().enumerate() {
-            let before = match (old_row, old.role_index(code)) {
-                (Some(r), Some(c)) => old.value(r, c),
-                _ => Value::Unknown,
+            let old_cell = match (old_row, old_columns[role]) {
+                (Some(r), Some(c)) => Some((r, c)),
+                _ => None,
             };
-            let after = new.value(row, role);
-            if before != after {
+            // Compare texts first: building values for 2M equal cells would allocate.
+            let before_text = old_cell.map_or("", |(r, c)| old.cell_text(r, c));
+            if before_text != new.cell_text(row, role) {
                 changes.cells.push(CellChange {
                     role: code.to_string(),
                     target: target.clone(),
-                    before,
-                    after,
+                    before: old_cell.map_or(Value::Unknown, |(r, c)| old.value(r, c)),
+                    after: new.value(row, role),
                     note: new.note(row).to_string(),
                 });
             }

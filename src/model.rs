@@ -389,6 +389,20 @@ fn is_valid_role_code(code: &str) -> bool {
     !code.is_empty() && code.trim() == code && !RESERVED_COLUMNS.contains(&fold(code).as_str())
 }
 
+/// The rank of an unknown (or unresolvable) value.
+pub const NO_RANK: u8 = u8::MAX;
+
+/// The permission order of a cell code: `no` 0, `if …` 1, `yes` 2; unknown
+/// and `inherit` (unresolved) get [`NO_RANK`].
+pub fn rank_code(code: u32) -> u8 {
+    match code {
+        1 => 2,
+        2 => 0,
+        0 | 3 => NO_RANK,
+        _ => 1,
+    }
+}
+
 /// Cell codes below this are fixed values; from it on, interned conditions.
 const FIRST_CONDITION: u32 = 4;
 const UNKNOWN: u32 = 0;
@@ -581,6 +595,31 @@ impl Table {
             (_, Value::Unknown) => Value::Unknown,
             (Value::Inherit, entity) => entity,
             (own, _) => own,
+        }
+    }
+
+    /// The rank (see [`rank_code`]) of every role's effective value on one
+    /// row, written into `out`: the allocation-free twin of [`Table::effective`]
+    /// for passes over whole tables.
+    pub fn effective_ranks(&self, row: usize, out: &mut Vec<u8>) {
+        out.clear();
+        let target = &self.targets[row];
+        let entity_row = target.entity_target().and_then(|e| self.target_index(&e));
+        for role in 0..self.roles.len() {
+            let own = self.code(row, role);
+            let rank = match (target.kind, entity_row) {
+                (Kind::Field, entity) => {
+                    let entity = entity.map_or(UNKNOWN, |e| self.code(e, role));
+                    match (own, entity) {
+                        (2, _) | (_, 2) => rank_code(2),
+                        (_, UNKNOWN) | (UNKNOWN, _) => NO_RANK,
+                        (3, entity) => rank_code(entity),
+                        (own, _) => rank_code(own),
+                    }
+                }
+                _ => rank_code(own),
+            };
+            out.push(rank);
         }
     }
 
@@ -798,6 +837,17 @@ mod tests {
                 expected,
                 "entity {entity_value:?}, field {field_value:?}"
             );
+        }
+        let mut ranks = Vec::new();
+        for (entity_value, field_value, expected) in [
+            (Value::Yes, Value::Inherit, Some(2u8)),
+            (Value::Unknown, Value::No, Some(0)),
+        ] {
+            t.set(see, 0, &entity_value).unwrap();
+            t.set(f, 0, &field_value).unwrap();
+            t.effective_ranks(f, &mut ranks);
+            assert_eq!(ranks[0], expected.unwrap());
+            assert_eq!(crate::tiers::rank(&t.effective(t.target(f), 0)), expected);
         }
         // A field whose entity row is missing cannot be resolved.
         let lone = field("Shot", "code", Action::Edit);

@@ -20,7 +20,7 @@ use petgraph::algo::has_path_connecting;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::{Dfs, Reversed};
 
-use crate::model::{Table, Target, Value};
+use crate::model::{Table, Target, Value, NO_RANK};
 use crate::normalize::shown;
 
 /// Why a tier file or a tier operation failed.
@@ -502,27 +502,31 @@ impl Tiers {
             })
             .collect();
         let mut violations = Vec::new();
+        let mut ranks = Vec::with_capacity(table.role_count());
         for row in table.sorted_rows() {
-            let target = table.target(row);
-            let effective: Vec<Value> = (0..table.role_count())
-                .map(|r| table.effective(target, r))
-                .collect();
+            table.effective_ranks(row, &mut ranks);
             for &(upper, lower) in &pairs {
-                let (u, l) = (&effective[upper], &effective[lower]);
-                let finding = match (rank(u), rank(l)) {
-                    (Some(a), Some(b)) => a < b,
+                let (u, l) = (ranks[upper], ranks[lower]);
+                let finding = match (u, l) {
+                    (NO_RANK, NO_RANK) => false,
                     // An upper "yes" or a lower "no" holds whatever the other side is.
-                    (Some(2), None) | (None, Some(0)) | (None, None) => false,
-                    _ => include_unknown,
+                    (2, NO_RANK) | (NO_RANK, 0) => false,
+                    (NO_RANK, _) | (_, NO_RANK) => include_unknown,
+                    (a, b) => a < b,
                 };
                 if finding {
+                    let target = table.target(row);
+                    let (upper_value, lower_value) = (
+                        table.effective(target, upper),
+                        table.effective(target, lower),
+                    );
                     violations.push(Violation {
                         upper: table.roles().nth(upper).unwrap_or_default().to_string(),
                         lower: table.roles().nth(lower).unwrap_or_default().to_string(),
                         target: target.clone(),
-                        upper_value: u.clone(),
-                        lower_value: l.clone(),
-                        unknown: rank(u).is_none() || rank(l).is_none(),
+                        unknown: rank(&upper_value).is_none() || rank(&lower_value).is_none(),
+                        upper_value,
+                        lower_value,
                     });
                 }
             }

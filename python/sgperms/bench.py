@@ -220,16 +220,40 @@ def measure(studio: Studio, runs: int) -> Tuple[List[Row], Dict[str, float]]:
     except ImportError:
         pass
     del table, changed
-    gc.collect()
-    before = _rss()
-    held = read_csv(studio.wide, schema=studio.schema)
-    loaded = _rss() - before
+    loaded = _table_memory(studio)
     tracemalloc.start()
     held_py = py_read(studio.wide, studio.schema_dicts)
     py_peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    del held, held_py
+    del held_py
     return rows, {"sgperms_table": loaded, "python_table_peak": py_peak, "wide_csv": studio.wide_bytes}
+
+
+_MEMORY_PROBE = """
+import sys, gc, sgperms
+from sgperms.bench import _rss
+schema = sgperms.Schema.from_json(open(sys.argv[2], encoding="utf-8").read())
+data = open(sys.argv[1], "rb").read()
+gc.collect()
+before = _rss()
+table = sgperms.read_csv(data, schema=schema)
+gc.collect()
+print(_rss() - before)
+"""
+
+
+def _table_memory(studio: Studio) -> int:
+    """Resident-size growth of a fresh process while it holds the loaded table
+    (in this process, memory freed by earlier measurements would hide it)."""
+    import subprocess
+    import sys
+
+    schema_path = studio.wide + ".schema.json"
+    with open(schema_path, "w", encoding="utf-8") as f:
+        f.write(studio.schema.to_json())
+    out = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, studio.wide, schema_path],
+                         capture_output=True, text=True, check=True)
+    return int(out.stdout.strip())
 
 
 def _fmt(seconds: Optional[float]) -> str:
