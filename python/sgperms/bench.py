@@ -24,7 +24,6 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import PermissionTable, Schema, Tiers, diff, read_csv
 
-VALUES = ["yes", "no", "inherit", "if assigned to the task", "yes", "no"]
 
 
 @dataclass
@@ -56,9 +55,27 @@ def generate(folder: str, *, entities: int = 250, fields: int = 150, roles: int 
     of cells) into ``folder``; return what the measurements need."""
     rng = random.Random(seed)
     codes = [f"role_{i:02d}" for i in range(roles)]
+    tiers = Tiers.parse(_tier_text(codes))
+    # A role's level: how many roles sit below it. Values follow the levels, as
+    # in a studio that respects its tiers, with a few deliberate exceptions.
+    level = {code: len(tiers.descendants(code)) if code in tiers.roles else 0 for code in codes}
+
+    def cells(choices: List[str]) -> List[str]:
+        bar = rng.randint(0, max(level.values()) + 1)
+        out = []
+        for code in codes:
+            if rng.random() < 0.001:
+                out.append(rng.choice(choices))
+            elif level[code] > bar:
+                out.append(choices[0])
+            elif level[code] == bar:
+                out.append("if on their project")
+            else:
+                out.append(choices[1])
+        return out
+
     schema_read: Dict[str, dict] = {}
     schema_entity: Dict[str, dict] = {}
-    table = PermissionTable(codes)
     rows: List[List[str]] = []
     for e in range(entities):
         entity = f"CustomEntity{e:03d}"
@@ -68,11 +85,12 @@ def generate(folder: str, *, entities: int = 250, fields: int = 150, roles: int 
             f"sg_field_{f:03d}": {"name": {"value": f"Field {f:03d}"}, "data_type": {"value": "text"}} for f in range(count)
         }
         for action in ("see", "create", "retire", "edit"):
-            rows.append(["entity", entity, "", action] + [rng.choice(["yes", "no", "if on their project"]) for _ in codes]
+            rows.append(["entity", entity, "", action] + cells(["yes", "no"])
                         + ["a reason, with a comma" if rng.random() < 0.01 else ""])
         for f in range(count):
             for action in ("see", "edit"):
-                rows.append(["field", entity, f"sg_field_{f:03d}", action] + [rng.choice(VALUES) for _ in codes]
+                values = ["inherit"] * len(codes) if rng.random() < 0.7 else cells(["yes", "no"])
+                rows.append(["field", entity, f"sg_field_{f:03d}", action] + values
                             + ["reviewed" if rng.random() < 0.01 else ""])
     header = ["kind", "entity_type", "name", "action"] + codes + ["note"]
     wide = os.path.join(folder, "studio.csv")
@@ -94,7 +112,7 @@ def generate(folder: str, *, entities: int = 250, fields: int = 150, roles: int 
         w.writerow(header)
         w.writerows(changed_rows)
     return Studio(wide, long, changed, Schema.from_shotgun_dicts(schema_read, schema_entity),
-                  (schema_read, schema_entity), Tiers.parse(_tier_text(codes)), codes,
+                  (schema_read, schema_entity), tiers, codes,
                   len(rows) * len(codes), os.path.getsize(wide))
 
 
