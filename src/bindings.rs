@@ -283,21 +283,25 @@ impl PySchema {
 pub struct PyTable {
     table: Table,
     schema: Option<Arc<CoreSchema>>,
-    names: Names,
+    /// Built on first use: a big schema's name index costs megabytes that a
+    /// table only read and written never needs.
+    names: std::sync::OnceLock<Names>,
 }
 
 impl PyTable {
     fn new_from(table: Table, schema: Option<Arc<CoreSchema>>) -> PyTable {
-        let names = Names::new(schema.as_deref(), None);
         PyTable {
             table,
             schema,
-            names,
+            names: std::sync::OnceLock::new(),
         }
     }
 
     fn target(&self, kind: &str, entity_type: &str, name: &str, action: &str) -> PyResult<Target> {
-        parse_target(&self.names, kind, entity_type, name, action).map_err(target_error)
+        let names = self
+            .names
+            .get_or_init(|| Names::new(self.schema.as_deref(), None));
+        parse_target(names, kind, entity_type, name, action).map_err(target_error)
     }
 
     fn role(&self, role: &str) -> PyResult<usize> {
