@@ -637,6 +637,13 @@ fn sniff_delimiter(line: &[u8]) -> u8 {
     candidates[best]
 }
 
+/// A condition already in canonical form (UTF-8, no surrounding whitespace,
+/// no CR), or None for the full path to normalise.
+fn canonical_condition(bytes: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    (!text.is_empty() && text.trim() == text && !text.contains('\r')).then_some(text)
+}
+
 /// Turns records into normalised rows.
 struct RowParser<'h> {
     header: &'h Header,
@@ -645,6 +652,74 @@ struct RowParser<'h> {
 }
 
 impl RowParser<'_> {
+    /// The common case of a wide file, without building a value per cell: a
+    /// new target whose cells are all spelled canonically goes straight into
+    /// the table. Returns false, having changed nothing, for anything else
+    /// (the full path then reads the row and reports what is wrong).
+    fn fast_wide(&self, record: &ByteRecord, table: &mut Table, codes: &mut Vec<u32>) -> bool {
+        let h = self.header;
+        if h.layout != Layout::Wide || record.len() != h.columns.len() {
+            return false;
+        }
+        let text = |i: usize| std::str::from_utf8(record.get(i).unwrap_or_default()).ok();
+        let (Some(kind), Some(entity), Some(name), Some(action)) = (
+            text(h.kind),
+            text(h.entity_type),
+            text(h.name),
+            text(h.action),
+        ) else {
+            return false;
+        };
+        let Ok(target) = parse_target(self.names, kind, entity, name, action) else {
+            return false;
+        };
+        if table.target_index(&target).is_some() {
+            return false;
+        }
+        let is_field = target.kind() == crate::model::Kind::Field;
+        codes.clear();
+        codes.resize(h.roles.len(), 0);
+        // Conditions are rare and need interning: set after the fixed codes.
+        let mut conditions: Vec<(usize, &str)> = Vec::new();
+        for (i, column) in h.columns.iter().enumerate() {
+            let bytes = record.get(i).unwrap_or_default();
+            match column {
+                Column::RoleCell(role) => {
+                    codes[*role] = match bytes {
+                        b"" => 0,
+                        b"yes" => 1,
+                        b"no" => 2,
+                        b"inherit" if is_field => 3,
+                        [b'i', b'f', b' ', rest @ ..] => match canonical_condition(rest) {
+                            Some(cond) => {
+                                conditions.push((*role, cond));
+                                0
+                            }
+                            None => return false,
+                        },
+                        _ => return false,
+                    }
+                }
+                Column::Unnamed if !bytes.iter().all(u8::is_ascii_whitespace) => return false,
+                _ => {}
+            }
+        }
+        let note = match h.note.map(text) {
+            Some(None) => return false,
+            Some(Some(note)) => note,
+            None => "",
+        };
+        let row = table.insert_target(target);
+        table.set_note(row, note);
+        table.set_fixed_row(row, codes);
+        for (role, cond) in conditions {
+            table
+                .set(row, role, &Value::If(cond.to_string()))
+                .expect("a canonical condition fits any target");
+        }
+        true
+    }
+
     fn parse(&self, line: u64, record: &ByteRecord) -> Result<Row, CsvError> {
         let place = self.place.at_row(line);
         let h = self.header;
@@ -767,6 +842,7 @@ pub fn read(data: &[u8], opts: &ReadOptions) -> Result<(Table, Layout), CsvError
     let source = Source::new(data, &place)?;
     source.check_quotes(&place)?;
     let mut loaded: Option<(Header, Table)> = None;
+    let mut codes = Vec::new();
     source.each_record(&place, |line, record| {
         let Some((header, table)) = loaded.as_mut() else {
             let header = Header::parse(record, opts.layout, &names, &place.at_row(line))?;
@@ -780,6 +856,9 @@ pub fn read(data: &[u8], opts: &ReadOptions) -> Result<(Table, Layout), CsvError
             names: &names,
             place: place.clone(),
         };
+        if parser.fast_wide(record, table, &mut codes) {
+            return Ok(true);
+        }
         let row = parser.parse(line, record)?;
         merge(table, row, header, &place).map_err(|err| match err {
             MergeError::Conflict(conflict) => (*conflict).into_error(&source, &parser, &place),

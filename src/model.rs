@@ -539,6 +539,16 @@ impl Table {
         FIRST_CONDITION + index as u32
     }
 
+    /// Writes a whole row of fixed codes (unknown, yes, no, inherit) already
+    /// checked against the target: the reader's fast path.
+    pub(crate) fn set_fixed_row(&mut self, row: usize, codes: &[u32]) {
+        debug_assert!(
+            codes.len() == self.roles.len() && codes.iter().all(|&c| c < FIRST_CONDITION)
+        );
+        let width = self.roles.len();
+        self.cells[row * width..(row + 1) * width].copy_from_slice(codes);
+    }
+
     fn set_code(&mut self, row: usize, role: usize, code: u32) {
         let width = self.roles.len();
         self.cells[row * width + role] = code;

@@ -417,8 +417,33 @@ pub struct Names {
     /// Unknown names are errors (strict) or kept as typed (lenient).
     strict: bool,
     entities: NameIndex,
-    fields: HashMap<String, NameIndex>,
+    fields: HashMap<String, EntityFields>,
     roles: Option<(NameIndex, Vec<String>)>,
+}
+
+/// An entity type's fields: codes sorted for exact lookups (the common case,
+/// no index needed), and the display-name index built on the first miss.
+#[derive(Debug)]
+struct EntityFields {
+    sorted: Vec<(Box<str>, Box<str>)>,
+    aliases: std::sync::OnceLock<NameIndex>,
+}
+
+impl EntityFields {
+    fn resolve(&self, text: &str) -> Resolved {
+        if let Ok(i) = self.sorted.binary_search_by(|(code, _)| (**code).cmp(text)) {
+            return Resolved::Found(self.sorted[i].0.to_string());
+        }
+        self.aliases
+            .get_or_init(|| {
+                let mut index = NameIndex::default();
+                for (code, display) in &self.sorted {
+                    index.add(code, &[display.to_string()]);
+                }
+                index
+            })
+            .resolve(text)
+    }
 }
 
 impl Names {
@@ -433,11 +458,24 @@ impl Names {
                         &entity.code,
                         &entity_aliases(&entity.code, &entity.display_name),
                     );
-                    let mut index = NameIndex::default();
-                    for field in &entity.fields {
-                        index.add(&field.code, std::slice::from_ref(&field.display_name));
-                    }
-                    fields.insert(entity.code.clone(), index);
+                    let mut sorted: Vec<(Box<str>, Box<str>)> = entity
+                        .fields
+                        .iter()
+                        .map(|f| {
+                            (
+                                Box::from(f.code.as_str()),
+                                Box::from(f.display_name.as_str()),
+                            )
+                        })
+                        .collect();
+                    sorted.sort();
+                    fields.insert(
+                        entity.code.clone(),
+                        EntityFields {
+                            sorted,
+                            aliases: std::sync::OnceLock::new(),
+                        },
+                    );
                 }
             }
             None => {
