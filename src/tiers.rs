@@ -589,17 +589,8 @@ mod tests {
     use crate::model::{Action, Kind};
     use proptest::prelude::*;
 
-    const STUDIO: &str = "\
-# the studio of the feature request
-admins: admin
-admin
-it_support > pipeline_td > tech_artist
-senior_manager > producer > coordinator
-supervisor > lead > artist
-pipeline_td > senior_manager
-producer > supervisor
-vendor
-";
+    /// The demo studio's tier file: the studio of the feature request.
+    const STUDIO: &str = include_str!("../python/sgperms/demo_tiers.txt");
 
     const ROLES: [&str; 12] = [
         "admin",

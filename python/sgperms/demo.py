@@ -25,17 +25,9 @@ from ._core import write_atomic_bytes
 SCHEMA_JSON = os.path.join(os.path.dirname(__file__), "demo_schema.json")
 DEMO_URL = "https://demo-studio.shotgrid.autodesk.com"
 
-TIERS = """\
-# sgperms demo studio: one chain per line, higher role first.
-admins: admin
-admin
-it_support > pipeline_td > tech_artist
-senior_manager > producer > coordinator
-supervisor > lead > artist
-pipeline_td > senior_manager
-producer > supervisor
-vendor
-"""
+# The demo's tier file, shared with the Rust tier tests (include_str!).
+with open(os.path.join(os.path.dirname(__file__), "demo_tiers.txt"), encoding="utf-8") as _f:
+    TIERS = _f.read()
 
 # code -> (display name, user type, template, people, rank). Rank orders the
 # roles along the tiers above (an ancestor never ranks lower), and decides
