@@ -652,6 +652,76 @@ struct RowParser<'h> {
 }
 
 impl RowParser<'_> {
+    /// The common case of a long file: one more role of the target the
+    /// previous row named (same key bytes), for a role the table has and a
+    /// cell still unknown, with the target's note, spelled canonically.
+    /// Returns false, having changed nothing, for anything else.
+    fn fast_long(
+        &self,
+        record: &ByteRecord,
+        table: &mut Table,
+        last: &mut Option<(Vec<u8>, usize)>,
+    ) -> bool {
+        let h = self.header;
+        if h.layout != Layout::Long || record.len() != h.columns.len() {
+            return false;
+        }
+        let Some((last_key, row)) = last.as_ref() else {
+            return false;
+        };
+        if *last_key != self.long_key(record) {
+            return false;
+        }
+        let row = *row;
+        let unnamed_data = h.columns.iter().enumerate().any(|(i, c)| {
+            *c == Column::Unnamed
+                && !record
+                    .get(i)
+                    .unwrap_or_default()
+                    .iter()
+                    .all(u8::is_ascii_whitespace)
+        });
+        let note = h
+            .note
+            .map_or(&b""[..], |i| record.get(i).unwrap_or_default());
+        let role = std::str::from_utf8(record.get(h.role).unwrap_or_default())
+            .ok()
+            .and_then(|r| table.role_index(r));
+        let (Some(role), false) = (role, unnamed_data) else {
+            return false;
+        };
+        if note != table.note(row).as_bytes() || !table.is_unknown(row, role) {
+            return false;
+        }
+        let is_field = table.target(row).kind() == crate::model::Kind::Field;
+        let value = match record.get(h.value).unwrap_or_default() {
+            b"" => return true,
+            b"yes" => Value::Yes,
+            b"no" => Value::No,
+            b"inherit" if is_field => Value::Inherit,
+            [b'i', b'f', b' ', rest @ ..] => match canonical_condition(rest) {
+                Some(cond) => Value::If(cond.to_string()),
+                None => return false,
+            },
+            _ => return false,
+        };
+        table
+            .set(row, role, &value)
+            .expect("a canonical value fits its target");
+        true
+    }
+
+    /// The key bytes of a row, for [`RowParser::fast_long`].
+    fn long_key(&self, record: &ByteRecord) -> Vec<u8> {
+        let h = self.header;
+        let mut k = Vec::new();
+        for i in [h.kind, h.entity_type, h.name, h.action] {
+            k.extend_from_slice(record.get(i).unwrap_or_default());
+            k.push(0);
+        }
+        k
+    }
+
     /// The common case of a wide file, without building a value per cell: a
     /// new target whose cells are all spelled canonically goes straight into
     /// the table. Returns false, having changed nothing, for anything else
@@ -843,6 +913,7 @@ pub fn read(data: &[u8], opts: &ReadOptions) -> Result<(Table, Layout), CsvError
     source.check_quotes(&place)?;
     let mut loaded: Option<(Header, Table)> = None;
     let mut codes = Vec::new();
+    let mut last_long: Option<(Vec<u8>, usize)> = None;
     source.each_record(&place, |line, record| {
         let Some((header, table)) = loaded.as_mut() else {
             let header = Header::parse(record, opts.layout, &names, &place.at_row(line))?;
@@ -856,10 +927,22 @@ pub fn read(data: &[u8], opts: &ReadOptions) -> Result<(Table, Layout), CsvError
             names: &names,
             place: place.clone(),
         };
-        if parser.fast_wide(record, table, &mut codes) {
+        if parser.fast_wide(record, table, &mut codes)
+            || parser.fast_long(record, table, &mut last_long)
+        {
             return Ok(true);
         }
         let row = parser.parse(line, record)?;
+        if header.layout == Layout::Long {
+            let key = parser.long_key(record);
+            let target = row.target.clone();
+            merge(table, row, header, &place).map_err(|err| match err {
+                MergeError::Conflict(conflict) => (*conflict).into_error(&source, &parser, &place),
+                MergeError::Invalid(err) => err,
+            })?;
+            last_long = table.target_index(&target).map(|index| (key, index));
+            return Ok(true);
+        }
         merge(table, row, header, &place).map_err(|err| match err {
             MergeError::Conflict(conflict) => (*conflict).into_error(&source, &parser, &place),
             MergeError::Invalid(err) => err,
