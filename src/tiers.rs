@@ -426,14 +426,7 @@ impl Tiers {
                 })
             }
         };
-        let at = self.index(role)?;
-        self.require_roles(table)?;
-        let mut closure = vec![(at, format!("granted at {role}"))];
-        closure.extend(
-            self.ancestors[at.index()]
-                .iter()
-                .map(|&n| (n, format!("ancestor of {role}"))),
-        );
+        let closure = self.closure(table, role, &self.ancestors, "granted at", "ancestor of")?;
         Ok(self.plan(table, target, closure, value, |effective| {
             rank(effective).is_none_or(|r| r < wanted)
         }))
@@ -441,17 +434,37 @@ impl Tiers {
 
     /// R and every descendant of R get `no`. Returns the plan; `table` is unchanged.
     pub fn revoke(&self, table: &Table, role: &str, target: &Target) -> Result<Plan, TierError> {
-        let at = self.index(role)?;
-        self.require_roles(table)?;
-        let mut closure = vec![(at, format!("revoked at {role}"))];
-        closure.extend(
-            self.descendants[at.index()]
-                .iter()
-                .map(|&n| (n, format!("descendant of {role}"))),
-        );
+        let closure = self.closure(
+            table,
+            role,
+            &self.descendants,
+            "revoked at",
+            "descendant of",
+        )?;
         Ok(self.plan(table, target, closure, &Value::No, |effective| {
             *effective != Value::No
         }))
+    }
+
+    /// `role` and its relatives (ancestors or descendants), each with why it
+    /// is in the plan.
+    fn closure(
+        &self,
+        table: &Table,
+        role: &str,
+        relatives: &[Vec<NodeIndex>],
+        at: &str,
+        relation: &str,
+    ) -> Result<Vec<(NodeIndex, String)>, TierError> {
+        let node = self.index(role)?;
+        self.require_roles(table)?;
+        let mut closure = vec![(node, format!("{at} {role}"))];
+        closure.extend(
+            relatives[node.index()]
+                .iter()
+                .map(|&n| (n, format!("{relation} {role}"))),
+        );
+        Ok(closure)
     }
 
     fn plan(

@@ -400,6 +400,12 @@ def _add_connection_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_rate_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--rate", type=float, default=5.0, metavar="CALLS/S", help="probe requests per second (default 5, polite; 0 for no limit)"
+    )
+
+
 def _parse_target_arg(text: str) -> Tuple[str, str, str, str]:
     parts = text.split(":")
     if len(parts) != 4:
@@ -711,7 +717,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--probe", action="store_true",
         help="also measure each role through sudo (see 'sgperms probe'): fill unknown cells, list drift",
     )
-    snapshot.add_argument("--rate", type=float, default=5.0, metavar="CALLS/S", help="probe request rate (default 5)")
+    _add_rate_arg(snapshot)
     snapshot.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     snapshot.set_defaults(run=_snapshot)
 
@@ -737,7 +743,7 @@ def build_parser() -> argparse.ArgumentParser:
     probe.add_argument("-o", "--output", default="probed.csv", metavar="OUT", help="the probed table (default probed.csv)")
     probe.add_argument("--evidence", metavar="FILE", help="also write each cell's call and ShotGrid's answer as CSV")
     probe.add_argument("--project", type=int, metavar="ID", help="read only this project's records")
-    probe.add_argument("--rate", type=float, default=5.0, metavar="CALLS/S", help="requests per second (default 5, polite)")
+    _add_rate_arg(probe)
     probe.add_argument("--dry-run", action="store_true", help="print the calls it would make, make none")
     probe.add_argument("--restart", action="store_true", help="probe every role again, even those already in OUT")
     probe.add_argument("-q", "--quiet", action="store_true", help="print only errors")
