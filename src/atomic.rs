@@ -1,5 +1,6 @@
 //! Atomic file writes: readers see the old file or the new one, never half of
-//! either, and a failed write leaves the old file untouched.
+//! either, and a failed write leaves the old file untouched. Folders of
+//! several files written as one unit are [`crate::folder`]'s.
 
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
@@ -9,20 +10,8 @@ use std::path::{Path, PathBuf};
 /// target is rewritten); a read-only file is refused, as a plain write would be.
 /// Errors name the path and say what went wrong, never the temporary file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_atomic_all(&[(path, bytes)])
-}
-
-/// Writes several files so that a failure leaves all of them as they were:
-/// every file is checked and staged (written and flushed beside its target)
-/// before the first one is renamed into place.
-pub fn write_atomic_all(files: &[(&Path, &[u8])]) -> std::io::Result<()> {
-    let staged = files
-        .iter()
-        .map(|(path, bytes)| stage(path, bytes).map_err(|e| explain(path, e)))
-        .collect::<std::io::Result<Vec<_>>>()?;
-    for ((path, _), (file, target)) in files.iter().zip(staged) {
-        file.persist(&target).map_err(|e| explain(path, e.error))?;
-    }
+    let (file, target) = stage(path, bytes).map_err(|e| explain(path, e))?;
+    file.persist(&target).map_err(|e| explain(path, e.error))?;
     Ok(())
 }
 
@@ -143,31 +132,6 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
         let err = write_atomic(dir.path(), b"x").unwrap_err();
         assert!(err.to_string().ends_with(": is a directory"), "{err}");
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn a_set_of_files_is_written_whole_or_not_at_all() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
-        std::fs::write(&a, "old a").unwrap();
-        std::fs::write(&b, "old b").unwrap();
-        std::fs::set_permissions(&b, std::fs::Permissions::from_mode(0o444)).unwrap();
-        let err = write_atomic_all(&[(&a, b"new a"), (&b, b"new b")]).unwrap_err();
-        assert!(
-            err.to_string().ends_with("b.csv: the file is read-only"),
-            "{err}"
-        );
-        assert_eq!(std::fs::read_to_string(&a).unwrap(), "old a");
-        assert_eq!(
-            std::fs::read_dir(dir.path()).unwrap().count(),
-            2,
-            "no temporary file left"
-        );
-        std::fs::set_permissions(&b, std::fs::Permissions::from_mode(0o644)).unwrap();
-        write_atomic_all(&[(&a, b"new a"), (&b, b"new b")]).unwrap();
-        assert_eq!(std::fs::read_to_string(&b).unwrap(), "new b");
     }
 
     #[test]

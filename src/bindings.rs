@@ -10,12 +10,13 @@ use std::collections::HashMap;
 
 use pyo3::types::{PyBytes, PyDict, PyList};
 
-use crate::atomic::{write_atomic, write_atomic_all};
+use crate::atomic::write_atomic;
 use crate::audit as core_audit;
 use crate::csvio::{
     self, long_cells, long_record, CsvError as CoreCsvError, Layout, ReadOptions, LONG_HEADER,
 };
 use crate::diff::{self as core_diff, Changes, RECORD_FIELDS};
+use crate::folder::{Access, Folder, FolderError as CoreFolderError};
 use crate::model::{check_value, ModelError, Role, Table, Target};
 use crate::normalize::{
     parse_target, parse_value, Names, NormalizeError as CoreNormalizeError, TargetError,
@@ -50,6 +51,19 @@ pyo3::create_exception!(
     PyValueError,
     "A name or value that normalisation cannot turn into its canonical form."
 );
+
+pyo3::create_exception!(
+    _core,
+    FolderError,
+    pyo3::exceptions::PyOSError,
+    "A managed folder (snapshot, report site) could not be read or written as one unit; `.kind` says why."
+);
+
+fn folder_error(py: Python<'_>, e: CoreFolderError) -> PyErr {
+    let err = FolderError::new_err(e.to_string());
+    let _ = err.value(py).setattr("kind", e.kind());
+    err
+}
 
 fn csv_error(py: Python<'_>, e: CoreCsvError) -> PyErr {
     let err = CsvError::new_err(e.to_string());
@@ -615,17 +629,6 @@ fn refresh(
     )
 }
 
-/// Writes several files whole or not at all: each is checked and staged
-/// beside its target before the first is renamed into place.
-#[pyfunction]
-fn write_atomic_files(py: Python<'_>, files: Vec<(PathBuf, Vec<u8>)>) -> PyResult<()> {
-    let pairs: Vec<(&std::path::Path, &[u8])> = files
-        .iter()
-        .map(|(p, b)| (p.as_path(), b.as_slice()))
-        .collect();
-    Ok(py.detach(|| write_atomic_all(&pairs))?)
-}
-
 /// Writes bytes to a file atomically (temporary file, fsync, rename).
 #[pyfunction]
 fn write_atomic_bytes(py: Python<'_>, path: PathBuf, data: &[u8]) -> PyResult<()> {
@@ -642,6 +645,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("TableError", py.get_type::<TableError>())?;
     m.add("NormalizeError", py.get_type::<NormalizeError>())?;
     m.add("TierError", py.get_type::<TierError>())?;
+    m.add("FolderError", py.get_type::<FolderError>())?;
+    m.add_class::<PyFolder>()?;
     m.add_class::<PyTiers>()?;
     m.add_class::<PyPlan>()?;
     m.add_class::<PyChange>()?;
@@ -653,10 +658,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(diff, m)?)?;
     m.add_function(wrap_pyfunction!(drift, m)?)?;
     m.add_function(wrap_pyfunction!(report_role, m)?)?;
-    m.add_function(wrap_pyfunction!(report_site, m)?)?;
+    m.add_function(wrap_pyfunction!(render_site, m)?)?;
     m.add_function(wrap_pyfunction!(read_csv_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(write_atomic_bytes, m)?)?;
-    m.add_function(wrap_pyfunction!(write_atomic_files, m)?)?;
     m.add_function(wrap_pyfunction!(template, m)?)?;
     m.add_function(wrap_pyfunction!(refresh, m)?)?;
     Ok(())
@@ -1272,29 +1276,100 @@ fn report_role(
     })
 }
 
-/// The HTML site: writes index.html, one page per role and matrix.html into
-/// `out_dir` (whole or not at all). Returns the file names written.
+/// The HTML site: index.html, one page per role and matrix.html, as
+/// `(file name, text)` pairs for a managed folder to write as one unit.
 #[pyfunction]
-#[pyo3(signature = (table, out_dir, *, roles=None, users=None, schema=None, title=""))]
-fn report_site(
-    py: Python<'_>,
+#[pyo3(signature = (table, *, roles=None, users=None, schema=None, title=""))]
+fn render_site(
     table: PyRef<'_, PyTable>,
-    out_dir: PathBuf,
     roles: RoleRows,
     users: UserRows,
     schema: Option<PySchema>,
     title: &str,
-) -> PyResult<Vec<String>> {
+) -> Vec<(String, String)> {
     let schema = schema.map(|s| s.inner).or_else(|| table.schema.clone());
     let ctx = context(schema.as_deref(), roles, users, title);
-    let files = report::html_site(&table.table, &ctx);
-    std::fs::create_dir_all(&out_dir)?;
-    let paths: Vec<(PathBuf, &[u8])> = files
-        .iter()
-        .map(|(n, text)| (out_dir.join(n), text.as_bytes()))
-        .collect();
-    let pairs: Vec<(&std::path::Path, &[u8])> =
-        paths.iter().map(|(p, b)| (p.as_path(), *b)).collect();
-    py.detach(|| write_atomic_all(&pairs))?;
-    Ok(files.into_iter().map(|(name, _)| name).collect())
+    report::html_site(&table.table, &ctx)
+}
+
+/// A managed folder opened to read (shared) or write (exclusive) as one unit;
+/// holds the folder's lock until `close()` or the end of a `with` block.
+#[pyclass(module = "sgperms._core", name = "Folder")]
+pub struct PyFolder {
+    inner: Option<Folder>,
+    path: PathBuf,
+}
+
+#[pymethods]
+impl PyFolder {
+    /// Opens `path`, waiting up to `wait` seconds for other sgperms processes,
+    /// rolling back an interrupted write first (`recovered` says so).
+    #[new]
+    #[pyo3(signature = (path, *, write, wait = 30.0, holder = ""))]
+    fn new(py: Python<'_>, path: PathBuf, write: bool, wait: f64, holder: &str) -> PyResult<Self> {
+        let access = if write { Access::Write } else { Access::Read };
+        let wait = std::time::Duration::try_from_secs_f64(wait.max(0.0))
+            .unwrap_or(std::time::Duration::MAX);
+        let inner = py
+            .detach(|| Folder::open(&path, access, wait, holder))
+            .map_err(|e| folder_error(py, e))?;
+        Ok(PyFolder {
+            inner: Some(inner),
+            path,
+        })
+    }
+
+    /// The sentence saying what interrupted write was rolled back on opening, or None.
+    #[getter]
+    fn recovered(&self) -> Option<String> {
+        self.inner
+            .as_ref()
+            .and_then(|f| f.recovered().map(str::to_string))
+    }
+
+    /// The folder.
+    #[getter]
+    fn path(&self) -> PathBuf {
+        self.path.clone()
+    }
+
+    /// Replaces the named files (`(name, bytes)` pairs, plain names) as one
+    /// unit: all new, or on error all as they were. Returns None.
+    fn commit(&mut self, py: Python<'_>, files: Vec<(String, Vec<u8>)>) -> PyResult<()> {
+        let folder = self
+            .inner
+            .as_mut()
+            .ok_or_else(|| PyValueError::new_err("the folder is closed"))?;
+        let pairs: Vec<(&str, &[u8])> = files
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.as_slice()))
+            .collect();
+        py.detach(|| folder.commit(&pairs))
+            .map_err(|e| folder_error(py, e))
+    }
+
+    /// Raises FolderError for a name `commit` would refuse (a symlink, a
+    /// directory, a read-only file); returns None.
+    fn check(&self, py: Python<'_>, names: Vec<String>) -> PyResult<()> {
+        let Some(folder) = self.inner.as_ref() else {
+            return Ok(());
+        };
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        folder.check(&names).map_err(|e| folder_error(py, e))
+    }
+
+    /// Releases the lock (removing the lock file when nobody else holds it).
+    fn close(&mut self) {
+        self.inner = None;
+    }
+
+    fn __enter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&mut self, _exc: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+        self.close();
+        false
+    }
 }

@@ -8,6 +8,7 @@ pub mod atomic;
 pub mod audit;
 pub mod csvio;
 pub mod diff;
+pub mod folder;
 pub mod model;
 pub mod normalize;
 pub mod report;

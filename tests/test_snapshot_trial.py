@@ -31,8 +31,9 @@ def test_a_write_failure_leaves_the_whole_previous_snapshot(sg, tmp_path):
     (tmp_path / "permissions.csv").chmod(0o444)
     before = files(tmp_path)
     sg.create("PermissionRuleSet", {"code": "new_role", "display_name": "New Role", "entity_type": "HumanUser"})
-    with pytest.raises(PermissionError, match="permissions.csv: the file is read-only"):
+    with pytest.raises(sgperms.folder.FolderError, match="permissions.csv: the file is read-only") as refused:
         sgperms.Site(sg).snapshot(tmp_path)
+    assert refused.value.kind == "refused" and isinstance(refused.value, OSError)
     assert files(tmp_path) == before
 
 

@@ -1,7 +1,7 @@
 """Type stubs for sgperms' Rust core (``sgperms._core``)."""
 
 import os
-from typing import IO, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import IO, Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 __version__: str
 
@@ -104,8 +104,31 @@ def read_csv_bytes(
 def write_atomic_bytes(path: Union[str, os.PathLike], data: bytes) -> None:
     """Write bytes to a file atomically."""
 
-def write_atomic_files(files: Sequence[Tuple[Union[str, os.PathLike], bytes]]) -> None:
-    """Write several files whole or not at all."""
+class FolderError(OSError):
+    """A managed folder (snapshot, report site) could not be read or written
+    as one unit; ``kind`` is "busy", "symlink", "bad_name", "refused", "io" or "journal"."""
+
+    kind: str
+
+class Folder:
+    """A managed folder opened to read (shared lock) or write (exclusive
+    lock) as one unit; an interrupted write is rolled back on opening."""
+
+    def __init__(self, path: Union[str, os.PathLike], *, write: bool, wait: float = 30.0, holder: str = "") -> None: ...
+    @property
+    def recovered(self) -> Optional[str]:
+        """What interrupted write was rolled back on opening, or None."""
+    @property
+    def path(self) -> "os.PathLike[str]":
+        """The folder, as a pathlib.Path."""
+    def check(self, names: Sequence[str]) -> None:
+        """Raise FolderError for a name commit() would refuse."""
+    def commit(self, files: Sequence[Tuple[str, bytes]]) -> None:
+        """Replace the named files as one unit: all new, or all as they were."""
+    def close(self) -> None:
+        """Release the lock."""
+    def __enter__(self) -> "Folder": ...
+    def __exit__(self, *exc: Any) -> bool: ...
 
 def template(schema: Schema, roles: Sequence[str]) -> PermissionTable:
     """Every entity type (4 actions) and field (see, edit) of the schema for these roles."""
@@ -238,12 +261,12 @@ def report_role(
     title: str = "",
 ) -> str: ...
 
-def report_site(
+def render_site(
     table: PermissionTable,
-    out_dir: Union[str, os.PathLike],
     *,
     roles: Optional[Sequence[Tuple[str, str, str, str]]] = None,
     users: Optional[Sequence[Tuple[str, str, str, Optional[bool]]]] = None,
     schema: Optional[Schema] = None,
     title: str = "",
-) -> List[str]: ...
+) -> List[Tuple[str, str]]:
+    """The HTML site's pages as (file name, text) pairs."""

@@ -33,6 +33,8 @@ from ._core import read_csv_bytes as _read_csv_bytes
 from ._core import write_atomic_bytes
 from .probe import ProbeAborted
 from .site import public_url
+from .folder import FolderError
+from .folder import recover as recover_folder
 from ._core import write_atomic_bytes
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_ERROR = 0, 1, 2
@@ -888,6 +890,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _recover_folders(args: argparse.Namespace) -> None:
+    """Before anything is read: every folder a path argument names (or holds
+    a file of) that an interrupted write left half-replaced is put back."""
+    values: List[Any] = []
+    for value in vars(args).values():
+        values.extend(value if isinstance(value, list) else [value])
+    for value in values:
+        if isinstance(value, str) and value not in ("", "-") and os.path.exists(value):
+            recover_folder(value, notice=lambda text: print(f"sgperms: note: {_one_line(text)}", file=sys.stderr))
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the ``sgperms`` command; returns its exit status."""
     parser = build_parser()
@@ -896,7 +909,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
     try:
+        _recover_folders(args)
         return args.run(args)
+    except FolderError as e:
+        _error(str(e))
+        return EXIT_ERROR
     except KeyboardInterrupt:
         _error("interrupted")
         return 130

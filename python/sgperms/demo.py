@@ -20,7 +20,6 @@ import tempfile
 from typing import Any, Dict, Iterator, List, Tuple
 
 from . import PermissionTable
-from ._core import write_atomic_bytes
 
 SCHEMA_JSON = os.path.join(os.path.dirname(__file__), "demo_schema.json")
 DEMO_URL = "https://demo-studio.shotgrid.autodesk.com"
@@ -338,7 +337,9 @@ def _check_folder(out_dir: str) -> None:
             is_demo = json.load(f).get("site") == DEMO_URL
     except (OSError, ValueError, AttributeError):
         is_demo = False
-    if not is_demo and os.listdir(out_dir):
+    # sgperms' own lock and staging files (a run killed mid-write) do not
+    # count: the snapshot rolls such a write back before anything else.
+    if not is_demo and [name for name in os.listdir(out_dir) if not name.startswith(".sgperms")]:
         raise ValueError(f"{out_dir} is not empty and holds no earlier demo: choose a new folder (-o DIR)")
 
 
@@ -351,6 +352,5 @@ def run(out_dir: str, progress: Any = None) -> Tuple[Any, Any]:
     sg = build_site()
     site = Site(sg, progress=progress)
     table = permission_table(sg.schema_read())
-    result = site.snapshot(out_dir, permissions=table)
-    write_atomic_bytes(os.path.join(out_dir, "tiers.txt"), TIERS.encode("utf-8"))
+    result = site.snapshot(out_dir, permissions=table, also={"tiers.txt": TIERS.encode("utf-8")})
     return site, result

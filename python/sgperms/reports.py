@@ -10,7 +10,8 @@ from typing import Any, Iterable, List, Optional, Tuple
 
 from . import PermissionTable, Schema
 from ._core import report_role as _report_role
-from ._core import report_site as _report_site
+from ._core import render_site as _render_site
+from .folder import writing
 
 RoleRow = Tuple[str, str, str, str]
 UserRow = Tuple[str, str, str, Optional[bool]]
@@ -92,7 +93,11 @@ def write_site(
     title: str = "",
 ) -> List[str]:
     """Write a self-contained HTML site (index.html, one page per role,
-    matrix.html) into ``out_dir``. Returns the file names written."""
-    return _report_site(
-        table, os.fspath(out_dir), roles=_role_rows(roles), users=_user_rows(users), schema=schema, title=title
-    )
+    matrix.html) into ``out_dir`` as one unit (sgperms.folder: all pages new
+    or, on any failure, all as they were; symlinks refused). Returns the file
+    names written."""
+    pages = _render_site(table, roles=_role_rows(roles), users=_user_rows(users), schema=schema, title=title)
+    names = [name for name, _ in pages]
+    with writing(out_dir, "sgperms report", check=names) as unit:
+        unit.commit([(name, text.encode("utf-8")) for name, text in pages])
+    return names

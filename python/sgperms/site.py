@@ -519,9 +519,11 @@ class Site:
         since: Any = None,
         permissions: Optional[PermissionTable] = None,
         probe: Any = None,
+        also: Optional[Mapping[str, bytes]] = None,
     ) -> SnapshotResult:
         """Write roles.csv, users.csv, permissions.csv (wide), history.csv,
-        schema.json and snapshot.json into ``out_dir``.
+        schema.json and snapshot.json (and the files ``also`` maps by name,
+        such as the demo's tiers.txt) into ``out_dir``, as one unit.
 
         Known cell values and notes of the previous permissions.csv (or of
         ``permissions``, when given) are kept; rows for new entity types and
@@ -529,10 +531,22 @@ class Site:
         dropped and listed. History is appended, one row per event id; without
         ``since`` only events newer than the last one recorded are read. An
         unchanged site changes no byte. Everything is read before anything is
-        written, and each file is replaced atomically, so a failed read leaves
-        the previous snapshot untouched. Returns a SnapshotResult.
+        written, and the folder is replaced as one unit (sgperms.folder): a
+        failed read or write, or a run killed at any point, leaves the
+        previous snapshot whole (a killed run's files are put back by the next
+        sgperms command touching the folder). The folder's lock keeps
+        overlapping snapshots apart; symlinks among its files are refused.
+        Returns a SnapshotResult.
         """
         out = os.fspath(out_dir)
+        extra = dict(also or {})
+        names = SNAPSHOT_FILES + tuple(extra)
+        with _folder.writing(out, "sgperms snapshot", notice=self._progress, check=names) as unit:
+            return self._snapshot_into(unit, out, since=since, permissions=permissions, probe=probe, extra=extra)
+
+    def _snapshot_into(self, unit: Any, out: str, *, since: Any, permissions: Optional[PermissionTable],
+                       probe: Any, extra: Dict[str, bytes]) -> SnapshotResult:
+        """The body of snapshot(), run while ``unit`` (the folder) is locked."""
         self._check_folder(out)
         previous_history = _read_history(os.path.join(out, "history.csv"))
         if since is None and previous_history:
@@ -563,6 +577,7 @@ class Site:
             "permissions.csv": table.to_csv().encode("utf-8"),
             "history.csv": _csv_bytes([_header(Event)] + [history[i] for i in sorted(history)]),
             "schema.json": (self.schema().to_json() + "\n").encode("utf-8"),
+            **extra,
         }
         counts = {
             "roles": len(roles),
@@ -575,9 +590,8 @@ class Site:
         if written or not os.path.exists(os.path.join(out, "snapshot.json")):
             contents["snapshot.json"] = _snapshot_json(self.sg, counts)
             written.append("snapshot.json")
-        os.makedirs(out, exist_ok=True)
         self._say(f"writing {len(written)} file(s) to {out}")
-        write_atomic_files([(os.path.join(out, name), contents[name]) for name in written])
+        unit.commit([(name, contents[name]) for name in written])
         return SnapshotResult(
             out_dir=out,
             roles=len(roles),
