@@ -30,6 +30,32 @@ def same_class(probed, truth):
     return probed == truth or (probed.startswith("if ") and truth.startswith("if "))
 
 
+def invalidable(info):
+    """A field a create may set and that a value can be invalid for."""
+    kind = info["data_type"]["value"]
+    statuses = kind == "status_list" and info["properties"].get("valid_values", {}).get("value")
+    return info["editable"]["value"] and (statuses or kind in ("number", "float", "duration", "percent"))
+
+
+def assert_decided_in_full(measured, truth, admin, role, entity):
+    """Every cell of ``entity`` the probe can decide for ``role`` was decided:
+    see (2+ records), create (where a field can carry invalid data), retire
+    and the edit of every settable field of a real record; entity edit
+    exactly where one of those field edits is allowed."""
+    schema = admin.schema_read()
+    for action in ("see", "retire"):
+        assert measured.table.get(role, "entity", entity, "", action), (role, entity, action)
+    creatable = any(invalidable(info) for field, info in schema[entity].items() if field != "id")
+    assert bool(measured.table.get(role, "entity", entity, "", "create")) == creatable, (role, entity)
+    record = admin.find_one(entity, [], list(schema[entity]))
+    allowed = False
+    for field, info in schema[entity].items():
+        if field != "id" and info["editable"]["value"] and info["data_type"]["value"] in sgperms.probe.SETTABLE_TYPES:
+            assert field in record and measured.table.get(role, "field", entity, field, "edit"), (role, entity, field)
+            allowed = allowed or testing.enforced(truth, role, "field", entity, field, "edit") == "yes"
+    assert measured.table.get(role, "entity", entity, "", "edit") == ("yes" if allowed else ""), (role, entity)
+
+
 def assert_probe_matches(measured, truth, admin, entities):
     decided = 0
     for target in measured.table.targets():
@@ -37,18 +63,10 @@ def assert_probe_matches(measured, truth, admin, entities):
             value = measured.table.get(role, *target)
             if value:
                 decided += 1
-                assert same_class(value, truth.effective(role, *target)), (role, target, value)
-    # Every cell the probe can decide was decided: see (2+ records), create,
-    # retire and the edit of every settable field of a real record.
-    schema = admin.schema_read()
+                assert same_class(value, testing.enforced(truth, role, *target)), (role, target, value)
     for role in measured.table.roles:
         for entity in entities:
-            for action in ("see", "create", "retire"):
-                assert measured.table.get(role, "entity", entity, "", action), (role, entity, action)
-            record = admin.find_one(entity, [], list(schema[entity]))
-            for field, info in schema[entity].items():
-                if field != "id" and info["editable"]["value"] and info["data_type"]["value"] in sgperms.probe.SETTABLE_TYPES:
-                    assert field in record and measured.table.get(role, "field", entity, field, "edit"), (role, entity, field)
+            assert_decided_in_full(measured, truth, admin, role, entity)
     return decided
 
 

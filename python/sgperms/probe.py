@@ -8,14 +8,28 @@ their current values followed by an update of a record that does not exist
 (field edit: the batch is atomic, so the sentinel's "not found" rolls the
 real update back and says the fields were allowed); the same with deletes
 (retire); a create with deliberately invalid data (create: the permission is
-checked before the data). A cell the probe cannot decide stays unknown.
+checked before the data). Entity edit is inferred: a field edit that was
+allowed needs entity edit.
 
-Every text below was measured on a real site; keep them here, in one place.
+Besides the rows a read returns (see), a cell is decided only by ShotGrid's
+own answer (a ``Fault``) that decides it: the refusal of that very action on
+that entity type (or of those very fields), the sentinel's "not found"
+naming the sentinel, or, for create, a refusal of the invalid data sent.
+Every other answer (a refusal of another action, a timeout, an HTTP or
+network error, a text not listed here) leaves the cell unknown, with the
+answer kept as evidence. A call that times out also ends that entity type
+for that role: the calls not yet made are not made, and the run goes on with
+the next entity type.
+
+The texts below were measured on a real site unless a comment says
+otherwise; keep them here, in one place.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
@@ -23,14 +37,23 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 from . import PermissionTable
 
 SENTINEL_ID = 999999999
-READ_LIMIT = 500
+# A see read compares up to READ_LIMIT ids with the admin's, read PAGE at a
+# time (one call each), so that a type of up to READ_LIMIT rows is compared
+# in full.
+READ_LIMIT = 5000
+PAGE = 500
+BY_ID = [{"field_name": "id", "direction": "asc"}]
 
-# Measured answers (substrings, case-insensitive).
-CANNOT_ACCESS = "can not be accessed by this user"
+# Measured answers (substrings, case-insensitive; {entity} is the entity type asked about).
+CANNOT_ACCESS = "Entity of type {entity} can not be accessed by this user"
 NOT_EDITABLE = "is not editable for this user"
-CANNOT_DELETE = "can not be deleted by this user"
-CANNOT_CREATE = "cannot be created by this user"
-NOT_FOUND = "not found"
+CANNOT_DELETE = "Entity of type {entity} can not be deleted by this user"
+CANNOT_CREATE = "Entity of type {entity} cannot be created by this user"
+NOT_FOUND = "not found"  # decides only when the text also names SENTINEL_ID
+# Not measured here: the start of ShotGrid's create errors in public reports
+# ("API create() CRUD ERROR #6: Create failed for [...]"); it decides only
+# when the text also names the field or the value the probe made invalid.
+INVALID_DATA = "create() CRUD ERROR"
 RULE_MARK = "RULE:"
 SUDO_REFUSED = "Cannot 'sudo'"
 REFUSED_FIELDS = re.compile(r"\[([^\]]*)\]")
@@ -52,7 +75,9 @@ class ProbeAborted(RuntimeError):
 @dataclass
 class Probe:
     """What the probe measured. ``table`` holds the decided cells; every other
-    cell is unknown. ``evidence`` maps (role, target) to (call, answer)."""
+    cell is unknown. ``evidence`` maps (role, target) to (call, answer), for
+    decided and undecided cells alike. ``timed_out`` maps a role to the entity
+    types where a call as that role was given up after the session's timeout."""
 
     table: PermissionTable
     evidence: Dict[Tuple[str, Target], Tuple[str, str]] = field(default_factory=dict)
@@ -60,6 +85,7 @@ class Probe:
     admin_calls: int = 0
     users: Dict[str, str] = field(default_factory=dict)
     skipped: Dict[str, str] = field(default_factory=dict)
+    timed_out: Dict[str, List[str]] = field(default_factory=dict)
 
     def compare(self, recorded: PermissionTable) -> Any:
         """Drift: cells where the site disagrees with what the studio recorded
@@ -82,11 +108,14 @@ class Probe:
         return out.getvalue()
 
     def summary(self) -> str:
-        """A few lines: who was probed as whom, calls made, roles skipped."""
+        """A few lines: who was probed as whom, calls made, timeouts, roles skipped."""
         lines = [f"probed {len(self.users)} role(s); {self.table.known_cells()} cells decided; "
                  f"{sum(self.calls.values())} calls as the roles, {self.admin_calls} as admin"]
         for role, login in self.users.items():
             lines.append(f"  {role}: as {login}, {self.calls.get(role, 0)} calls")
+            if self.timed_out.get(role):
+                lines.append(f"  {role}: timed out on {', '.join(self.timed_out[role])}: "
+                             "the cells not measured there stay unknown")
         for role, why in self.skipped.items():
             lines.append(f"  {role}: skipped: {why}")
         return "\n".join(lines)
@@ -96,16 +125,39 @@ class _SudoRefused(Exception):
     """ShotGrid refused to act as the role's user; the role is skipped."""
 
 
-def _text(error: BaseException) -> str:
-    """A call's error text; a sudo refusal ends the role instead."""
+class _TimedOut(Exception):
+    """A call as the role got no answer within the session's timeout; the
+    rest of that entity type is not asked."""
+
+    def __init__(self, call: str, answer: str, targets: List[Target]) -> None:
+        super().__init__(answer)
+        self.call, self.answer, self.targets = call, answer, targets
+
+
+def _answer(error: BaseException, call: str, targets: List[Target]) -> Tuple[bool, str]:
+    """(is ShotGrid's own answer, its text) for a call that raised. Only a
+    ``Fault`` (shotgun_api3's or a vendored copy's) is ShotGrid answering;
+    anything else is kept with its type. A sudo refusal ends the role and a
+    timeout the entity type instead."""
     text = str(error)
     if SUDO_REFUSED.lower() in text.lower():
         raise _SudoRefused(text) from None
-    return text
+    # socket.timeout is TimeoutError from Python 3.10 only.
+    if isinstance(error, (socket.timeout, TimeoutError)):
+        raise _TimedOut(call, f"no answer within the timeout ({type(error).__name__}: {text})", targets) from None
+    if any(cls.__name__ == "Fault" for cls in type(error).__mro__):
+        return True, text
+    return False, f"{type(error).__name__}: {text}"
 
 
 def _has(text: str, mark: str) -> bool:
     return mark.lower() in text.lower()
+
+
+def _sentinel_not_found(text: str) -> bool:
+    """The sentinel's "not found": the text names the sentinel, so a real
+    record the role cannot see is never taken for it."""
+    return _has(text, NOT_FOUND) and str(SENTINEL_ID) in text
 
 
 def _rule(text: str) -> str:
@@ -151,20 +203,25 @@ class _Prober:
         return fields
 
     def invalid_data(self, entity: str) -> Optional[dict]:
-        """Data a create must refuse after its permission check."""
-        for name, info in sorted(self.schema.get(entity, {}).items()):
+        """Data a create must refuse after its permission check: an invalid
+        value for a field a create may set (never ``id`` or a read-only
+        field, whose refusal would not be about the value)."""
+        settable = sorted((name, info) for name, info in self.schema.get(entity, {}).items()
+                          if name != "id" and (info.get("editable") or {}).get("value", True))
+        for name, info in settable:
             kind = (info.get("data_type") or {}).get("value")
             valid = ((info.get("properties") or {}).get("valid_values") or {}).get("value")
             if kind == "status_list" and valid:
                 return {name: "__sgperms_probe_invalid__"}
-        for name, info in sorted(self.schema.get(entity, {}).items()):
+        for name, info in settable:
             if (info.get("data_type") or {}).get("value") in ("number", "float", "duration", "percent"):
                 return {name: "__sgperms_probe_not_a_number__"}
         return None
 
-    def prepare(self, entities: List[str]) -> Dict[str, Tuple[Optional[dict], int]]:
+    def prepare(self, entities: List[str]) -> Dict[str, Tuple[Optional[dict], List[int]]]:
         """As admin: prove the sentinel absent everywhere (before any call that
-        could write), and find a real record and the admin's row count per type."""
+        could write), and find a real record and the ids the admin sees (the
+        first READ_LIMIT, in id order) per type."""
         for entity in entities:
             if self.admin_call("find", entity, [["id", "is", SENTINEL_ID]], ["id"]):
                 raise ProbeAborted(
@@ -172,34 +229,55 @@ class _Prober:
                     "nothing was probed and nothing written"
                 )
         prepared = {}
+        admin_find = functools.partial(self.admin_call, "find")
         for entity in entities:
             fields = self.candidates(entity)
             record = self.admin_call("find_one", entity, self.filters(entity), fields)
-            rows = len(self.admin_call("find", entity, self.filters(entity), ["id"], limit=READ_LIMIT))
-            prepared[entity] = (record, rows)
+            prepared[entity] = (record, _first_ids(admin_find, entity, self.filters(entity)))
         return prepared
 
 
-def _decide_see(p: _Prober, s: Any, entity: str, admin_rows: int) -> Tuple[str, str, str]:
-    call = f"find {entity} (ids, up to {READ_LIMIT})"
+def _first_ids(find: Callable[..., Any], entity: str, filters: List[list]) -> List[int]:
+    """The first READ_LIMIT ids ``find`` returns, in id order, a page per call;
+    an id cursor rather than page numbers, so that every page is one call."""
+    ids: List[int] = []
+    while len(ids) < READ_LIMIT:
+        after = [["id", "greater_than", ids[-1]]] if ids else []
+        page = [row["id"] for row in find(entity, filters + after, ["id"], order=BY_ID, limit=PAGE)]
+        ids += page
+        if len(page) < PAGE:
+            break
+    return ids
+
+
+def _decide_see(p: _Prober, s: Any, entity: str, admin_ids: List[int]) -> Tuple[str, str, str]:
+    call = f"find {entity} (ids in id order, up to {READ_LIMIT}, {PAGE} a call)"
     try:
-        rows = len(s.find(entity, p.filters(entity), ["id"], limit=READ_LIMIT))
+        ids = _first_ids(s.find, entity, p.filters(entity))
     except Exception as e:  # a refusal is a Fault; anything else is not decidable
-        text = _text(e)
-        return ("no" if _has(text, CANNOT_ACCESS) else ""), call, text
-    if rows < admin_rows:
-        return "if restricted", call, f"{rows} of the {admin_rows} rows the admin sees"
-    if admin_rows == 0:
+        fault, text = _answer(e, call, [("entity", entity, "", "see")])
+        return ("no" if fault and _has(text, CANNOT_ACCESS.format(entity=entity)) else ""), call, text
+    if not admin_ids:
         return "", call, "no rows to compare: cannot tell yes from a condition"
-    return "yes", call, f"all {rows} rows"
+    # The role's rows are among the admin's, so its first rows reach at least
+    # as far as the admin's: an id of the admin's missing from them is hidden.
+    seen = set(ids)
+    missing = [i for i in admin_ids if i not in seen]
+    if missing:
+        return "if restricted", call, f"{len(missing)} of the rows the admin sees are not returned (id {missing[0]} first)"
+    if ids == admin_ids and len(ids) < READ_LIMIT:
+        return "yes", call, f"all {len(ids)} rows"
+    if ids == admin_ids:
+        return "", call, f"the admin's first {READ_LIMIT} rows, and there are more: cannot tell yes from a condition"
+    return "", call, f"{len(ids)} rows, not all of them the admin's: cannot tell yes from a condition"
 
 
-def _batch(p: _Prober, s: Any, requests: List[dict], what: str) -> str:
-    """Runs a probe batch that must fail; returns its refusal text."""
+def _batch(s: Any, requests: List[dict], what: str, call: str, targets: List[Target]) -> Tuple[bool, str]:
+    """Runs a probe batch that must fail; returns (is ShotGrid's own answer, its text)."""
     try:
         s.batch(requests)
     except Exception as e:
-        return _text(e)
+        return _answer(e, call, targets)
     raise ProbeAborted(
         f"a probe batch succeeded ({what}): it may have written {requests!r}; stop and check these records"
     )
@@ -214,20 +292,22 @@ def _decide_fields(p: _Prober, s: Any, entity: str, record: dict, role: str, fou
             {"request_type": "update", "entity_type": entity, "entity_id": SENTINEL_ID, "data": data},
         ]
         call = f"batch [update {entity} {record['id']} {len(fields)} field(s) to their values, update {entity} {SENTINEL_ID}]"
-        text = _batch(p, s, requests, f"field edit of {entity} as {role}")
-        if _has(text, NOT_FOUND):
-            for f in fields:
-                found[("field", entity, f, "edit")] = ("yes", call, text)
+        targets: List[Target] = [("field", entity, f, "edit") for f in fields]
+        fault, text = _batch(s, requests, f"field edit of {entity} as {role}", call, targets)
+        if fault and _sentinel_not_found(text):
+            for target in targets:
+                found[target] = ("yes", call, text)
+            found[("entity", entity, "", "edit")] = ("yes", f"a field edit needs entity edit: {call}", text)
             return
-        listed = []
-        match = REFUSED_FIELDS.search(text) if _has(text, NOT_EDITABLE) else None
-        if match:
-            listed = [part.strip().split(".", 1)[-1] for part in match.group(1).split(",")]
-        refused = [f for f in listed if f in fields]
+        match = REFUSED_FIELDS.search(text) if fault and _has(text, NOT_EDITABLE) else None
+        # Only fields named with this entity type count: a refusal of another
+        # type's field says nothing about these.
+        listed = {part.strip() for part in match.group(1).split(",")} if match else set()
+        refused = [f for f in fields if f"{entity}.{f}" in listed]
         if not refused:
-            # Not an answer the probe knows: the remaining fields stay unknown.
-            for f in fields:
-                found[("field", entity, f, "edit")] = ("", call, text)
+            # Not an answer that decides these fields: they stay unknown.
+            for target in targets:
+                found[target] = ("", call, text)
             return
         value = f"if {_rule(text)}" if RULE_MARK in text else "no"
         for f in refused:
@@ -241,10 +321,10 @@ def _decide_retire(p: _Prober, s: Any, entity: str, record: dict, role: str) -> 
         {"request_type": "delete", "entity_type": entity, "entity_id": SENTINEL_ID},
     ]
     call = f"batch [delete {entity} {record['id']}, delete {entity} {SENTINEL_ID}]"
-    text = _batch(p, s, requests, f"retire of {entity} as {role}")
-    if _has(text, CANNOT_DELETE):
+    fault, text = _batch(s, requests, f"retire of {entity} as {role}", call, [("entity", entity, "", "retire")])
+    if fault and _has(text, CANNOT_DELETE.format(entity=entity)):
         return (f"if {_rule(text)}" if RULE_MARK in text else "no"), call, text
-    return ("yes" if _has(text, NOT_FOUND) else ""), call, text
+    return ("yes" if fault and _sentinel_not_found(text) else ""), call, text
 
 
 def _decide_create(p: _Prober, s: Any, entity: str, role: str) -> Tuple[str, str, str]:
@@ -255,11 +335,35 @@ def _decide_create(p: _Prober, s: Any, entity: str, role: str) -> Tuple[str, str
     try:
         created = s.create(entity, data)
     except Exception as e:
-        text = _text(e)
-        if _has(text, CANNOT_CREATE):
+        fault, text = _answer(e, call, [("entity", entity, "", "create")])
+        if fault and _has(text, CANNOT_CREATE.format(entity=entity)):
             return (f"if {_rule(text)}" if RULE_MARK in text else "no"), call, text
-        return "yes", call, text
+        # The permission is checked before the data: a refusal of the very
+        # data sent (its field or its value named) means the permission passed.
+        [(name, value)] = data.items()
+        refused_data = _has(text, INVALID_DATA) and (_has(text, f"{entity}.{name}") or value in text)
+        return ("yes" if fault and refused_data else ""), call, text
     raise ProbeAborted(f"a probe create succeeded as {role}: {entity} {created.get('id')} was written with {data!r}")
+
+
+def _asked(p: _Prober, entity: str, record: Optional[dict]) -> List[Target]:
+    """The cells of an entity type the probe asks about (entity edit included)."""
+    targets: List[Target] = [("entity", entity, "", "see"), ("entity", entity, "", "create")]
+    if record is not None:
+        targets += [("entity", entity, "", "retire"), ("entity", entity, "", "edit")]
+        targets += [("field", entity, f, "edit") for f in p.candidates(entity) if f in record]
+    return targets
+
+
+def _decide_entity(p: _Prober, s: Any, entity: str, record: Optional[dict], admin_ids: List[int], role: str,
+                   found: Dict[Target, Tuple[str, str, str]]) -> None:
+    found[("entity", entity, "", "see")] = _decide_see(p, s, entity, admin_ids)
+    if record is not None:
+        _decide_fields(p, s, entity, record, role, found)
+        found.setdefault(("entity", entity, "", "edit"), (
+            "", f"inferred from field edit of {entity}", "no field edit was allowed, so entity edit is not known"))
+        found[("entity", entity, "", "retire")] = _decide_retire(p, s, entity, record, role)
+    found[("entity", entity, "", "create")] = _decide_create(p, s, entity, role)
 
 
 def run(site: Any, users: Dict[str, str], *, connect: Callable[[str], Any], project: Any = None,
@@ -291,12 +395,17 @@ def run(site: Any, users: Dict[str, str], *, connect: Callable[[str], Any], proj
         try:
             for i, entity in enumerate(entities, start=1):
                 p.say(f"{role} ({login}): {entity} [{i}/{len(entities)}]")
-                record, admin_rows = prepared[entity]
-                found[("entity", entity, "", "see")] = _decide_see(p, counted, entity, admin_rows)
-                if record is not None:
-                    _decide_fields(p, counted, entity, record, role, found)
-                    found[("entity", entity, "", "retire")] = _decide_retire(p, counted, entity, record, role)
-                found[("entity", entity, "", "create")] = _decide_create(p, counted, entity, role)
+                record, admin_ids = prepared[entity]
+                try:
+                    _decide_entity(p, counted, entity, record, admin_ids, role, found)
+                except _TimedOut as hung:
+                    probe.timed_out.setdefault(role, []).append(entity)
+                    p.say(f"{role} ({login}): {entity}: {hung.call}: {hung.answer}; "
+                          f"the rest of {entity} is not asked and stays unknown; going on")
+                    for target in hung.targets:
+                        found[target] = ("", hung.call, hung.answer)
+                    for target in _asked(p, entity, record):
+                        found.setdefault(target, ("", "not asked", f"{hung.call} timed out before"))
         except _SudoRefused as refused:
             probe.skipped[role] = str(refused)
             continue

@@ -1,28 +1,32 @@
 """Reading a ShotGrid site through any shotgun_api3-compatible session.
 
 ``Site(sg)`` takes ``shotgun_api3.Shotgun``, Toolkit's
-``tank_vendor.shotgun_api3.Shotgun`` or ``shotgun_api3.lib.mockgun.Shotgun``:
-it only calls ``find``, ``schema_read``, ``schema_entity_read`` and reads
-``base_url``. It never imports shotgun_api3, never opens a connection of its
-own, and only reads.
+``tank_vendor.shotgun_api3.Shotgun`` or ``shotgun_api3.lib.mockgun.Shotgun``
+and never imports shotgun_api3. It reads with ``find``, ``schema_read`` and
+``schema_entity_read``, afresh for every public call; it writes only in
+``assign_role`` (``update``) and opens sessions of its own only for the probe
+(one per role, ``sudo_as_login``).
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as _dt
+import functools
 import io
 import json
 import os
+import threading
 import urllib.parse
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, TypeVar, cast
 
 from . import PermissionTable, Schema, TableError, Tiers, __version__
+from . import folder as _folder
 from ._core import read_csv_bytes as _read_csv_bytes
+from ._core import warn_formulas as _warn_formulas
 from ._core import refresh as _refresh
 from ._core import template as _template
-from ._core import write_atomic_files
 
 USER_TYPES = ("HumanUser", "ApiUser", "ClientUser")
 RULE_EVENTS = {
@@ -218,15 +222,38 @@ def public_url(url: str) -> str:
         return rest.rsplit("@", 1)[-1].split("/", 1)[0].split("?", 1)[0]
 
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _fresh(method: _Method) -> _Method:
+    """A public Site method that reads the site afresh: the outermost such
+    call opens a scope in which each thing (schema, roles, assignments) is
+    read at most once, and the scope ends with the call, so nothing read
+    outlives it."""
+
+    @functools.wraps(method)
+    def call(self: "Site", *args: Any, **kwargs: Any) -> Any:
+        if getattr(self._scope, "reads", None) is not None:
+            return method(self, *args, **kwargs)
+        self._scope.reads = {}
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._scope.reads = None
+
+    return cast(_Method, call)
+
+
 class Site:
-    """A ShotGrid site read through the caller's own session."""
+    """A ShotGrid site read through the caller's own session. Every public
+    call reads the site afresh, so a long-lived Site (a Toolkit hook, a
+    notebook) sees changes made after it was created."""
 
     def __init__(self, sg: Any, *, progress: Progress = None) -> None:
         self.sg = sg
         self._progress = progress
-        self._schema_dicts: Optional[Tuple[dict, dict]] = None
-        self._roles: Optional[List[Role]] = None
-        self._assignments: Optional[List[Assignment]] = None
+        # Per thread, so that two threads calling one Site never share a call's reads.
+        self._scope = threading.local()
         self._skipped_roles: List[Tuple[str, str]] = []
 
     def __repr__(self) -> str:
@@ -236,11 +263,21 @@ class Site:
         if self._progress:
             self._progress(message)
 
+    def _once(self, key: str, read: Callable[[], Any]) -> Any:
+        """``read()``, or what it returned earlier in the same public call."""
+        reads = getattr(self._scope, "reads", None)
+        if reads is None:
+            return read()
+        if key not in reads:
+            reads[key] = read()
+        return reads[key]
+
     def _schema_read(self) -> Tuple[dict, dict]:
-        if self._schema_dicts is None:
+        def read() -> Tuple[dict, dict]:
             self._say("reading the schema")
-            self._schema_dicts = (self.sg.schema_read(), self.sg.schema_entity_read())
-        return self._schema_dicts
+            return self.sg.schema_read(), self.sg.schema_entity_read()
+
+        return self._once("schema", read)
 
     def _has(self, entity_type: str, field_name: Optional[str] = None) -> bool:
         fields_by_type = self._schema_read()[0]
@@ -248,48 +285,50 @@ class Site:
             return False
         return field_name is None or field_name in fields_by_type[entity_type]
 
+    @_fresh
     def schema(self) -> Schema:
         """The site's schema: entity types and fields with display names and data types."""
         return Schema.from_shotgun_dicts(*self._schema_read())
 
+    @_fresh
     def roles(self) -> List[Role]:
         """Every PermissionRuleSet: assignable roles and the *_system_default
         templates, sorted by user type (HumanUser, ApiUser, ClientUser) then code."""
-        if self._roles is None:
-            self._say("reading roles")
-            rows = self.sg.find(
-                "PermissionRuleSet", [], ["code", "display_name", "entity_type", "parent_set"]
-            )
-            code_by_id = {row["id"]: row.get("code") or "" for row in rows}
-            roles = []
-            for row in rows:
-                code = row.get("code") or ""
-                entity_type = row.get("entity_type") or ""
-                parent = _link_id(row.get("parent_set"))
-                roles.append(
-                    Role(
-                        code=code,
-                        display_name=row.get("display_name") or code,
-                        user_type=_user_type(entity_type),
-                        template=code_by_id.get(parent, "") if parent is not None else "",
-                        system_default=_is_system_default(code, entity_type),
-                        id=row["id"],
-                    )
+        return list(self._once("roles", self._read_roles))
+
+    def _read_roles(self) -> List[Role]:
+        self._say("reading roles")
+        rows = self.sg.find(
+            "PermissionRuleSet", [], ["code", "display_name", "entity_type", "parent_set"]
+        )
+        code_by_id = {row["id"]: row.get("code") or "" for row in rows}
+        roles = []
+        for row in rows:
+            code = row.get("code") or ""
+            entity_type = row.get("entity_type") or ""
+            parent = _link_id(row.get("parent_set"))
+            roles.append(
+                Role(
+                    code=code,
+                    display_name=row.get("display_name") or code,
+                    user_type=_user_type(entity_type),
+                    template=code_by_id.get(parent, "") if parent is not None else "",
+                    system_default=_is_system_default(code, entity_type),
+                    id=row["id"],
                 )
-            order = {t: i for i, t in enumerate(USER_TYPES)}
-            roles.sort(key=lambda r: (r.system_default, order.get(r.user_type, len(order)), r.code))
-            self._roles = roles
-        return list(self._roles)
+            )
+        order = {t: i for i, t in enumerate(USER_TYPES)}
+        roles.sort(key=lambda r: (r.system_default, order.get(r.user_type, len(order)), r.code))
+        return roles
 
     def _role_codes_by_id(self) -> Dict[int, str]:
         return {role.id: role.code for role in self.roles()}
 
+    @_fresh
     def assignments(self) -> List[Assignment]:
         """Who holds which role, for each user type the site's schema has,
         sorted by user type then login."""
-        if self._assignments is None:
-            self._assignments = self._read_assignments()
-        return list(self._assignments)
+        return list(self._once("assignments", self._read_assignments))
 
     def _read_assignments(self) -> List[Assignment]:
         codes = self._role_codes_by_id()
@@ -317,6 +356,7 @@ class Site:
         result.sort(key=lambda a: (order[a.user_type], a.login, a.id))
         return result
 
+    @_fresh
     def history(self, since: Any = None) -> List[Event]:
         """Permission events from the event log, oldest first: rule events and
         role assignments. ``since`` is a datetime (events after it) or an int
@@ -372,6 +412,7 @@ class Site:
             meta=_raw_json(meta),
         )
 
+    @_fresh
     def assign_role(self, actor: str, user: str, role: str, tiers: Tiers, *, dry_run: bool = False) -> RoleChange:
         """Move person ``user`` (a login) to ``role`` on behalf of ``actor``
         (a login), as the tiers allow: nobody changes their own role, an
@@ -417,10 +458,9 @@ class Site:
         if dry_run:
             return decide(True, reason + " (dry run: nothing written)")
         self.sg.update("HumanUser", user_row["id"], {"permission_rule_set": {"type": "PermissionRuleSet", "id": ids[role]}})
-        change = decide(True, reason, written=True)
-        self._assignments = None
-        return change
+        return decide(True, reason, written=True)
 
+    @_fresh
     def probe(self, users: Any = "auto", *, connect: Optional[Callable[[str], Any]] = None, project: Any = None,
               targets: Optional[Iterable[str]] = None, progress: Progress = None, rate: Optional[float] = None,
               dry_run: bool = False) -> Any:
@@ -429,8 +469,9 @@ class Site:
         sgperms.probe). ``users`` maps role code -> login, or is "auto" (the
         first active person of each role, by login; the Probe says whom).
         ``connect(login)`` returns a session acting as that login; by default
-        one is made like ``self.sg`` (same class, URL and credentials) with
-        ``sudo_as_login``. ``targets`` limits the entity types. Returns a Probe."""
+        one is made like ``self.sg`` (same class, URL, credentials, proxy and
+        timeout) with ``sudo_as_login``. ``targets`` limits the entity types.
+        Returns a Probe."""
         from . import probe as _probe
 
         unheld: Dict[str, str] = {}
@@ -447,6 +488,7 @@ class Site:
         measured.skipped.update(unheld)
         return measured
 
+    @_fresh
     def probe_users(self) -> Dict[str, str]:
         """Role code -> the login of the first active person holding it."""
         chosen: Dict[str, str] = {}
@@ -457,19 +499,25 @@ class Site:
         return {code: chosen[code] for code in assignable if code in chosen}
 
     def _sudo_connect(self, login: str) -> Any:
-        """A session like ``self.sg`` (class, URL, credentials) acting as ``login``."""
+        """A session like ``self.sg`` (class, URL, credentials, proxy and
+        timeout) acting as ``login``. shotgun_api3's constructor takes no
+        timeout and a connection keeps the timeout it was opened with, so the
+        session is made without connecting (``connect=False``) and given the
+        timeout before its first call."""
         config = getattr(self.sg, "config", None)
         get = lambda name: getattr(config, name, None)  # noqa: E731
         kwargs = {k: v for k, v in {
             "script_name": get("script_name"), "api_key": get("api_key"), "login": get("user_login"),
             "password": get("user_password"), "session_token": get("session_token"),
+            "http_proxy": get("raw_http_proxy"),
         }.items() if v}
-        session = type(self.sg)(self.sg.base_url, sudo_as_login=login, **kwargs)
+        session = type(self.sg)(self.sg.base_url, connect=False, sudo_as_login=login, **kwargs)
         timeout = get("timeout_secs")
-        if timeout and getattr(session, "config", None) is not None:
+        if timeout is not None:
             session.config.timeout_secs = timeout
         return session
 
+    @_fresh
     def allowed(self, login: str, *, format: str = "markdown", connect: Optional[Callable[[str], Any]] = None,
                 project: Any = None) -> str:
         """"What am I allowed to do?" for one person: probes their role as
@@ -486,6 +534,7 @@ class Site:
                            users=[a for a in self.assignments() if a.login == person.login],
                            schema=self.schema(), title=f"What {person.name or login} may do")
 
+    @_fresh
     def template(self) -> PermissionTable:
         """Every entity type (4 actions) and field (see, edit) of the schema for
         every assignable role: entity cells unknown, field cells inherit. A role
@@ -512,6 +561,7 @@ class Site:
         """Roles the last template() left out, with the reason."""
         return list(self._skipped_roles)
 
+    @_fresh
     def snapshot(
         self,
         out_dir: "os.PathLike[str] | str",

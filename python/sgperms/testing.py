@@ -13,9 +13,14 @@ issue and DESIGN.md, "What ShotGrid exposes"), not ShotGrid. It is built on
 
 Choices where nothing was measured, kept deliberately simple: a conditional
 entity ``see`` returns the rows with an even id; a conditional field edit,
-retire or create is always refused with a rule naming the condition; the
-refusal lists either the first refused field or all of them
-(``refusal_style``), as real sites have been seen to do both.
+retire or create is always refused with a rule naming the condition, and so
+is every field edit of a type whose entity edit is conditional (no record
+meets a condition); the refusal lists either the first refused field or all
+of them (``refusal_style``), as real sites have been seen to do both.
+:func:`enforced` says what the stand-in enforces for a cell.
+
+:func:`fail` makes chosen calls answer otherwise (a timeout, an HTTP error,
+a text the probe does not know), to test what is done with such answers.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import json
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 import shotgun_api3
 from shotgun_api3.lib import mockgun
@@ -41,6 +46,7 @@ class _Site:
         self.no_impersonation = set(no_impersonation)
         self.db: Optional[dict] = None
         self.calls: Dict[str, int] = {}
+        self.failures: List[Tuple[Optional[str], Optional[str], Optional[str], BaseException]] = []
 
 
 def _fault(text: str) -> Exception:
@@ -56,6 +62,34 @@ def enforce(sg: Any, table: PermissionTable, *, refusal_style: str = "all", no_i
     site = _Site(table, refusal_style, no_impersonation)
     site.db = sg._db
     _SITES[sg.base_url] = site
+
+
+def enforced(table: PermissionTable, role: str, kind: str, entity_type: str, name: str, action: str) -> str:
+    """The value the stand-in enforces for a cell of ``table``: its effective
+    value ("no" when unknown), except that a field edit the table allows is
+    conditional where the entity edit is (the stand-in's records never meet
+    a condition, so the entity's condition refuses it)."""
+    if role not in table.roles:
+        return "no"
+    value = table.effective(role, kind, entity_type, name, action) or "no"
+    if kind == "field" and action == "edit" and value == "yes":
+        entity_edit = table.effective(role, "entity", entity_type, "", "edit")
+        if entity_edit.startswith("if "):
+            return entity_edit
+    return value
+
+
+def fail(sg_or_url: Any, error: BaseException, *, method: Optional[str] = None, entity_type: Optional[str] = None,
+         login: Optional[str] = None) -> None:
+    """Make every later matching call on the site raise ``error`` instead of
+    answering: ``socket.timeout`` for a call that hangs past the session's
+    timeout, ``shotgun_api3.ProtocolError`` for an HTTP error, a ``Fault``
+    with a text the probe does not know. ``method`` is a session method
+    ("find", "create", "update", "delete", "batch"), ``entity_type`` the type
+    called on (any request's, for a batch), ``login`` the person acting ("" for
+    admin sessions); None matches any. Nothing reaches the database."""
+    url = getattr(sg_or_url, "base_url", sg_or_url)
+    _SITES[url].failures.append((method, entity_type, login, error))
 
 
 def calls(sg_or_url: Any) -> Dict[str, int]:
@@ -86,10 +120,16 @@ class EnforcingShotgun(mockgun.Shotgun):
 
     # -- who is acting -----------------------------------------------------
 
-    def _count(self) -> None:
-        if self._site is not None:
-            key = self._as or ""
-            self._site.calls[key] = self._site.calls.get(key, 0) + 1
+    def _count(self, method: str, *entity_types: str) -> None:
+        """Counts a call, then raises the failure :func:`fail` chose for it, if any."""
+        if self._site is None:
+            return
+        key = self._as or ""
+        self._site.calls[key] = self._site.calls.get(key, 0) + 1
+        for f_method, f_entity, f_login, error in self._site.failures:
+            if (f_method in (None, method) and f_entity in (None, *entity_types)
+                    and (f_login is None or f_login.lower() == key.lower())):
+                raise error
 
     def _role(self) -> Optional[str]:
         """The acting person's role code, or None for an unrestricted session."""
@@ -114,10 +154,7 @@ class EnforcingShotgun(mockgun.Shotgun):
         return role
 
     def _value(self, role: str, kind: str, entity: str, name: str, action: str) -> str:
-        table = self._site.table
-        if role not in table.roles:
-            return "no"
-        return table.effective(role, kind, entity, name, action) or "no"
+        return enforced(self._site.table, role, kind, entity, name, action)
 
     def _conditional(self, role: str, what: str, entity: str, field: str, value: str) -> Exception:
         rule = json.dumps({"condition": value[3:]})
@@ -128,7 +165,7 @@ class EnforcingShotgun(mockgun.Shotgun):
 
     def find(self, entity_type, filters, fields=None, order=None, filter_operator=None, limit=0,
              retired_only=False, page=0):
-        self._count()
+        self._count("find", entity_type)
         role = self._role()
         rows = super().find(entity_type, filters, fields, order, filter_operator, 0, retired_only, page)
         if role is not None:
@@ -164,7 +201,7 @@ class EnforcingShotgun(mockgun.Shotgun):
                                     entity_type, field, value)
 
     def update(self, entity_type, entity_id, data, multi_entity_update_modes=None):
-        self._count()
+        self._count("update", entity_type)
         return self._update(entity_type, entity_id, data, multi_entity_update_modes)
 
     def _update(self, entity_type, entity_id, data, modes=None):
@@ -180,7 +217,7 @@ class EnforcingShotgun(mockgun.Shotgun):
         return result
 
     def delete(self, entity_type, entity_id):
-        self._count()
+        self._count("delete", entity_type)
         return self._delete(entity_type, entity_id)
 
     def _delete(self, entity_type, entity_id):
@@ -202,7 +239,7 @@ class EnforcingShotgun(mockgun.Shotgun):
             raise self._conditional(role, refusal, entity_type, "", value)
 
     def create(self, entity_type, data, return_fields=None):
-        self._count()
+        self._count("create", entity_type)
         return self._create(entity_type, data, return_fields)
 
     def _create(self, entity_type, data, return_fields=None):
@@ -233,7 +270,7 @@ class EnforcingShotgun(mockgun.Shotgun):
             raise _fault(f"API create() CRUD ERROR: {e}") from None
 
     def batch(self, requests):
-        self._count()
+        self._count("batch", *(request["entity_type"] for request in requests))
         self._journal = []
         results: List[Any] = []
         try:
