@@ -22,6 +22,7 @@ use crate::normalize::{
     parse_target, parse_value, Names, NormalizeError as CoreNormalizeError, TargetError,
 };
 use crate::report::{self, Context, Format, Person, RoleInfo};
+use crate::safe;
 use crate::schema::{EntitySchema, FieldSchema, Schema as CoreSchema};
 use crate::snapshot;
 use crate::tiers::{Plan, TierError as CoreTierError, Tiers};
@@ -51,6 +52,54 @@ pyo3::create_exception!(
     PyValueError,
     "A name or value that normalisation cannot turn into its canonical form."
 );
+pyo3::create_exception!(
+    _core,
+    FormulaWarning,
+    pyo3::exceptions::PyUserWarning,
+    "A table read holds cells a spreadsheet would run as formulas (=, +, -, @, tab, CR first); sgperms keeps them as written."
+);
+
+/// Issues one FormulaWarning for a table read, when it holds formula starts.
+fn warn_formulas_found(
+    py: Python<'_>,
+    scan: &safe::FormulaScan,
+    path: Option<&str>,
+    stacklevel: i32,
+) -> PyResult<()> {
+    let Some(message) = scan.message(path) else {
+        return Ok(());
+    };
+    // The message shows controls escaped, so it holds no NUL.
+    let message = std::ffi::CString::new(message).unwrap_or_default();
+    let category = py.get_type::<FormulaWarning>();
+    PyErr::warn(py, category.as_any(), &message, stacklevel)
+}
+
+/// Warns (FormulaWarning, once for the file) when a CSV with a header row
+/// holds cells a spreadsheet would run as formulas; for the tables sgperms
+/// reads with Python's csv module (roles.csv, users.csv, history.csv).
+#[pyfunction]
+#[pyo3(signature = (data, path=None, stacklevel=1))]
+fn warn_formulas(py: Python<'_>, data: &[u8], path: Option<&str>, stacklevel: i32) -> PyResult<()> {
+    let scan = py.detach(|| safe::FormulaScan::csv(data));
+    warn_formulas_found(py, &scan, path, stacklevel)
+}
+
+/// Rows as CSV for a spreadsheet, never read back: LF, quoted where needed,
+/// every cell that would run as a formula prefixed with `'` (OWASP).
+#[pyfunction]
+fn spreadsheet_csv(rows: Vec<Vec<String>>) -> String {
+    safe::spreadsheet_csv(rows)
+}
+
+/// Text for a terminal: ANSI escapes, C0/C1 controls, bidirectional
+/// overrides and invisible characters shown as `\x1b`, `\u202e`, ...; with
+/// `one_line`, line breaks as `\n` too.
+#[pyfunction]
+#[pyo3(signature = (text, one_line=false))]
+fn terminal_text(text: &str, one_line: bool) -> String {
+    safe::visible_controls(text, one_line).into_owned()
+}
 
 pyo3::create_exception!(
     _core,
@@ -79,6 +128,18 @@ fn csv_error(py: Python<'_>, e: CoreCsvError) -> PyErr {
 
 fn table_error(e: ModelError) -> PyErr {
     TableError::new_err(e.to_string())
+}
+
+/// An OSError naming the file, as Python's own `open()` raises it: the
+/// errno picks the subclass (FileNotFoundError...), `.filename` is set.
+fn os_error(e: std::io::Error, path: &std::path::Path) -> PyErr {
+    let text = e.to_string();
+    let strerror = text.split(" (os error").next().unwrap_or(&text).to_string();
+    let filename = path.to_string_lossy().into_owned();
+    match e.raw_os_error() {
+        Some(errno) => pyo3::exceptions::PyOSError::new_err((errno, strerror, filename)),
+        None => pyo3::exceptions::PyOSError::new_err(format!("{filename}: {strerror}")),
+    }
 }
 
 fn tier_error(e: CoreTierError) -> PyErr {
@@ -561,9 +622,12 @@ impl PyTable {
 }
 
 /// Reads permission CSV bytes. Returns (table, layout) where layout is
-/// "wide" or "long", the one the text was in.
+/// "wide" or "long", the one the text was in. Cells a spreadsheet would run
+/// as formulas are kept as written and warned about (FormulaWarning, one per
+/// read, attributed `stacklevel` frames up).
 #[pyfunction]
-#[pyo3(signature = (data, *, layout=None, schema=None, roles=None, path=None, lenient=false))]
+#[pyo3(signature = (data, *, layout=None, schema=None, roles=None, path=None, lenient=false, strict_roles=false, stacklevel=1))]
+#[allow(clippy::too_many_arguments)]
 fn read_csv_bytes(
     py: Python<'_>,
     data: &[u8],
@@ -572,6 +636,8 @@ fn read_csv_bytes(
     roles: Option<Vec<(String, String)>>,
     path: Option<String>,
     lenient: bool,
+    strict_roles: bool,
+    stacklevel: i32,
 ) -> PyResult<(PyTable, &'static str)> {
     let layout = layout.map(parse_layout).transpose()?;
     let roles: Option<Vec<Role>> = roles.map(|roles| {
@@ -587,10 +653,12 @@ fn read_csv_bytes(
         roles: roles.as_deref(),
         path,
         lenient,
+        strict_roles,
     };
-    let (table, layout) = py
-        .detach(|| csvio::read(data, &opts))
+    let (table, layout, formulas) = py
+        .detach(|| csvio::read_scanning(data, &opts))
         .map_err(|e| csv_error(py, e))?;
+    warn_formulas_found(py, &formulas, opts.path.as_deref(), stacklevel)?;
     Ok((PyTable::new_from(table, schema.clone()), layout.as_str()))
 }
 
@@ -660,6 +728,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(report_role, m)?)?;
     m.add_function(wrap_pyfunction!(render_site, m)?)?;
     m.add_function(wrap_pyfunction!(read_csv_bytes, m)?)?;
+    m.add("FormulaWarning", py.get_type::<FormulaWarning>())?;
+    m.add_function(wrap_pyfunction!(warn_formulas, m)?)?;
+    m.add_function(wrap_pyfunction!(spreadsheet_csv, m)?)?;
+    m.add_function(wrap_pyfunction!(terminal_text, m)?)?;
     m.add_function(wrap_pyfunction!(write_atomic_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(template, m)?)?;
     m.add_function(wrap_pyfunction!(refresh, m)?)?;
@@ -868,7 +940,17 @@ impl PyTiers {
     /// Reads a tier file. Returns Tiers; errors name the file and line.
     #[staticmethod]
     fn read(path: PathBuf) -> PyResult<PyTiers> {
-        let text = std::fs::read_to_string(&path)?;
+        let bytes = std::fs::read(&path).map_err(|e| os_error(e, &path))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
+            TierError::new_err(format!(
+                "{}: line {line}: invalid UTF-8; save the tier file as UTF-8 text",
+                path.display()
+            ))
+        })?;
         let tiers = Tiers::parse(&text)
             .map_err(|e| TierError::new_err(format!("{}: {e}", path.display())))?;
         Ok(PyTiers { tiers })

@@ -22,6 +22,7 @@ use crate::model::{check_value, ModelError, Role, Table, Target, Value};
 use crate::normalize::{
     fold, parse_target, parse_value, shown, Names, NormalizeError, TargetError,
 };
+use crate::safe::{column_name, FormulaScan};
 use crate::schema::Schema;
 
 /// The two CSV layouts of DESIGN.md.
@@ -62,6 +63,8 @@ pub struct ReadOptions<'a> {
     pub path: Option<String>,
     /// Keep names the schema or roles do not know as typed instead of failing.
     pub lenient: bool,
+    /// Unknown roles are errors even when `lenient` (given roles).
+    pub strict_roles: bool,
 }
 
 /// Why a CSV could not be read. Nothing is loaded when this is returned.
@@ -903,18 +906,36 @@ impl RowParser<'_> {
 /// All or nothing: any error leaves nothing loaded and names the row (line),
 /// the column and the value.
 pub fn read(data: &[u8], opts: &ReadOptions) -> Result<(Table, Layout), CsvError> {
+    read_scanning(data, opts).map(|(table, layout, _)| (table, layout))
+}
+
+/// [`read`], also counting the cells, header included, that a spreadsheet
+/// would run as formulas ([`FormulaScan`]): the table keeps them exactly as
+/// written (the round trip stays lossless); the count is for a warning.
+pub fn read_scanning(
+    data: &[u8],
+    opts: &ReadOptions,
+) -> Result<(Table, Layout, FormulaScan), CsvError> {
+    let mut formulas = FormulaScan::default();
+    let mut titles: Vec<String> = Vec::new();
     let place = Place {
         path: opts.path.clone(),
         ..Place::default()
     };
     let names = Names::new(opts.schema, opts.roles);
     let names = if opts.lenient { names.lenient() } else { names };
+    let names = if opts.strict_roles {
+        names.strict_roles()
+    } else {
+        names
+    };
     let source = Source::new(data, &place)?;
     source.check_quotes(&place)?;
     let mut loaded: Option<(Header, Table)> = None;
     let mut codes = Vec::new();
     let mut last_long: Option<(Vec<u8>, usize)> = None;
     source.each_record(&place, |line, record| {
+        scan_formulas(&mut formulas, &mut titles, line, record);
         let Some((header, table)) = loaded.as_mut() else {
             let header = Header::parse(record, opts.layout, &names, &place.at_row(line))?;
             let table = Table::with_roles(header.roles.iter().cloned())
@@ -951,7 +972,22 @@ pub fn read(data: &[u8], opts: &ReadOptions) -> Result<(Table, Layout), CsvError
     })?;
     let (header, table) =
         loaded.ok_or_else(|| place.at_row(1).column("kind").error(CsvErrorKind::Empty))?;
-    Ok((table, header.layout))
+    Ok((table, header.layout, formulas))
+}
+
+/// Counts a record's formula starts; the first record (the header) names the
+/// columns of the rest.
+fn scan_formulas(scan: &mut FormulaScan, titles: &mut Vec<String>, line: u64, record: &ByteRecord) {
+    let header = titles.is_empty();
+    for (i, field) in record.iter().enumerate() {
+        scan.check(line, field, || column_name(titles, header, i));
+    }
+    if header {
+        *titles = record
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).trim().to_string())
+            .collect();
+    }
 }
 
 /// A duplicate row that disagrees with an earlier one; the earlier row is

@@ -19,6 +19,7 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use crate::model::{ModelError, Table, Target, Value};
+use crate::safe;
 
 /// The fields of a change record (and of the CSV).
 pub const RECORD_FIELDS: [&str; 9] = [
@@ -409,22 +410,18 @@ impl Changes {
         out
     }
 
-    /// Every difference as a CSV row with the [`RECORD_FIELDS`].
+    /// Every difference as a CSV row with the [`RECORD_FIELDS`], for a
+    /// spreadsheet: cells that would run as formulas are neutralised
+    /// ([`crate::safe::spreadsheet_csv`]); sgperms never reads this back.
     pub fn to_csv(&self) -> String {
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_writer(Vec::new());
-        w.write_record(RECORD_FIELDS)
-            .expect("writing to memory cannot fail");
-        for record in self.records() {
-            w.write_record(&record)
-                .expect("writing to memory cannot fail");
-        }
-        String::from_utf8(w.into_inner().expect("writing to memory cannot fail"))
-            .expect("all fields are str")
+        let header = RECORD_FIELDS.map(str::to_string);
+        safe::spreadsheet_csv(std::iter::once(header).chain(self.records()))
     }
 
     /// The changes as JSON (an object with the same parts as the struct).
+    /// Controls, bidirectional overrides and invisible characters in the
+    /// data are `\u` escapes ([`crate::safe::json_controls`]): the same data,
+    /// safe to print.
     pub fn to_json(&self) -> String {
         let target = |t: &Target| json!({"kind": t.kind(), "entity_type": t.entity_type(), "name": t.name(), "action": t.action()});
         let value = json!({
@@ -443,7 +440,8 @@ impl Changes {
                 "target": target(&n.target), "before": n.before, "after": n.after,
             })).collect::<Vec<_>>(),
         });
-        serde_json::to_string_pretty(&value).expect("plain data")
+        let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+        safe::json_controls(&text).into_owned()
     }
 
     /// Plain text: the summary, then one line per difference.
@@ -540,6 +538,56 @@ mod tests {
             .contains("cell,artist,entity,Version,,retire,yes,no,lost versions\n"));
         let json: serde_json::Value = serde_json::from_str(&d.to_json()).unwrap();
         assert_eq!(json["cells"][1]["before"], "yes");
+    }
+
+    #[test]
+    fn csv_neutralises_formulas_and_json_keeps_data() {
+        let old = table("kind,entity_type,name,action,artist,note\napp,,Screening Room,see,no,\n");
+        let mut new = old.clone();
+        let hostile = [
+            "=HYPERLINK(\"http://evil\",\"click\")",
+            "+cmd|' /C calc'!A0",
+            "@SUM(1)",
+            "\t=1",
+            "-2+3",
+        ];
+        for name in hostile {
+            let row = new.insert_target(Target::new(Kind::App, "", name, Action::See).unwrap());
+            new.set(row, 0, &Value::If(name.into())).unwrap();
+            new.set_note(row, name);
+        }
+        let row = new.insert_target(Target::new(Kind::App, "", "-1", Action::See).unwrap());
+        new.set_note(row, "\x1b[31m\u{202e}-");
+        let d = diff(&old, &new);
+        let csv = d.to_csv();
+        let mut reader = csv::ReaderBuilder::new().from_reader(csv.as_bytes());
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        let mut neutralised = 0;
+        for row in &rows {
+            for cell in row.iter() {
+                assert!(!crate::safe::is_formula(cell), "{cell:?} in {csv}");
+                neutralised += usize::from(cell.starts_with('\''));
+            }
+        }
+        // Each hostile name: the name of its target_added record, the name
+        // and note of its cell record, the name, after and note of its note
+        // record ("if ..." values are safe; "-1" is a number).
+        assert_eq!(neutralised, 5 * (1 + 2 + 3));
+        assert!(
+            csv.contains(",'@SUM(1),see,,if @SUM(1),'@SUM(1)\n"),
+            "{csv}"
+        );
+        assert!(csv.contains("target_added,,app,,-1,see,,,\n"), "{csv}");
+        let json: serde_json::Value = serde_json::from_str(&d.to_json()).unwrap();
+        let notes: Vec<&str> = json["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["after"].as_str().unwrap())
+            .collect();
+        assert!(notes.contains(&"=HYPERLINK(\"http://evil\",\"click\")"));
+        assert!(notes.contains(&"\x1b[31m\u{202e}-"));
+        assert!(!d.to_json().contains('\u{202e}') && d.to_json().contains("\\u202e"));
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod folder;
 pub mod model;
 pub mod normalize;
 pub mod report;
+pub mod safe;
 pub mod schema;
 pub mod snapshot;
 pub mod tiers;

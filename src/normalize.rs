@@ -95,12 +95,13 @@ impl fmt::Display for NormalizeError {
                 "ambiguous field \"{name}\" on {entity}; it could be {}: use the code",
                 candidates.join(" or ")
             ),
-            NormalizeError::UnknownRole { name, known } => write!(
-                f,
-                "unknown role \"{}\"; expected one of: {}",
-                shown(name),
-                known.join(", ")
-            ),
+            NormalizeError::UnknownRole { name, known } => {
+                write!(f, "unknown role \"{}\"", shown(name))?;
+                if let Some(near) = closest(name, known.iter().map(String::as_str)) {
+                    write!(f, " (did you mean \"{near}\"?)")?;
+                }
+                write!(f, "; expected one of: {}", known.join(", "))
+            }
             NormalizeError::AmbiguousRole(v, c) => write!(
                 f,
                 "ambiguous role \"{v}\"; it could be {}: use the code",
@@ -280,6 +281,53 @@ pub fn fold(text: &str) -> String {
         .collect()
 }
 
+/// The candidate closest to a name someone typed, for "did you mean ...?"
+/// in every message about an unknown name. Names are compared folded (case,
+/// spaces, `_` and `-` ignored) by edit distance counting a swap of two
+/// neighbouring letters as one edit (`artsit` -> `artist`). `None` when no
+/// candidate is within a third of the name's length (at least one edit);
+/// among equally close candidates, the first.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let wanted: Vec<char> = fold(name).chars().collect();
+    if wanted.is_empty() {
+        return None;
+    }
+    let limit = (wanted.len() / 3).max(1);
+    let mut best: Option<(usize, &'a str)> = None;
+    for candidate in candidates {
+        let folded: Vec<char> = fold(candidate).chars().collect();
+        let distance = edit_distance(&wanted, &folded);
+        if distance <= limit && best.is_none_or(|(d, _)| distance < d) {
+            best = Some((distance, candidate));
+        }
+    }
+    best.map(|(_, candidate)| candidate)
+}
+
+/// Optimal string alignment distance: insertions, deletions, substitutions
+/// and swaps of two neighbours each count one.
+fn edit_distance(a: &[char], b: &[char]) -> usize {
+    let width = b.len() + 1;
+    let mut rows = vec![0usize; (a.len() + 1) * width];
+    for (j, cell) in rows.iter_mut().take(width).enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        rows[i * width] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (rows[(i - 1) * width + j] + 1)
+                .min(rows[i * width + j - 1] + 1)
+                .min(rows[(i - 1) * width + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[(i - 2) * width + j - 2] + 1);
+            }
+            rows[i * width + j] = d;
+        }
+    }
+    rows[a.len() * width + b.len()]
+}
+
 /// English plural of a display name, as ShotGrid's UI shows entity pages.
 fn plural(name: &str) -> String {
     if name.eq_ignore_ascii_case("person") {
@@ -416,6 +464,8 @@ pub struct Names {
     has_schema: bool,
     /// Unknown names are errors (strict) or kept as typed (lenient).
     strict: bool,
+    /// Unknown roles are errors (when roles are given).
+    strict_roles: bool,
     entities: NameIndex,
     fields: HashMap<String, EntityFields>,
     roles: Option<(NameIndex, Vec<String>)>,
@@ -489,11 +539,16 @@ impl Names {
             for role in roles {
                 index.add(&role.code, std::slice::from_ref(&role.display_name));
             }
-            (index, roles.iter().map(|r| r.code.clone()).collect())
+            let mut codes = Vec::new();
+            for role in roles {
+                push_unique(&mut codes, &role.code);
+            }
+            (index, codes)
         });
         Names {
             has_schema: schema.is_some(),
             strict: true,
+            strict_roles: true,
             entities,
             fields,
             roles,
@@ -505,6 +560,15 @@ impl Names {
     /// reading a previous snapshot whose rows may have left the site.
     pub fn lenient(mut self) -> Names {
         self.strict = false;
+        self.strict_roles = false;
+        self
+    }
+
+    /// Unknown roles are errors again, whatever [`Names::lenient`] said: for
+    /// a table checked against the roles.csv beside it, where names the
+    /// schema lacks are kept but a misspelt role column is refused.
+    pub fn strict_roles(mut self) -> Names {
+        self.strict_roles = true;
         self
     }
 
@@ -555,7 +619,7 @@ impl Names {
         match index.resolve(text) {
             Resolved::Found(code) => Ok(code),
             Resolved::Ambiguous(codes) => Err(NormalizeError::AmbiguousRole(text.into(), codes)),
-            Resolved::Missing if !self.strict => Ok(text.to_string()),
+            Resolved::Missing if !self.strict_roles => Ok(text.to_string()),
             Resolved::Missing => Err(NormalizeError::UnknownRole {
                 name: text.into(),
                 known: known.clone(),
@@ -735,6 +799,20 @@ mod tests {
             err.to_string(),
             "unknown role \"vendor\"; expected one of: artist, senior_manager"
         );
+        assert_eq!(
+            names.role("artsit").unwrap_err().to_string(),
+            "unknown role \"artsit\" (did you mean \"artist\"?); expected one of: artist, senior_manager"
+        );
+        assert_eq!(
+            names.role("Senior Manger").unwrap_err().to_string(),
+            "unknown role \"Senior Manger\" (did you mean \"senior_manager\"?); \
+             expected one of: artist, senior_manager"
+        );
+        assert!(Names::new(None, Some(&roles))
+            .lenient()
+            .strict_roles()
+            .role("artsit")
+            .is_err());
         assert_eq!(Names::new(None, None).role(" Vendor ").unwrap(), "Vendor");
         assert_eq!(
             Names::new(None, Some(&roles))
@@ -743,5 +821,20 @@ mod tests {
                 .unwrap(),
             "gone"
         );
+    }
+
+    #[test]
+    fn closest_suggests_the_nearest_name_or_nothing() {
+        let known = ["admin", "artist", "lead", "coordinator", "senior_manager"];
+        let near = |name: &str| closest(name, known.iter().copied());
+        assert_eq!(near("artsit"), Some("artist"));
+        assert_eq!(near("Artst"), Some("artist"));
+        assert_eq!(near("coordinater"), Some("coordinator"));
+        assert_eq!(near("Senior Manager"), Some("senior_manager"));
+        assert_eq!(near("leed"), Some("lead"));
+        assert_eq!(near("vendor"), None);
+        assert_eq!(near("xyz"), None);
+        assert_eq!(near(""), None);
+        assert_eq!(closest("ab", ["ac", "ab1"]), Some("ac"));
     }
 }

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 
 use crate::diff::{shown_value, Changes};
 use crate::model::{Action, Kind, Table, Target, Value};
+use crate::safe::{markdown_code, markdown_text as md};
 use crate::schema::Schema;
 
 /// What is known of a role besides its column.
@@ -118,15 +119,6 @@ pub fn escape(text: &str) -> String {
         }
     }
     out
-}
-
-/// Escapes text for a Markdown table cell.
-fn md(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('\n', " ")
 }
 
 const ENTITY_ACTIONS: [Action; 4] = [Action::See, Action::Create, Action::Retire, Action::Edit];
@@ -252,20 +244,31 @@ pub fn role_report(table: &Table, role: &str, ctx: &Context, format: Format) -> 
     })
 }
 
-fn role_heading(info: &RoleInfo) -> String {
-    let mut extra = vec![format!("code `{}`", info.code)];
+/// "code X, for HumanUser, from template Y", each part passed through
+/// `code` (the role code) or `text` (the rest) for the output format.
+fn role_heading(
+    info: &RoleInfo,
+    code: impl Fn(&str) -> String,
+    text: impl Fn(&str) -> String,
+) -> String {
+    let mut extra = vec![format!("code {}", code(&info.code))];
     if !info.user_type.is_empty() {
-        extra.push(format!("for {}", info.user_type));
+        extra.push(format!("for {}", text(&info.user_type)));
     }
     if !info.template.is_empty() {
-        extra.push(format!("from template {}", info.template));
+        extra.push(format!("from template {}", text(&info.template)));
     }
     extra.join(", ")
 }
 
 fn role_markdown(view: &RoleView, info: &RoleInfo, holders: &[&Person], ctx: &Context) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# {}\n\n{}\n", info.display_name, role_heading(info));
+    let _ = writeln!(
+        out,
+        "# {}\n\n{}\n",
+        md(&info.display_name),
+        role_heading(info, |c| markdown_code(c, false), md)
+    );
     if let Some(plain) = view.plainly() {
         let _ = writeln!(out, "**{plain}**\n");
     } else {
@@ -335,7 +338,7 @@ fn role_html(view: &RoleView, info: &RoleInfo, holders: &[&Person], ctx: &Contex
         "<p class=\"nav\"><a href=\"index.html\">All roles</a> · <a href=\"matrix.html\">Role matrix</a></p>\
          <h1>{}</h1><p class=\"meta\">{}</p>",
         escape(&info.display_name),
-        escape(&role_heading(info).replace('`', ""))
+        role_heading(info, |c| format!("<code>{}</code>", escape(c)), escape)
     );
     match view.plainly() {
         Some(plain) => {
@@ -647,7 +650,7 @@ pub fn changes_markdown(changes: &Changes) -> String {
 }
 
 fn changes_markdown_full(changes: &Changes) -> String {
-    let mut out = format!("### Permission changes\n\n{}\n\n", changes.summary());
+    let mut out = format!("### Permission changes\n\n{}\n\n", md(&changes.summary()));
     for (label, items) in [
         ("Roles added", &changes.roles_added),
         ("Roles removed", &changes.roles_removed),
@@ -658,7 +661,7 @@ fn changes_markdown_full(changes: &Changes) -> String {
                 "**{label}:** {}\n",
                 items
                     .iter()
-                    .map(|r| format!("`{r}`"))
+                    .map(|r| markdown_code(r, false))
                     .collect::<Vec<_>>()
                     .join(", ")
             );
@@ -675,7 +678,7 @@ fn changes_markdown_full(changes: &Changes) -> String {
                 items.len()
             );
             for t in items.iter() {
-                let _ = writeln!(out, "- `{t}`");
+                let _ = writeln!(out, "- {}", markdown_code(&t.to_string(), false));
             }
             out.push_str("\n</details>\n\n");
         }
@@ -689,8 +692,8 @@ fn changes_markdown_full(changes: &Changes) -> String {
         for c in changes.cells.iter().filter(|c| c.role == role) {
             let _ = writeln!(
                 out,
-                "| `{}` | {} | {} | {} |",
-                md(&c.target.to_string()),
+                "| {} | {} | {} | {} |",
+                markdown_code(&c.target.to_string(), true),
                 md(&shown_value(&c.before)),
                 md(&shown_value(&c.after)),
                 md(&c.note)
@@ -703,8 +706,8 @@ fn changes_markdown_full(changes: &Changes) -> String {
         for n in &changes.notes {
             let _ = writeln!(
                 out,
-                "| `{}` | {} | {} |",
-                md(&n.target.to_string()),
+                "| {} | {} | {} |",
+                markdown_code(&n.target.to_string(), true),
                 md(&n.before),
                 md(&n.after)
             );
@@ -900,7 +903,8 @@ mod tests {
             "inherit fields are not exceptions"
         );
         assert!(
-            md.contains("- Screening Room: yes") && md.contains("- Ada &lt;A&gt; (ada) (inactive)")
+            md.contains("- Screening Room: yes") && md.contains("- Ada \\<A\\> (ada) (inactive)"),
+            "{md}"
         );
         let none = role_report(&t, "nobody", &ctx, Format::Markdown).unwrap();
         assert!(none.contains("**This role has no rights"), "{none}");
@@ -957,6 +961,152 @@ mod tests {
             md.contains("| `entity:Task::create` | no | yes |  |"),
             "{md}"
         );
+    }
+
+    const HOSTILE: [&str; 8] = [
+        "=HYPERLINK(\"http://evil\",\"click\")",
+        "<script>alert(1)</script>",
+        "[x](javascript:alert(1))",
+        "![img](http://x)",
+        "a | b `c` # d",
+        "\x1b[31mred\u{202e}",
+        "- item\n# heading\n> quote",
+        "<img src=x onerror=alert(1)>",
+    ];
+
+    /// A table, people and role names all carrying hostile text.
+    fn hostile() -> (Table, Context<'static>) {
+        let mut t = table(TEXT);
+        let row = t.insert_target(Target::new(Kind::App, "", HOSTILE[1], Action::See).unwrap());
+        t.set(row, 0, &Value::If(HOSTILE[2].into())).unwrap();
+        t.set_note(row, HOSTILE[6]);
+        let ctx = Context {
+            roles: vec![RoleInfo {
+                code: "artist".into(),
+                display_name: HOSTILE[7].into(),
+                user_type: HOSTILE[4].into(),
+                template: HOSTILE[3].into(),
+            }],
+            people: HOSTILE
+                .iter()
+                .map(|h| {
+                    let person = Person {
+                        login: h.to_string(),
+                        name: h.to_string(),
+                        active: None,
+                    };
+                    ("artist".to_string(), person)
+                })
+                .collect(),
+            ..Context::default()
+        };
+        (t, ctx)
+    }
+
+    /// What would render on GitHub as markup rather than text: raw HTML,
+    /// links, images, code, and table rows broken by a `|` or a line break.
+    fn assert_literal_markdown(md: &str) {
+        let mut width: Option<usize> = None;
+        for line in md.lines() {
+            let mut escaped = false;
+            let mut code = false;
+            for c in line.chars() {
+                if c == '`' && !escaped {
+                    code = !code;
+                }
+                if !escaped && !code && matches!(c, '<' | '[' | ']' | '!') {
+                    // Only the report's own markup may use these.
+                    assert!(
+                        line.starts_with("<details>") || line.starts_with("</details>") || c == '!',
+                        "unescaped {c:?} in {line:?}"
+                    );
+                }
+                escaped = !escaped && c == '\\';
+            }
+            assert!(!code, "unclosed code span in {line:?}");
+            assert!(
+                !line.contains('\x1b') && !line.contains('\u{202e}'),
+                "{line:?}"
+            );
+            if line.starts_with('|') {
+                let cells = line
+                    .replace("\\\\", "")
+                    .replace("\\|", "")
+                    .matches('|')
+                    .count();
+                // Every row has as many cells as its table's header.
+                let header = *width.get_or_insert(cells);
+                assert_eq!(cells, header, "a cell split: {line:?}");
+            } else {
+                width = None;
+            }
+        }
+    }
+
+    #[test]
+    fn markdown_shows_hostile_text_as_text() {
+        let (t, ctx) = hostile();
+        let page = role_report(&t, "artist", &ctx, Format::Markdown).unwrap();
+        assert_literal_markdown(&page);
+        assert!(
+            page.starts_with("# \\<img src=x onerror=alert(1)\\>\n"),
+            "{page}"
+        );
+        assert!(
+            page.contains(
+                "- \\<script\\>alert(1)\\</script\\>: only if \\[x\\](javascript\\:alert(1))"
+            ),
+            "{page}"
+        );
+        assert!(page.contains("\\\\x1b\\[31mred\\\\u202e"), "{page}");
+        assert!(
+            page.contains("- \\- item \\# heading \\> quote (\\- item \\# heading \\> quote)"),
+            "{page}"
+        );
+        assert!(
+            page.contains("for a \\| b \\`c\\` \\# d, from template !\\[img\\](http\\://x)"),
+            "{page}"
+        );
+
+        let mut new = t.clone();
+        let row = new.insert_target(Target::new(Kind::App, "", HOSTILE[4], Action::See).unwrap());
+        new.set(row, 0, &Value::If(HOSTILE[0].into())).unwrap();
+        new.set_note(row, HOSTILE[6]);
+        new.add_role(HOSTILE[4]).ok();
+        let changes = diff(&table(TEXT), &new);
+        let md = changes_markdown(&changes);
+        assert_literal_markdown(&md);
+        assert!(
+            md.contains("| `app::a \\| b `c` # d:see` |")
+                || md.contains("| ``app::a \\| b `c` # d:see`` |"),
+            "{md}"
+        );
+        assert!(md.contains("\\- item \\# heading \\> quote |"), "{md}");
+    }
+
+    #[test]
+    fn html_escapes_hostile_text() {
+        let (t, ctx) = hostile();
+        let mut pages = html_site(&t, &ctx);
+        pages.push((
+            "role".into(),
+            role_report(&t, "artist", &ctx, Format::Html).unwrap(),
+        ));
+        pages.push(("preview".into(), table_preview(&t, 100)));
+        let changes = diff(&table(TEXT), &t);
+        pages.push(("changes".into(), changes_preview(&changes, 100)));
+        for (name, html) in &pages {
+            for bad in [
+                "<script>alert",
+                "<img",
+                "onerror=alert(1)>",
+                "href=\"javascript",
+            ] {
+                assert!(!html.contains(bad), "{name}: {bad} in {html}");
+            }
+        }
+        assert!(pages[1].1.contains("&lt;img src=x onerror=alert(1)&gt;"));
+        assert!(pages[1].1.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     }
 
     #[test]

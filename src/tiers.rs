@@ -123,11 +123,10 @@ pub struct Plan {
 
 impl Plan {
     /// The plan as CSV (`role,kind,entity_type,name,action,before,after,why`),
-    /// in plan order, for review before it is applied.
+    /// in plan order, for review in a spreadsheet before it is applied: cells
+    /// that would run as formulas are neutralised
+    /// ([`crate::safe::spreadsheet_csv`]); sgperms never reads this back.
     pub fn to_csv(&self) -> String {
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_writer(Vec::new());
         let header = [
             "role",
             "kind",
@@ -137,26 +136,22 @@ impl Plan {
             "before",
             "after",
             "why",
-        ];
-        w.write_record(header)
-            .expect("writing to memory cannot fail");
-        for c in &self.changes {
-            let (before, after) = (c.before.to_text(), c.after.to_text());
+        ]
+        .map(str::to_string);
+        let rows = self.changes.iter().map(|c| {
             let t = &c.target;
-            w.write_record([
-                c.role.as_str(),
-                t.kind().as_str(),
-                t.entity_type(),
-                t.name(),
-                t.action().as_str(),
-                &before,
-                &after,
-                &c.why,
-            ])
-            .expect("writing to memory cannot fail");
-        }
-        String::from_utf8(w.into_inner().expect("writing to memory cannot fail"))
-            .expect("all fields are str")
+            [
+                c.role.clone(),
+                t.kind().as_str().to_string(),
+                t.entity_type().to_string(),
+                t.name().to_string(),
+                t.action().as_str().to_string(),
+                c.before.to_text(),
+                c.after.to_text(),
+                c.why.clone(),
+            ]
+        });
+        crate::safe::spreadsheet_csv(std::iter::once(header).chain(rows))
     }
 
     /// A copy of `table` with the plan applied. Fails, changing nothing, when a
@@ -635,6 +630,35 @@ mod tests {
 
     fn roles_of(plan: &Plan) -> Vec<&str> {
         plan.changes.iter().map(|c| c.role.as_str()).collect()
+    }
+
+    #[test]
+    fn plan_csv_neutralises_formula_starts() {
+        let tiers = Tiers::parse("supervisor > lead > artist").unwrap();
+        let target =
+            Target::new(Kind::App, "", "=HYPERLINK(\"http://evil\")", Action::See).unwrap();
+        let mut table = Table::with_roles(["supervisor", "lead", "artist"]).unwrap();
+        table.insert_target(target.clone());
+        let plan = tiers
+            .grant(&table, "lead", &target, &Value::If("@SUM(1)".into()))
+            .unwrap();
+        let csv = plan.to_csv();
+        assert_eq!(csv.lines().count(), 3, "{csv}");
+        assert!(
+            csv.lines()
+                .nth(2)
+                .unwrap()
+                .starts_with("lead,app,,\"'=HYPERLINK(\"\"http://evil\"\")\",see,,if @SUM(1),"),
+            "{csv}"
+        );
+        for line in csv.lines() {
+            for cell in line.split(',') {
+                assert!(
+                    !crate::safe::is_formula(cell.trim_matches('"')),
+                    "{cell} in {csv}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -157,7 +157,9 @@ def test_secrets_are_scrubbed_however_quoted():
     secret = 'Se"c\\rEt-key-1'
     message = f"server said: {json.dumps(secret)} and {secret!r}"
     assert secret[3:] not in cli._scrub(message, [secret]).replace("***", "")
-    assert cli._scrub("x y z", ["y"]) == "details withheld (they could contain a credential)"
+    assert cli._scrub("x y z", ["y"]) == (
+        "details withheld: the message contained a credential too short (under 6 characters) to mask"
+    )
 
 
 def test_demo_hints_are_quoted_and_run(tmp_path):

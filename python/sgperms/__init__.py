@@ -17,6 +17,7 @@ from ._core import (
     Changes,
     CsvError,
     Decision,
+    FormulaWarning,
     Finding,
     NormalizeError,
     PermissionTable,
@@ -48,6 +49,7 @@ __all__ = [
     "Violation",
     "audit",
     "CsvError",
+    "FormulaWarning",
     "NormalizeError",
     "PermissionTable",
     "Schema",
@@ -84,11 +86,15 @@ def read_csv(
     may be display names and unknown roles are errors.
 
     Returns the table; raises ``CsvError`` naming row, column and value.
+    Cells a spreadsheet would run as formulas (starting with ``=``, ``+``,
+    ``-``, ``@``, a tab or a carriage return; not ``-`` alone or a number
+    such as ``-1``) are kept exactly as written, with one ``FormulaWarning``
+    for the file naming the first one's row and column and how many there are.
     """
     if isinstance(roles, (str, bytes)):
         raise TypeError('roles must be a list of role codes or roles, e.g. ["artist"], not a str')
     data, path = _load(source)
-    return _read(data, path, layout, schema, roles)[0]
+    return _read(data, path, layout, schema, roles, stacklevel=3)[0]
 
 
 def _read(
@@ -97,8 +103,11 @@ def _read(
     layout: str,
     schema: Optional[Schema],
     roles: Optional[Iterable[RoleSpec]],
+    *,
+    stacklevel: int = 2,
 ) -> Tuple[PermissionTable, str]:
-    """Read CSV bytes; returns the table and the layout the text was in."""
+    """Read CSV bytes; returns the table and the layout the text was in. A
+    FormulaWarning is attributed ``stacklevel`` frames up from here."""
     if layout not in ("auto", "wide", "long"):
         raise ValueError(f'unknown layout "{layout}"; expected "auto", "wide" or "long"')
     return _read_csv_bytes(
@@ -107,6 +116,7 @@ def _read(
         schema=schema,
         roles=None if roles is None else [_role_pair(r) for r in roles],
         path=path,
+        stacklevel=stacklevel,
     )
 
 

@@ -21,6 +21,9 @@ class TableError(ValueError):
 class NormalizeError(ValueError):
     """A name or value that cannot be turned into its canonical form."""
 
+class FormulaWarning(UserWarning):
+    """A table read holds cells a spreadsheet would run as formulas; sgperms keeps them as written."""
+
 class Schema:
     """A site's schema: entity types and fields with display names and data types."""
 
@@ -97,9 +100,22 @@ def read_csv_bytes(
     roles: Optional[Sequence[Tuple[str, str]]] = None,
     path: Optional[str] = None,
     lenient: bool = False,
+    strict_roles: bool = False,
+    stacklevel: int = 1,
 ) -> Tuple[PermissionTable, str]:
     """Read CSV bytes; returns the table and the layout ('wide' or 'long') it was in.
-    With `lenient`, names the schema or roles do not know are kept as typed."""
+    With `lenient`, names the schema or roles do not know are kept as typed;
+    `strict_roles` keeps unknown roles errors even then. Cells a spreadsheet
+    would run as formulas give one FormulaWarning, `stacklevel` frames up."""
+
+def warn_formulas(data: bytes, path: Optional[str] = None, stacklevel: int = 1) -> None:
+    """One FormulaWarning when a CSV with a header row holds cells a spreadsheet would run as formulas."""
+
+def spreadsheet_csv(rows: Sequence[Sequence[str]]) -> str:
+    """Rows as CSV for a spreadsheet (never read back): formula starts prefixed with a single quote."""
+
+def terminal_text(text: str, one_line: bool = False) -> str:
+    """Text with controls, bidi overrides and invisible characters shown escaped (\\x1b, \\u202e)."""
 
 def write_atomic_bytes(path: Union[str, os.PathLike], data: bytes) -> None:
     """Write bytes to a file atomically."""
@@ -159,7 +175,7 @@ class Plan:
     def apply(self, table: PermissionTable) -> PermissionTable:
         """A new table with the plan applied; TierError when the table moved on."""
     def to_csv(self, path: Union[str, os.PathLike, None] = None) -> Optional[str]:
-        """The plan as CSV, or None after writing `path` atomically."""
+        """The plan as CSV for a spreadsheet (formula starts prefixed with '), or None after writing `path` atomically."""
 
 class Violation:
     upper: str
@@ -232,10 +248,12 @@ class Changes:
     def summary(self) -> str:
         """One line: what changed, in numbers."""
     def to_text(self) -> str: ...
-    def to_csv(self, path: Union[str, os.PathLike, None] = None) -> Optional[str]: ...
+    def to_csv(self, path: Union[str, os.PathLike, None] = None) -> Optional[str]:
+        """The records as CSV for a spreadsheet (formula starts prefixed with '), or None after writing `path`."""
     def to_markdown(self) -> str:
-        """Markdown fit for a pull-request description."""
-    def to_json(self) -> str: ...
+        """Markdown fit for a pull-request description; site and table text renders as literal text."""
+    def to_json(self) -> str:
+        """The changes as JSON; controls and bidi overrides in the data are \\u escapes."""
     def to_click_plan(self, roles: Optional[Sequence[Tuple[str, str]]] = None) -> str:
         """Where to click on ShotGrid's Permissions page; roles maps code to display name."""
     def to_permission_changes(self) -> Tuple[List[Dict[str, object]], List[Dict[str, object]]]:

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import base64
+import binascii
+import html
+import io
 import sys
 import datetime
 import json
 import os
+import re
 import shlex
+import unicodedata
 import urllib.parse
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from . import (
     CsvError,
+    FormulaWarning,
     PermissionTable,
     NormalizeError,
     PermissionDenied,
@@ -22,14 +29,17 @@ from . import (
     TierError,
     Tiers,
     __version__,
+    _display_path,
     _load,
     _read,
     audit,
 )
 from . import diff as sgperms_diff
 from .reports import _read_rows as snapshot_context_rows
-from .reports import role_report, snapshot_context, write_site
+from .reports import _read_schema
+from .reports import role_report, write_site
 from ._core import read_csv_bytes as _read_csv_bytes
+from ._core import terminal_text as _terminal_text
 from ._core import write_atomic_bytes
 from .probe import ProbeAborted
 from .site import public_url
@@ -58,8 +68,72 @@ reformat, 2 a file could not be read (nothing is written for it).
 """
 
 
+def _terminal_safe(text: str, one_line: bool = False) -> str:
+    """The one function all human-facing output goes through (main() routes
+    stdout and stderr through it, and _error/_one_line call it): ANSI escapes,
+    C0 and C1 controls, bidirectional overrides and invisible characters are
+    shown as ``\\x1b``, ``\\u202e``, ... (sgperms.safe in the core); with
+    ``one_line``, line breaks as ``\\n`` too. Tabs and line feeds are kept."""
+    return _terminal_text(text, one_line)
+
+
 def _one_line(message: str) -> str:
-    return message.replace("\r", "\\r").replace("\n", "\\n")
+    return _terminal_safe(message, one_line=True)
+
+
+class _TerminalText:
+    """A text stream for people: every write goes through _terminal_safe.
+    ``data`` is the stream underneath, for machine output (CSV, JSON) that
+    must keep every character."""
+
+    def __init__(self, stream: Any) -> None:
+        self.data = stream
+
+    def write(self, text: str) -> int:
+        self.data.write(_terminal_safe(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.data, name)
+
+
+def _write_data(text: str) -> None:
+    """Machine output to stdout (CSV, JSON), exactly as rendered: CSV cells are
+    already neutralised for spreadsheets, JSON escapes controls itself."""
+    getattr(sys.stdout, "data", sys.stdout).write(text)
+
+
+def _human_output() -> Any:
+    """Routes stdout and stderr through _TerminalText and shows each
+    FormulaWarning once per command as one line (``sgperms: warning: ...``)
+    instead of Python's two-line form; returns the function that undoes it."""
+    import warnings
+
+    streams = [(name, getattr(sys, name)) for name in ("stdout", "stderr")]
+    for name, stream in streams:
+        if stream is not None and not isinstance(stream, _TerminalText):
+            setattr(sys, name, _TerminalText(stream))
+    caught = warnings.catch_warnings()
+    caught.__enter__()
+    warnings.simplefilter("always", FormulaWarning)
+    shown: set = set()
+    python_show = warnings.showwarning
+
+    def show(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+        if not issubclass(category, FormulaWarning):
+            python_show(message, category, filename, lineno, file, line)
+        elif str(message) not in shown:
+            shown.add(str(message))
+            print(f"sgperms: warning: {_one_line(str(message))}", file=sys.stderr)
+
+    warnings.showwarning = show
+
+    def restore() -> None:
+        caught.__exit__(None, None, None)
+        for name, stream in streams:
+            setattr(sys, name, stream)
+
+    return restore
 
 
 def _files(n: int) -> str:
@@ -67,7 +141,24 @@ def _files(n: int) -> str:
 
 
 def _error(message: str) -> None:
+    message = _scrub(message, _SECRETS)
     print(f"sgperms: error: {_one_line(message)}", file=sys.stderr)
+
+
+def _os_message(e: OSError, name: Optional[str] = None) -> str:
+    """One line for a file that could not be opened, read or written, naming
+    it: ``e.filename`` when Python (or the core's reader) set it, else the
+    core writers' own message, which names the path, else ``name``."""
+    filename = e.filename
+    if filename is None or not e.strerror:
+        text = e.strerror or str(e) or type(e).__name__
+        return text if name is None or name in text else f"{name}: {text}"
+    shown = _display_path(filename) if isinstance(filename, (str, bytes)) else str(filename)
+    if isinstance(e, IsADirectoryError):
+        return f"{shown}: is a folder; expected a file"
+    if isinstance(e, PermissionError):
+        return f"{shown}: {e.strerror} (check the file's permissions)"
+    return f"{shown}: {e.strerror}"
 
 
 def _fmt(args: argparse.Namespace) -> int:
@@ -80,28 +171,30 @@ def _fmt(args: argparse.Namespace) -> int:
     schema = None
     if args.schema:
         try:
-            with open(args.schema, encoding="utf-8") as f:
-                schema = Schema.from_json(f.read())
+            schema = _read_schema(args.schema)
         except OSError as e:
-            _error(f"{args.schema}: {e.strerror or e}")
+            _error(_os_message(e, args.schema))
             return EXIT_ERROR
         except ValueError as e:
-            _error(f"{args.schema}: {e}")
+            _error(str(e))
             return EXIT_ERROR
     failed, changed, unchanged = 0, [], 0
     for name in args.files:
         try:
             status = _fmt_one(name, args, schema)
-        except CsvError as e:
+        except (CsvError, ValueError) as e:
             _error(str(e))
             failed += 1
             continue
-        except IsADirectoryError:
-            _error(f"{name}: is a directory; pass its files, e.g. {os.path.join(name, '*.csv')}")
+        except IsADirectoryError as e:
+            if e.filename == name:
+                _error(f"{name}: is a directory; pass its files, e.g. {os.path.join(name, '*.csv')}")
+            else:
+                _error(_os_message(e, args.output))
             failed += 1
             continue
         except OSError as e:
-            _error(str(e) if not e.strerror else f"{name}: {e.strerror}")
+            _error(_os_message(e, name))
             failed += 1
             continue
         if status:
@@ -113,9 +206,9 @@ def _fmt(args: argparse.Namespace) -> int:
             print(f"would reformat: {name}")
         elif args.output and args.output != "-":
             print(f"wrote {args.output} (canonical form of {name})", file=sys.stderr)
-        elif name != "-":
+        elif name != "-" and args.output != "-":
             print(f"reformatted: {name}", file=sys.stderr)
-    if not args.quiet and args.files != ["-"] and args.output != "-":
+    if not args.quiet and args.files != ["-"] and args.output != "-" and failed < len(args.files):
         summary = f"{_files(len(changed))} {'to reformat' if args.check else 'reformatted'}, {_files(unchanged)} already canonical"
         if failed:
             summary += f", {_files(failed)} could not be read"
@@ -129,9 +222,14 @@ def _fmt_one(name: str, args: argparse.Namespace, schema: Optional[Schema]) -> b
     """Canonicalise one file; returns whether its canonical form differs."""
     if name == "-":
         data, path = sys.stdin.buffer.read(), "<stdin>"
+        roles, roles_file = None, None
     else:
         data, path = _load(name)
-    table, layout = _read(data, path, "auto", schema, None)
+        roles, roles_file = _roles_beside(name)
+    try:
+        table, layout = _read_csv_bytes(data, schema=schema, roles=roles, path=path)
+    except CsvError as e:
+        raise _with_roles_file(e, roles_file) from None
     canonical = table.to_csv(layout=args.layout or layout).encode("utf-8")
     different = canonical != data
     if args.check:
@@ -200,18 +298,132 @@ def _resolve_credentials(args: argparse.Namespace) -> None:
 
 
 def _secrets(args: argparse.Namespace) -> List[str]:
-    return [s for s in (args.api_key, args.password, args.session_token) if s]
+    """The credentials a command was given: key, password, token, and the
+    password of a site URL written https://user:password@host."""
+    found = [getattr(args, name, None) for name in ("api_key", "password", "session_token")]
+    site = getattr(args, "site", None)
+    if site:
+        try:
+            password = urllib.parse.urlsplit(site).password
+        except ValueError:
+            password = None
+        if password:  # as written in the URL, and what it stands for
+            found += [password, urllib.parse.unquote(password)]
+    return [s for s in found if s]
+
+
+def _command_secrets(args: argparse.Namespace) -> List[str]:
+    """Every credential a connecting command may hold, flags and SGPERMS_*
+    variables both, known before anything can fail; none for other commands."""
+    if not hasattr(args, "api_key"):
+        return []
+    names = ("api_key", "password", "session_token", "site")
+    env = argparse.Namespace(**{name: os.environ.get(f"SGPERMS_{name.upper()}") for name in names})
+    return list(dict.fromkeys(_secrets(args) + _secrets(env)))
+
+
+#: The credentials of the running command: every error line is scrubbed of them.
+_SECRETS: List[str] = []
+
+#: Shorter credentials cannot be masked without revealing them by context.
+MIN_MASKABLE = 6
+MASK = "***"
+_BASIC_AUTH = re.compile(r"(?i)\b(basic)(\s+|%20|\+)((?:[A-Za-z0-9+/=_-]|\\/)+)")
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*:(?:\\?/){2})([^\s/\\\"'<>@]+)@")
+_HEX_ESCAPE = re.compile(r"(?:%|\\x)[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}")
+
+
+def _spellings(secret: str) -> List[str]:
+    """The forms a secret takes in messages: as typed and Unicode-normalised;
+    JSON-escaped (\\" \\u00e9 \\/, either hex case); Python repr of str and
+    bytes; percent-encoded (any safe set a URL uses, + for space, either hex
+    case); HTML-escaped; UTF-8 read as Latin-1."""
+    forms = set()
+    for text in {secret, unicodedata.normalize("NFC", secret), unicodedata.normalize("NFD", secret)}:
+        escaped = {
+            text,
+            json.dumps(text)[1:-1],
+            json.dumps(text, ensure_ascii=False)[1:-1],
+            repr(text)[1:-1],
+            ascii(text)[1:-1],
+            repr(text.encode("utf-8"))[2:-1],
+            html.escape(text),
+            text.encode("utf-8").decode("latin-1"),
+        }
+        for safe in ("", "/", "!$&'()*+,;=:", "!#$%&'()*+,/:;=?@[]~"):
+            escaped.add(urllib.parse.quote(text, safe=safe))
+            escaped.add(urllib.parse.quote_plus(text, safe=safe))
+        for form in escaped:
+            forms.update({form, form.replace("/", "\\/")})
+    cased = {_hex_case(f, str.lower) for f in forms} | {_hex_case(f, str.upper) for f in forms}
+    return sorted(forms | cased, key=len, reverse=True)
+
+
+def _hex_case(form: str, case: Any) -> str:
+    """``form`` with the hex digits of each %XX, \\xXX and \\uXXXX escape in ``case``."""
+
+    def one(match: "re.Match[str]") -> str:
+        text = match.group(0)
+        cut = 1 if text[0] == "%" else 2
+        return text[:cut] + case(text[cut:])
+
+    return _HEX_ESCAPE.sub(one, form)
+
+
+def _base64_spellings(secret: str) -> List[str]:
+    """The part of any base64 text that a secret alone determines, at each of
+    the three alignments it can have (so base64 of "user:secret" in a Basic
+    header or anywhere else gives it away), standard and URL-safe alphabets."""
+    data = secret.encode("utf-8")
+    cores = set()
+    for k in range(3):
+        encoded = base64.b64encode(b"\0" * k + data).decode("ascii")
+        core = encoded[-(-8 * k // 6) : 8 * (k + len(data)) // 6]
+        if len(core) >= MIN_MASKABLE:
+            for form in (core, core.replace("+", "-").replace("/", "_")):
+                cores.update({form, form.replace("/", "\\/")})
+    return sorted(cores, key=len, reverse=True)
+
+
+def _scrub_basic(match: "re.Match[str]") -> str:
+    """A Basic credential (base64 of user:password) is masked whoever's it is."""
+    token = match.group(3).replace("\\/", "/")
+    try:
+        altchars = b"-_" if "-" in token or "_" in token else None
+        decoded = base64.b64decode(token + "=" * (-len(token) % 4), altchars=altchars)
+    except (binascii.Error, ValueError):
+        return match.group(0)
+    return match.group(1) + match.group(2) + MASK if b":" in decoded else match.group(0)
+
+
+def _stands_alone(form: str, message: str) -> bool:
+    """Whether ``form`` occurs in ``message`` other than as part of a longer
+    word (a short token "t" is not in "last tuesday"; it is in "key t")."""
+    before = r"(?<!\w)" if re.match(r"\w", form) else ""
+    after = r"(?!\w)" if re.search(r"\w$", form) else ""
+    return re.search(before + re.escape(form) + after, message) is not None
 
 
 def _scrub(message: str, secrets: Sequence[str]) -> str:
-    """The message with every secret replaced, however it was quoted. A
-    secret too short to hide without revealing it drops the message."""
-    for secret in secrets:
-        if len(secret) < 6:
-            return "details withheld (they could contain a credential)"
-        variants = {secret, json.dumps(secret)[1:-1], repr(secret)[1:-1], urllib.parse.quote(secret, safe="")}
-        for variant in sorted(variants, key=len, reverse=True):
-            message = message.replace(variant, "***")
+    """The message with every credential masked as ***: each secret in every
+    spelling (see _spellings, _base64_spellings), and any Basic credential or
+    user:password@ in a URL. A secret too short to mask without revealing it
+    by context (found standing alone), or one still found after masking,
+    withholds the message."""
+    message = _BASIC_AUTH.sub(_scrub_basic, message)
+    message = _URL_USERINFO.sub(lambda m: m.group(1) + MASK + "@", message)
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        if len(secret) < MIN_MASKABLE:
+            if any(_stands_alone(form, message) for form in _spellings(secret)):
+                return (
+                    "details withheld: the message contained a credential too short "
+                    f"(under {MIN_MASKABLE} characters) to mask"
+                )
+            continue
+        for form in _spellings(secret) + _base64_spellings(secret):
+            message = message.replace(form, MASK)
+    if any(len(s) >= MIN_MASKABLE and s in message for s in secrets):
+        return "details withheld: the message contained a credential that could not be masked"
     return message
 
 
@@ -319,14 +531,26 @@ def _probe_cmd(args: argparse.Namespace) -> int:
     secrets = _secrets(args)
     # A dry run's plan is its output: it goes to stdout whatever stderr is.
     progress = print if args.dry_run else _progress(args)
+    earlier = None
     try:
         users = _probe_users(args)
+        # Read what an earlier run left before anything is asked of the site.
+        if os.path.exists(args.output) and not args.restart:
+            earlier = _read(*_load(args.output), "auto", None, None)[0]
+    except CsvError as e:
+        _error(f"{e} (the table of an earlier probe: fix it, or pass --restart to probe every role again)")
+        return EXIT_ERROR
+    except ValueError as e:
+        _error(str(e))
+        return EXIT_ERROR
+    except OSError as e:
+        _error(_os_message(e, args.output))
+        return EXIT_ERROR
+    try:
         site = Site(_connect(args), progress=_progress(args))
         if users == "auto":
             users = site.probe_users()
-        earlier = None
-        if os.path.exists(args.output) and not args.restart:
-            earlier = _read(*_load(args.output), "auto", None, None)[0]
+        if earlier is not None:
             users = {r: login for r, login in users.items() if r not in earlier.roles}
         measured = site.probe(users, project=args.project, rate=args.rate, dry_run=args.dry_run, progress=progress)
     except ProbeAborted as e:
@@ -341,9 +565,13 @@ def _probe_cmd(args: argparse.Namespace) -> int:
             # Resumed: keep the roles probed before, add the new ones.
             rows = earlier.to_csv(layout="long") + "".join(table.to_csv(layout="long").splitlines(True)[1:])
             table = _read(rows.encode("utf-8"), args.output, "long", None, None)[0]
-        table.to_csv(args.output)
-        if args.evidence:
-            write_atomic_bytes(args.evidence, measured.evidence_csv().encode("utf-8"))
+        try:
+            table.to_csv(args.output)
+            if args.evidence:
+                write_atomic_bytes(args.evidence, measured.evidence_csv().encode("utf-8"))
+        except OSError as e:
+            _error(f"the probe ran but its results could not be written: {_os_message(e)}")
+            return EXIT_ERROR
     if not args.quiet:
         print(measured.summary())
     return EXIT_OK
@@ -361,8 +589,11 @@ def _demo(args: argparse.Namespace) -> int:
 
     try:
         site, result = demo.run(args.output, progress=_progress(args))
-    except (ValueError, OSError) as e:
+    except ValueError as e:
         _error(f"the demo could not run: {e}")
+        return EXIT_ERROR
+    except OSError as e:
+        _error(f"the demo could not run: {_os_message(e)}")
         return EXIT_ERROR
     if args.quiet:
         return EXIT_OK
@@ -417,8 +648,19 @@ def _parse_target_arg(text: str) -> Tuple[str, str, str, str]:
     return parts[0], parts[1], parts[2], parts[3]
 
 
+def _read_tiers(path: str) -> Tiers:
+    """A tier file; one that names no role (empty, or comments only) is an
+    error, not a check that silently passes."""
+    tiers = Tiers.read(path)
+    if not tiers.roles:
+        raise TierError(
+            f'{path}: the file names no role; expected one chain per line, higher first, e.g. "supervisor > lead > artist"'
+        )
+    return tiers
+
+
 def _tiers_and_table(args: argparse.Namespace) -> Tuple[Tiers, Any, str]:
-    tiers = Tiers.read(args.tiers)
+    tiers = _read_tiers(args.tiers)
     table, layout = _table_and_layout(args.perms)
     return tiers, table, layout
 
@@ -455,7 +697,7 @@ def _run_tier_command(args: argparse.Namespace, body: Any) -> int:
     except (CsvError, TierError, NormalizeError, TableError, ValueError) as e:
         _error(str(e))
     except OSError as e:
-        _error(f"{e.filename}: {e.strerror}" if e.strerror and e.filename else str(e))
+        _error(_os_message(e))
     return EXIT_ERROR
 
 
@@ -503,15 +745,21 @@ def _tiers_change(args: argparse.Namespace) -> int:
 
 def _audit(args: argparse.Namespace) -> int:
     def body(args: argparse.Namespace) -> int:
-        tiers = Tiers.read(args.tiers) if args.tiers else None
+        tiers = _read_tiers(args.tiers) if args.tiers else None
         table = _table_at(args.perms)
         findings = audit(table, tiers)
         for finding in findings:
             print(finding)
         if not args.quiet:
+            def unknown(target: Tuple[str, str, str, str]) -> bool:
+                try:
+                    return any(table.effective(role, *target) == "" for role in table.roles)
+                except NormalizeError:  # the schema beside the table lacks it: nothing is recorded
+                    return True
+
             unchecked = [
                 t for t in (("field", "HumanUser", "permission_rule_set", "edit"), ("entity", "PermissionRuleSet", "", "edit"))
-                if any(table.effective(role, *t) == "" for role in table.roles)
+                if unknown(t)
             ]
             if unchecked:
                 print("some roles could not be checked for self-elevation: "
@@ -528,9 +776,12 @@ def _promote(args: argparse.Namespace) -> int:
         _error(problem)
         return EXIT_ERROR
     try:
-        tiers = Tiers.read(args.tiers)
-    except (TierError, OSError) as e:
+        tiers = _read_tiers(args.tiers)
+    except TierError as e:
         _error(str(e))
+        return EXIT_ERROR
+    except OSError as e:
+        _error(_os_message(e, args.tiers))
         return EXIT_ERROR
     secrets = _secrets(args)
     try:
@@ -550,35 +801,80 @@ def _promote(args: argparse.Namespace) -> int:
     return status
 
 
-def _table_at(path: str) -> Any:
+def _table_at(path: str, roles_file: Optional[str] = None) -> Any:
     """A permission table from a CSV file or a snapshot folder; where the
     roles.csv and schema.json of a snapshot sit beside it, role and field
-    display names resolve against them (names they lack are kept)."""
-    return _table_and_layout(path)[0]
+    display names resolve against them: an unknown role is an error, entity
+    and field names the schema lacks are kept."""
+    return _table_and_layout(path, roles_file)[0]
 
 
-def _table_and_layout(path: str) -> Tuple[Any, str]:
+def _table_and_layout(path: str, roles_file: Optional[str] = None) -> Tuple[Any, str]:
+    """Where a roles.csv sits beside the table (or ``roles_file`` is given),
+    every role column must be one of its roles (display names resolve): a
+    misspelt column is an error naming the file, the column and the closest
+    role, never a new role. Entity and field names schema.json lacks are
+    kept as typed."""
     if os.path.isdir(path):
         inner = os.path.join(path, "permissions.csv")
-        if not os.path.exists(inner):
-            raise ValueError(f"{path} is a folder without permissions.csv: pass a CSV file or a snapshot folder")
+        if not os.path.lexists(inner):
+            raise ValueError(
+                f"{inner}: no such file; pass a permission CSV, or a snapshot folder (one that holds permissions.csv)"
+            )
         path = inner
-    context = snapshot_context(os.path.dirname(os.path.abspath(path)))
-    roles = [(r["code"], r.get("display_name") or r["code"]) for r in context.get("roles", []) if r.get("code")]
+    schema = _schema_near(path)
+    roles, roles_file = _roles_beside(path, roles_file)
     data, shown = _load(path)
-    return _read_csv_bytes(data, schema=context.get("schema"), roles=roles or None, path=shown, lenient=True)
+    try:
+        return _read_csv_bytes(data, schema=schema, roles=roles, path=shown, lenient=True, strict_roles=roles is not None)
+    except CsvError as e:
+        raise _with_roles_file(e, roles_file) from None
+
+
+def _beside(path: str, name: str) -> Optional[str]:
+    """The file ``name`` in the snapshot folder ``path`` is or sits in, if
+    it is there, spelt as relative as ``path`` was."""
+    folder = path if os.path.isdir(path) else os.path.dirname(path)
+    found = os.path.join(folder, name)
+    return found if os.path.lexists(found) else None
+
+
+def _roles_beside(path: str, roles_file: Optional[str] = None) -> Tuple[Optional[List[Tuple[str, str]]], Optional[str]]:
+    """The (code, display name) of each assignable role in ``roles_file`` or
+    the roles.csv beside ``path`` (None when there is none), and that file.
+    ShotGrid's *_system_default templates are not columns of a table."""
+    roles_file = roles_file or _beside(path, "roles.csv")
+    if roles_file is None:
+        return None, None
+    rows = snapshot_context_rows(roles_file, "roles.csv")
+    pairs = [
+        (r["code"].strip(), (r["display_name"] or r["code"]).strip())
+        for r in rows
+        if r["code"].strip() and r.get("system_default", "").strip().lower() not in ("yes", "true")
+    ]
+    return pairs, roles_file
+
+
+def _with_roles_file(e: "CsvError", roles_file: Optional[str]) -> Exception:
+    """An unknown-role error says which roles.csv the roles came from."""
+    if roles_file and 'unknown role "' in str(e):
+        named = CsvError(f"{e} (the roles of {roles_file})")
+        for attribute in ("path", "row", "column", "value"):
+            setattr(named, attribute, getattr(e, attribute, None))
+        return named
+    return e
 
 
 def _display_names(path: str) -> Optional[List[Tuple[str, str]]]:
     """(code, display name) pairs from the roles.csv beside a table, if any."""
-    folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
-    rows = snapshot_context(folder).get("roles")
-    return [(r["code"], r["display_name"]) for r in rows] if rows else None
+    found = _beside(path, "roles.csv")
+    rows = snapshot_context_rows(found, "roles.csv") if found else None
+    return [(r["code"], r["display_name"] or r["code"]) for r in rows] if rows else None
 
 
 def _schema_near(path: str) -> Any:
-    folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
-    return snapshot_context(folder).get("schema")
+    found = _beside(path, "schema.json")
+    return _read_schema(found) if found else None
 
 
 def _render_changes(changes: Any, fmt: str, source: str) -> str:
@@ -591,10 +887,18 @@ def _render_changes(changes: Any, fmt: str, source: str) -> str:
     }[fmt]()
 
 
+def _write_changes(text: str, fmt: str) -> None:
+    """csv and json are data (exact); text, md and plan are for people."""
+    if fmt in ("csv", "json"):
+        _write_data(text)
+    else:
+        sys.stdout.write(text)
+
+
 def _diff(args: argparse.Namespace) -> int:
     def body(args: argparse.Namespace) -> int:
         changes = sgperms_diff(_table_at(args.old), _table_at(args.new))
-        sys.stdout.write(_render_changes(changes, args.format, args.new))
+        _write_changes(_render_changes(changes, args.format, args.new), args.format)
         return EXIT_DIFFERENT if changes else EXIT_OK
 
     return _run_tier_command(args, body)
@@ -605,7 +909,7 @@ def _compare(args: argparse.Namespace) -> int:
         if args.format == "plan":
             raise ValueError("--format plan is for diff: comparing two roles changes nothing to click")
         changes = _table_at(args.perms).compare_roles(args.role_a, args.role_b, effective=args.effective)
-        sys.stdout.write(_render_changes(changes, args.format, args.perms))
+        _write_changes(_render_changes(changes, args.format, args.perms), args.format)
         return EXIT_DIFFERENT if changes else EXIT_OK
 
     return _run_tier_command(args, body)
@@ -615,16 +919,18 @@ def _report(args: argparse.Namespace) -> int:
     def body(args: argparse.Namespace) -> int:
         if bool(args.role) == bool(args.all):
             raise ValueError("pass --role ROLE (one page) or --all (the HTML site)")
-        table = _table_at(args.perms)
-        folder = args.perms if os.path.isdir(args.perms) else os.path.dirname(os.path.abspath(args.perms))
-        context = snapshot_context(folder)
-        if args.users:
-            context["users"] = snapshot_context_rows(args.users)
-        if args.roles:
-            context["roles"] = snapshot_context_rows(args.roles)
-        if args.schema:
-            with open(args.schema, encoding="utf-8") as f:
-                context["schema"] = Schema.from_json(f.read())
+        table = _table_at(args.perms, args.roles)
+        # The files given, else those beside the table; each one there is read strictly.
+        context: Dict[str, Any] = {}
+        users = args.users or _beside(args.perms, "users.csv")
+        if users:
+            context["users"] = snapshot_context_rows(users, "users.csv")
+        roles = args.roles or _beside(args.perms, "roles.csv")
+        if roles:
+            context["roles"] = snapshot_context_rows(roles, "roles.csv")
+        schema = args.schema or _beside(args.perms, "schema.json")
+        if schema:
+            context["schema"] = _read_schema(schema)
         if args.all:
             written = write_site(table, args.output, title=args.title, **context)
             print(f"wrote {len(written)} pages to {args.output}/ (open {os.path.join(args.output, 'index.html')})", file=sys.stderr)
@@ -901,10 +1207,88 @@ def _recover_folders(args: argparse.Namespace) -> None:
             recover_folder(value, notice=lambda text: print(f"sgperms: note: {_one_line(text)}", file=sys.stderr))
 
 
+class _QuietPipe(io.RawIOBase):
+    """A standard stream's file descriptor whose reader may go away
+    (``| head``, a pager quit early): from then on, output is dropped."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self._fd = fd
+        self.broken = False
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def isatty(self) -> bool:
+        return os.isatty(self._fd)
+
+    def write(self, data: Any) -> int:  # type: ignore[override]
+        if not self.broken:
+            try:
+                return os.write(self._fd, data)
+            except BrokenPipeError:
+                self.broken = True
+        return len(data)
+
+
+def _quiet_closed_pipes() -> Any:
+    """Routes the process's own stdout and stderr through _QuietPipe; returns
+    the function that puts them back. A closed pipe is then not an error: the
+    command finishes (a grant still writes its table) and exits with its own
+    status, without a word about the pipe."""
+    replaced = []
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None or stream is not getattr(sys, f"__{name}__"):
+            continue  # someone else's stream (a test's capture, an embedding)
+        try:
+            fd = stream.fileno()
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            continue
+        quiet = io.TextIOWrapper(
+            io.BufferedWriter(_QuietPipe(fd)),
+            encoding=stream.encoding,
+            errors=stream.errors,
+            line_buffering=stream.line_buffering,
+            write_through=getattr(stream, "write_through", False),
+        )
+        setattr(sys, name, quiet)
+        replaced.append((name, stream, quiet))
+
+    def restore() -> None:
+        for name, stream, quiet in replaced:
+            try:
+                quiet.flush()
+            except (OSError, ValueError):
+                pass
+            setattr(sys, name, stream)
+
+    return restore
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run the ``sgperms`` command; returns its exit status."""
+    """Run the ``sgperms`` command; returns its exit status: 0, 1 (a
+    difference or a finding, as each command documents), 2 (an error: one
+    line on stderr, never a traceback), 130 (interrupted). A closed pipe
+    (``sgperms diff a b | head -1``) is not an error: the rest of the output
+    is dropped and the status is the command's own."""
+    restore = _quiet_closed_pipes()
+    restore_text = _human_output()
+    try:
+        return _main(argv)
+    finally:
+        restore_text()
+        restore()
+
+
+def _main(argv: Optional[Sequence[str]]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _SECRETS[:] = _command_secrets(args)
     if not getattr(args, "run", None):
         parser.print_help(sys.stderr)
         return EXIT_ERROR
@@ -922,6 +1306,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    except Exception as e:  # the last resort: one line, never a traceback
+        detail = _one_line(_scrub(str(e), _SECRETS))[:300]  # masked before it is cut
+        _error(
+            f"unexpected {type(e).__name__}{': ' + detail if detail else ''} "
+            "(this is a bug in sgperms, please report it with the command that caused it)"
+        )
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

@@ -96,16 +96,15 @@ class Probe:
         return drift(recorded, self.table)
 
     def evidence_csv(self) -> str:
-        """The evidence as CSV: role,kind,entity_type,name,action,value,call,answer."""
-        import csv
-        import io
+        """The evidence as CSV: role,kind,entity_type,name,action,value,call,answer.
+        For people (a spreadsheet), never read back: cells that would run as
+        formulas (ShotGrid's answers, names from the site) start with ``'``."""
+        from ._core import spreadsheet_csv
 
-        out = io.StringIO()
-        w = csv.writer(out, lineterminator="\n")
-        w.writerow(["role", "kind", "entity_type", "name", "action", "value", "call", "answer"])
+        rows = [["role", "kind", "entity_type", "name", "action", "value", "call", "answer"]]
         for (role, target), (call, answer) in sorted(self.evidence.items()):
-            w.writerow([role, *target, self.table.get(role, *target) if role in self.table.roles else "", call, answer])
-        return out.getvalue()
+            rows.append([role, *target, self.table.get(role, *target) if role in self.table.roles else "", call, answer])
+        return spreadsheet_csv([["" if cell is None else str(cell) for cell in row] for row in rows])
 
     def summary(self) -> str:
         """A few lines: who was probed as whom, calls made, timeouts, roles skipped."""

@@ -765,6 +765,8 @@ def _read_history(path: str) -> Dict[int, List[str]]:
     header = _header(Event)
     if rows[0] != header:
         raise ValueError(f"{path}: not a sgperms history file (expected the header {','.join(header)})")
+    with open(path, "rb") as f:
+        _warn_formulas(f.read(), path)  # kept as written; a spreadsheet would run them
     history = {}
     for number, row in enumerate(rows[1:], start=2):
         if len(row) != len(header):
