@@ -548,15 +548,19 @@ impl Folder {
         remove_if_there(&path).map_err(|e| FolderError::io(&path, "remove", e))?;
         let _ = self.sync_dir();
         let names: Vec<&str> = journal.files.iter().map(|e| e.name.as_str()).collect();
+        let holder = if journal.holder.is_empty() {
+            "holder unknown"
+        } else {
+            &journal.holder
+        };
+        let state = if names.is_empty() {
+            "nothing had been replaced".to_string()
+        } else {
+            format!("{} are as they were before it", names.join(", "))
+        };
         Ok(Some(format!(
-            "{}: an interrupted write ({}) was rolled back; {} are as they were before it",
-            self.dir.display(),
-            if journal.holder.is_empty() {
-                "holder unknown"
-            } else {
-                &journal.holder
-            },
-            names.join(", ")
+            "{}: an interrupted write ({holder}) was rolled back; {state}",
+            self.dir.display()
         )))
     }
 
@@ -759,6 +763,13 @@ mod tests {
         v
     }
 
+    /// The folder holds the set's files and nothing of sgperms' own.
+    fn only_the_set(dir: &Path) {
+        let mut expected: Vec<String> = NAMES.iter().map(|s| s.to_string()).collect();
+        expected.sort();
+        assert_eq!(names(dir), expected);
+    }
+
     fn set(dir: &Path, tag: &str) {
         let mut f = Folder::open(dir, Access::Write, Duration::ZERO, "test").unwrap();
         let bodies: Vec<String> = NAMES.iter().map(|n| format!("{tag} {n}")).collect();
@@ -834,12 +845,7 @@ mod tests {
                 "at {at}: {:?}",
                 contents(dir.path())
             );
-            assert_eq!(
-                names(dir.path()).len(),
-                NAMES.len(),
-                "{:?}",
-                names(dir.path())
-            );
+            only_the_set(dir.path());
         }
     }
 
@@ -865,7 +871,7 @@ mod tests {
                 drop(f);
                 set(dir.path(), "next");
                 assert!(whole(dir.path(), "next"));
-                assert_eq!(names(dir.path()).len(), NAMES.len());
+                only_the_set(dir.path());
             }
         }
     }
@@ -887,12 +893,7 @@ mod tests {
         std::fs::write(dir.path().join(".sgperms-new-users.csv"), "half").unwrap();
         std::fs::write(dir.path().join(".sgperms-Ab12.tmp"), "older version's").unwrap();
         set(dir.path(), "new");
-        assert_eq!(
-            names(dir.path()).len(),
-            NAMES.len(),
-            "{:?}",
-            names(dir.path())
-        );
+        only_the_set(dir.path());
     }
 
     #[test]

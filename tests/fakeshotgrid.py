@@ -51,7 +51,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-from sgperms import testing
+from sgperms import demo, testing
 
 API_PATH = "/api3/json"
 ERR_AUTH = 102  # what shotgun_api3 turns into AuthenticationFault
@@ -505,7 +505,6 @@ def _entity_of(method: str, args: Any) -> Optional[str]:
 def demo_site(extra_people: int = 0) -> Any:
     """The demo studio's mockgun session (``sgperms.demo.build_site``), with
     ``extra_people`` more active artists (login ``extra.NNNN``) for paging."""
-    from sgperms import demo
 
     sg = demo.build_site()
     artist = sg.find_one("PermissionRuleSet", [["code", "is", "artist"]], ["display_name"])
@@ -565,21 +564,7 @@ def shotgrid_schema_site(schema_pickles: Any, people: int, roles=("admin", "arti
 
 
 def add_records(sg: Any) -> None:
-    """Two records of every entity type that has none (in one project where
-    the type has a project field), as the demo does: something real for a
-    probe to (not) change, and rows to count."""
-    schema = sg.schema_read()
+    """Two records of every entity type that has none, as the demo makes
+    them, in one project: something real for a probe to (not) change."""
     project = sg.find_one("Project", [], ["id"]) or sg.create("Project", {"name": "Live Test Feature"})
-    for entity in sorted(schema):
-        if sg.find(entity, [], ["id"], limit=1):
-            continue
-        fields = schema[entity]
-        data: Dict[str, Any] = {}
-        for name in ("code", "name", "title", "content", "subject"):
-            if name in fields and fields[name]["data_type"]["value"] == "text":
-                data[name] = f"record of {entity}"
-                break
-        if "project" in fields:
-            data["project"] = {"type": "Project", "id": project["id"]}
-        sg.create(entity, data)
-        sg.create(entity, data)
+    demo.add_records(sg, project, "record of")

@@ -603,6 +603,17 @@ def test_snapshot_into_a_folder_with_a_bad_file_is_one_line_naming_it(name, file
     if (name, kind) == ("history.csv", "empty"):
         assert status == 0, err  # an empty history is read as none: the next snapshot writes it whole
         return
-    # A snapshot.json of no site names the folder it guards.
-    named = "snap" if (name, kind) == ("snapshot.json", "wrong_header") else os.path.join("snap", name)
-    assert_one_line_error((status, out, err), named, before, listing(tmp_path))
+    assert_one_line_error((status, out, err), os.path.join("snap", name), before, listing(tmp_path))
+    if name == "snapshot.json" and kind != "folder":
+        assert "not a sgperms snapshot.json" in err, err
+
+
+@pytest.mark.parametrize("kind", ["junk", "empty", "wrong_header"])
+def test_demo_over_a_folder_with_a_bad_snapshot_json_names_it(kind, tmp_path):
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    spoil(folder / "snapshot.json", kind, "json")
+    before = listing(tmp_path)
+    status, out, err = invoke(["demo", "-o", "demo", "-q"], tmp_path)
+    assert_one_line_error((status, out, err), os.path.join("demo", "snapshot.json"), before, listing(tmp_path))
+    assert "not a sgperms snapshot.json" in err, err

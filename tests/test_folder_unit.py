@@ -336,3 +336,23 @@ def test_lock_wait_is_checked():
     finally:
         del os.environ[folder.LOCK_WAIT_ENV]
     assert folder.lock_wait() == 30.0
+
+
+def test_a_journal_that_cannot_be_read_or_a_bad_lock_wait_is_one_line(old_folder, tmp_path):
+    out = tmp_path / "snap"
+    shutil.copytree(old_folder, out)
+    before = files(out)
+    (out / folder.JOURNAL).write_text("{not json")
+    r = subprocess.run(CLI + ["diff", str(out), str(out)], capture_output=True, text=True, env=ENV)
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
+    assert "the journal of an interrupted write cannot be read" in r.stderr and "Traceback" not in r.stderr
+    assert {k: v for k, v in files(out).items() if k != folder.JOURNAL} == before
+    (out / folder.JOURNAL).unlink()
+    (out / folder.JOURNAL).write_text('{"holder": "pid 1", "files": []}')
+    for command in (["diff", str(out), str(out)], ["demo", "-o", str(tmp_path / "new")]):
+        r = subprocess.run(CLI + command, capture_output=True, text=True, env=dict(ENV, SGPERMS_LOCK_WAIT="soon"))
+        assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
+        assert "SGPERMS_LOCK_WAIT='soon': expected a number of seconds" in r.stderr and "bug" not in r.stderr
+    r = subprocess.run(CLI + ["diff", str(out), str(out)], capture_output=True, text=True, env=ENV)
+    assert r.returncode == 0 and "(pid 1) was rolled back; nothing had been replaced" in r.stderr, r.stderr
+    assert files(out) == before

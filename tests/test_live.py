@@ -474,3 +474,18 @@ def test_a_key_echoed_by_the_server_is_still_never_printed(studio, tmp_path):
     assert r.returncode == 2
     one_error_line(r)
     assert_no_secret(r, tmp_path)
+
+
+def test_a_proxy_page_answering_a_create_stops_the_probe_saying_what_may_be_written(studio, tmp_path):
+    """A site or proxy that answers a create with HTTP 200 and an HTML page:
+    the create was not refused, so the probe cannot know nothing was written."""
+    role = "vendor"
+    login = active(studio, role)[0]
+    trap = studio.fail("create", 200, sudo=login, entity_type="Shot")
+    out = tmp_path / "probed.csv"
+    r = run(studio, "probe", "--as", f"{role}={login}", "--rate", "0", "--timeout", "10", "-o", str(out))
+    assert len(trap.hits) == 1
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "PROBE STOPPED" in r.stderr and "a Shot (the answer was not a record) may have been written" in r.stderr
+    assert "AttributeError" not in r.stderr and "Traceback" not in r.stderr
+    assert_no_secret(r, out)

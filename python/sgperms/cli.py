@@ -45,7 +45,6 @@ from .probe import ProbeAborted
 from .site import public_url
 from .folder import FolderError
 from .folder import recover as recover_folder
-from ._core import write_atomic_bytes
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_ERROR = 0, 1, 2
 
@@ -500,6 +499,9 @@ def _snapshot(args: argparse.Namespace) -> int:
         result = site.snapshot(args.output, since=since, probe=measured)
     except ProbeAborted as e:
         _error(f"PROBE STOPPED, nothing written: {e}")
+        return EXIT_ERROR
+    except FolderError as e:  # the folder, not the site: its own words say what and where
+        _error(str(e))
         return EXIT_ERROR
     except Exception as e:  # one clear line, never a traceback that could carry secrets
         _error(_scrub(f"could not snapshot {public_url(args.site)}: {type(e).__name__}: {e}", secrets))
@@ -1294,6 +1296,10 @@ def _main(argv: Optional[Sequence[str]]) -> int:
         return EXIT_ERROR
     try:
         _recover_folders(args)
+    except (FolderError, ValueError) as e:  # a folder left unusable, or a bad $SGPERMS_LOCK_WAIT
+        _error(str(e))
+        return EXIT_ERROR
+    try:
         return args.run(args)
     except FolderError as e:
         _error(str(e))

@@ -268,14 +268,14 @@ def _populate(sg: Any) -> None:
             "permission_rule_set": ids["client_user"], "sg_status_list": "act",
         })
     _history(sg, ids, people)
-    _records(sg)
+    add_records(sg, sg.create("Project", {"name": "Demo Feature", "sg_type": "Feature"}))
 
 
-def _records(sg: Any) -> None:
-    """Two records of every entity type that has none, so a probe has
+def add_records(sg: Any, project: Dict[str, Any], label: str = "demo") -> None:
+    """Two records ("LABEL EntityType") of every entity type that has none,
+    in ``project`` where the type has a project field, so a probe has
     something real to (not) change, and rows to count."""
     schema = sg.schema_read()
-    project = sg.create("Project", {"name": "Demo Feature", "sg_type": "Feature"})
     for entity in sorted(schema):
         if sg.find(entity, [], ["id"], limit=1):
             continue
@@ -283,7 +283,7 @@ def _records(sg: Any) -> None:
         data: Dict[str, Any] = {}
         for name in ("code", "name", "title", "content", "subject"):
             if name in fields and fields[name]["data_type"]["value"] == "text":
-                data[name] = f"demo {entity}"
+                data[name] = f"{label} {entity}"
                 break
         if "project" in fields:
             data["project"] = {"type": "Project", "id": project["id"]}
@@ -331,12 +331,9 @@ def _check_folder(out_dir: str) -> None:
     """The demo writes only into a new or empty folder, or over an earlier demo."""
     if not os.path.isdir(out_dir):
         return
-    info = os.path.join(out_dir, "snapshot.json")
-    try:
-        with open(info, encoding="utf-8") as f:
-            is_demo = json.load(f).get("site") == DEMO_URL
-    except (OSError, ValueError, AttributeError):
-        is_demo = False
+    from .site import recorded_site
+
+    is_demo = recorded_site(out_dir) == DEMO_URL
     # sgperms' own lock and staging files (a run killed mid-write) do not
     # count: the snapshot rolls such a write back before anything else.
     if not is_demo and [name for name in os.listdir(out_dir) if not name.startswith(".sgperms")]:

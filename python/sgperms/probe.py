@@ -342,7 +342,10 @@ def _decide_create(p: _Prober, s: Any, entity: str, role: str) -> Tuple[str, str
         [(name, value)] = data.items()
         refused_data = _has(text, INVALID_DATA) and (_has(text, f"{entity}.{name}") or value in text)
         return ("yes" if fault and refused_data else ""), call, text
-    raise ProbeAborted(f"a probe create succeeded as {role}: {entity} {created.get('id')} was written with {data!r}")
+    # Whatever came back (a record, or a proxy's HTML page as bytes), the
+    # create was not refused: say what may have been written, never crash.
+    what = f"{entity} {created.get('id')}" if isinstance(created, dict) else f"a {entity} (the answer was not a record)"
+    raise ProbeAborted(f"a probe create succeeded as {role}: {what} may have been written with {data!r}")
 
 
 def _asked(p: _Prober, entity: str, record: Optional[dict]) -> List[Target]:

@@ -663,12 +663,8 @@ class Site:
         """Refuses a folder holding another site's snapshot, or files named
         like a snapshot's that sgperms did not write."""
         info_path = os.path.join(out, "snapshot.json")
-        if os.path.exists(info_path):
-            try:
-                with open(info_path, encoding="utf-8") as f:
-                    recorded = json.load(f).get("site")
-            except (ValueError, AttributeError):
-                raise ValueError(f"{info_path}: not a sgperms snapshot.json; move it away to snapshot here") from None
+        recorded = recorded_site(out)
+        if recorded is not None:
             here = public_url(getattr(self.sg, "base_url", ""))
             if recorded != here:
                 raise ValueError(
@@ -691,6 +687,23 @@ class Site:
             data = f.read()
         assignable = [(r.code, r.display_name) for r in roles if not r.system_default]
         return _read_csv_bytes(data, schema=self.schema(), roles=assignable, path=path, lenient=True)[0]
+
+
+def recorded_site(folder: str) -> Optional[str]:
+    """The site (URL) a snapshot folder's snapshot.json records; None when
+    there is no snapshot.json. Raises ValueError naming the file when it is
+    not one sgperms wrote."""
+    path = os.path.join(folder, "snapshot.json")
+    try:
+        with open(path, encoding="utf-8") as f:
+            site = json.load(f).get("site")
+    except FileNotFoundError:
+        return None
+    except (ValueError, AttributeError):
+        site = None
+    if not isinstance(site, str):
+        raise ValueError(f"{path}: not a sgperms snapshot.json; move it away to snapshot here")
+    return site
 
 
 def _fill(table: PermissionTable, probed: PermissionTable) -> Tuple[PermissionTable, int]:
