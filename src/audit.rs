@@ -2,6 +2,8 @@
 //! roles can make itself admin; a role granted more than every role above it
 //! is a "missed permission" waiting to be found months later.
 
+use std::fmt;
+
 use crate::model::{Action, Kind, Table, Target, Value};
 use crate::tiers::{rank, Tiers};
 
@@ -15,6 +17,7 @@ pub enum FindingKind {
 }
 
 impl FindingKind {
+    /// `self_elevation` or `exceeds_ancestors`.
     pub fn as_str(self) -> &'static str {
         match self {
             FindingKind::SelfElevation => "self_elevation",
@@ -26,11 +29,29 @@ impl FindingKind {
 /// One finding: the role, the target, its effective value and why it matters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
+    /// What the finding is about.
     pub kind: FindingKind,
+    /// The role code.
     pub role: String,
+    /// The target.
     pub target: Target,
+    /// The role's effective value there.
     pub value: Value,
+    /// Why it matters, in a sentence.
     pub detail: String,
+}
+
+/// `kind: target: detail`.
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {}: {}",
+            self.kind.as_str(),
+            self.target,
+            self.detail
+        )
+    }
 }
 
 /// Targets that let a role change who holds which role, or what roles allow.
@@ -210,6 +231,18 @@ mod tests {
         assert_eq!(
             missed[0].detail,
             "artist has yes but every role above it has less (it_support no, lead no)"
+        );
+    }
+
+    #[test]
+    fn a_finding_reads_as_a_sentence() {
+        let finding = &audit(&table(), None)[0];
+        assert_eq!(
+            finding.to_string(),
+            format!(
+                "self_elevation: field:HumanUser:permission_rule_set:edit: {}",
+                finding.detail
+            )
         );
     }
 }

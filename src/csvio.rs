@@ -18,12 +18,14 @@ use std::fmt;
 
 use csv::{ByteRecord, ReaderBuilder, Terminator, WriterBuilder};
 
-use crate::model::{check_value, ModelError, Role, Table, Target, Value};
-use crate::normalize::{
-    fold, parse_target, parse_value, shown, Names, NormalizeError, TargetError,
+use crate::model::{
+    check_value, Action, Kind, ModelError, Role, Table, Target, Value, CODE_INHERIT, CODE_NO,
+    CODE_UNKNOWN, CODE_YES,
 };
+use crate::normalize::{parse_target, parse_value, shown, Names, NormalizeError, TargetError};
 use crate::safe::{column_name, FormulaScan};
 use crate::schema::Schema;
+use crate::vocab::{self, fold, KEY_COLUMNS, LONG_HEADER};
 
 /// The two CSV layouts of DESIGN.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +37,7 @@ pub enum Layout {
 }
 
 impl Layout {
+    /// `wide` or `long`.
     pub fn as_str(self) -> &'static str {
         match self {
             Layout::Wide => "wide",
@@ -56,8 +59,11 @@ impl Layout {
 /// schema and roles names are resolved against.
 #[derive(Debug, Default, Clone)]
 pub struct ReadOptions<'a> {
+    /// The layout to read; `None` detects it from the header.
     pub layout: Option<Layout>,
+    /// Resolves entity and field display names; unknown ones are errors.
     pub schema: Option<&'a Schema>,
+    /// Resolves role display names in headers; unknown roles are errors.
     pub roles: Option<&'a [Role]>,
     /// Named in errors; the reader never opens it.
     pub path: Option<String>,
@@ -76,7 +82,9 @@ pub struct CsvError(Box<CsvErrorDetail>);
 
 /// Where and what: the fields of a [`CsvError`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CsvErrorDetail {
+    /// The file, when the reader was told its name.
     pub path: Option<String>,
     /// 1-based line of the record in the file, as an editor shows it.
     pub row: Option<u64>,
@@ -84,42 +92,97 @@ pub struct CsvErrorDetail {
     pub column: Option<String>,
     /// The offending cell text, when there is one.
     pub value: Option<String>,
+    /// What went wrong.
     pub kind: CsvErrorKind,
 }
 
 /// What went wrong, without where.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CsvErrorKind {
+    /// No header: the file is empty or blank.
     Empty,
+    /// Bytes that are not UTF-8.
     InvalidUtf8,
+    /// A UTF-16 file (Excel's "Unicode Text").
     Utf16,
+    /// A quote that is never closed.
     UnclosedQuote,
+    /// A `role` or `value` column read as the wide layout.
     LongColumnInWide,
+    /// A `sep=` line that names no usable delimiter.
     BadSeparatorLine,
+    /// CSV the csv crate cannot read; holds its message.
     Syntax(String),
+    /// The header lacks these key columns.
     MissingColumns(Vec<&'static str>),
+    /// A column named twice.
     DuplicateColumn {
+        /// The 1-based column where it first appears.
         first: usize,
     },
+    /// A column the long layout does not have.
     UnexpectedColumn,
+    /// A column without a header that holds data.
     UnnamedColumnWithData,
+    /// A row with more or fewer fields than the header.
     Ragged {
+        /// Fields in the header.
         expected: usize,
+        /// Fields in the row.
         found: usize,
+        /// Whether a field of the row spans lines (a quote left open).
         open_quote: bool,
     },
+    /// A name or value that could not be normalised.
     Normalize(NormalizeError),
+    /// A row the table cannot hold.
     Model(ModelError),
+    /// Two rows for one target (and role) with different values.
     ConflictingValues {
+        /// The line of the earlier row.
         first_row: u64,
+        /// The earlier row's value.
         first: String,
+        /// This row's value.
         second: String,
+        /// The target, as `kind:entity_type:name:action`.
         target: String,
     },
+    /// Two rows for one target with different notes.
     ConflictingNotes {
+        /// The line of the earlier row.
         first_row: u64,
+        /// The target, as `kind:entity_type:name:action`.
         target: String,
     },
+}
+
+impl CsvErrorKind {
+    /// A short snake_case name of the variant (`ragged`, `conflicting_values`,
+    /// or the inner error's for [`CsvErrorKind::Normalize`] and
+    /// [`CsvErrorKind::Model`], e.g. `unknown_role`): the `.kind` of the
+    /// Python exception.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CsvErrorKind::Empty => "empty",
+            CsvErrorKind::InvalidUtf8 => "invalid_utf8",
+            CsvErrorKind::Utf16 => "utf16",
+            CsvErrorKind::UnclosedQuote => "unclosed_quote",
+            CsvErrorKind::LongColumnInWide => "long_column_in_wide",
+            CsvErrorKind::BadSeparatorLine => "bad_separator_line",
+            CsvErrorKind::Syntax(_) => "syntax",
+            CsvErrorKind::MissingColumns(_) => "missing_columns",
+            CsvErrorKind::DuplicateColumn { .. } => "duplicate_column",
+            CsvErrorKind::UnexpectedColumn => "unexpected_column",
+            CsvErrorKind::UnnamedColumnWithData => "unnamed_column_with_data",
+            CsvErrorKind::Ragged { .. } => "ragged",
+            CsvErrorKind::Normalize(e) => e.kind(),
+            CsvErrorKind::Model(e) => e.kind(),
+            CsvErrorKind::ConflictingValues { .. } => "conflicting_values",
+            CsvErrorKind::ConflictingNotes { .. } => "conflicting_notes",
+        }
+    }
 }
 
 impl fmt::Display for CsvErrorKind {
@@ -274,15 +337,10 @@ impl Place {
 }
 
 /// What each column of the header is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Column {
-    Kind,
-    EntityType,
-    Name,
-    Action,
-    Note,
-    Role,
-    Value,
+    /// A key, note, role or value column.
+    Named(vocab::Column),
     /// A wide-layout role column: its index in the table.
     RoleCell(usize),
     /// No header text: tolerated while it holds no data (spreadsheets add them).
@@ -290,17 +348,11 @@ enum Column {
 }
 
 fn key_column(folded: &str) -> Option<Column> {
-    Some(match folded {
-        "kind" => Column::Kind,
-        "entitytype" | "entity" => Column::EntityType,
-        "name" => Column::Name,
-        "action" => Column::Action,
-        "note" | "notes" | "reason" | "comment" => Column::Note,
-        "role" => Column::Role,
-        "value" => Column::Value,
-        "" => Column::Unnamed,
-        _ => return None,
-    })
+    match vocab::column(folded) {
+        Some(column) => Some(Column::Named(column)),
+        None if folded.is_empty() => Some(Column::Unnamed),
+        None => None,
+    }
 }
 
 /// The header, resolved: what every column is, where the key columns are.
@@ -336,26 +388,21 @@ impl Header {
             .map(|r| r.map(str::to_string))
             .collect::<Result<Vec<_>, _>>()?;
         let classified: Vec<Option<Column>> = titles.iter().map(|t| key_column(&fold(t))).collect();
-        let has = |c: Column| classified.iter().any(|k| k.as_ref() == Some(&c));
-        let layout = forced.unwrap_or(if has(Column::Role) && has(Column::Value) {
+        let has = |c: vocab::Column| classified.contains(&Some(Column::Named(c)));
+        let layout = forced.unwrap_or(if has(vocab::Column::Role) && has(vocab::Column::Value) {
             Layout::Long
         } else {
             Layout::Wide
         });
-        let mut needed = vec![
-            ("kind", Column::Kind),
-            ("entity_type", Column::EntityType),
-            ("name", Column::Name),
-            ("action", Column::Action),
-        ];
+        let mut needed = vocab::KEY.to_vec();
         if layout == Layout::Long {
-            needed.insert(0, ("role", Column::Role));
-            needed.push(("value", Column::Value));
+            needed.insert(0, vocab::Column::Role);
+            needed.push(vocab::Column::Value);
         }
         let missing: Vec<&'static str> = needed
-            .iter()
-            .filter(|(_, c)| !has(c.clone()))
-            .map(|(n, _)| *n)
+            .into_iter()
+            .filter(|c| !has(*c))
+            .map(vocab::Column::as_str)
             .collect();
         if let Some(first) = missing.first() {
             let place = place.column(first);
@@ -368,7 +415,7 @@ impl Header {
         let mut seen_roles: HashMap<String, usize> = HashMap::new();
         for (i, (title, class)) in titles.iter().zip(classified).enumerate() {
             let column = match (class, layout) {
-                (Some(Column::Role | Column::Value), Layout::Wide) => {
+                (Some(Column::Named(vocab::Column::Role | vocab::Column::Value)), Layout::Wide) => {
                     return Err(place.column(title).error(CsvErrorKind::LongColumnInWide))
                 }
                 (None, Layout::Wide) => {
@@ -399,20 +446,20 @@ impl Header {
             debug_assert_eq!(columns.len(), i);
             columns.push(column);
         }
-        let find = |c: Column| columns.iter().position(|k| *k == c);
+        let find = |c: vocab::Column| columns.iter().position(|k| *k == Column::Named(c));
         let required = columns
             .iter()
             .rposition(|c| *c != Column::Unnamed)
             .map_or(0, |i| i + 1);
         Ok(Header {
             layout,
-            kind: find(Column::Kind).unwrap_or_default(),
-            entity_type: find(Column::EntityType).unwrap_or_default(),
-            name: find(Column::Name).unwrap_or_default(),
-            action: find(Column::Action).unwrap_or_default(),
-            note: find(Column::Note),
-            role: find(Column::Role).unwrap_or_default(),
-            value: find(Column::Value).unwrap_or_default(),
+            kind: find(vocab::Column::Kind).unwrap_or_default(),
+            entity_type: find(vocab::Column::EntityType).unwrap_or_default(),
+            name: find(vocab::Column::Name).unwrap_or_default(),
+            action: find(vocab::Column::Action).unwrap_or_default(),
+            note: find(vocab::Column::Note),
+            role: find(vocab::Column::Role).unwrap_or_default(),
+            value: find(vocab::Column::Value).unwrap_or_default(),
             columns,
             titles,
             roles,
@@ -457,7 +504,10 @@ impl<'a> Source<'a> {
     fn new(data: &'a [u8], place: &Place) -> Result<Source<'a>, CsvError> {
         let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
         if data.iter().all(u8::is_ascii_whitespace) {
-            return Err(place.at_row(1).column("kind").error(CsvErrorKind::Empty));
+            return Err(place
+                .at_row(1)
+                .column(vocab::KIND)
+                .error(CsvErrorKind::Empty));
         }
         if data.starts_with(b"\xFF\xFE") || data.starts_with(b"\xFE\xFF") {
             return Err(place.at_row(1).error(CsvErrorKind::Utf16));
@@ -696,7 +746,7 @@ impl RowParser<'_> {
         if note != table.note(row).as_bytes() || !table.is_unknown(row, role) {
             return false;
         }
-        let is_field = table.target(row).kind() == crate::model::Kind::Field;
+        let is_field = table.target(row).kind() == Kind::Field;
         let value = match record.get(h.value).unwrap_or_default() {
             b"" => return true,
             b"yes" => Value::Yes,
@@ -749,9 +799,9 @@ impl RowParser<'_> {
         if table.target_index(&target).is_some() {
             return false;
         }
-        let is_field = target.kind() == crate::model::Kind::Field;
+        let is_field = target.kind() == Kind::Field;
         codes.clear();
-        codes.resize(h.roles.len(), 0);
+        codes.resize(h.roles.len(), CODE_UNKNOWN);
         // Conditions are rare and need interning: set after the fixed codes.
         let mut conditions: Vec<(usize, &str)> = Vec::new();
         for (i, column) in h.columns.iter().enumerate() {
@@ -759,14 +809,14 @@ impl RowParser<'_> {
             match column {
                 Column::RoleCell(role) => {
                     codes[*role] = match bytes {
-                        b"" => 0,
-                        b"yes" => 1,
-                        b"no" => 2,
-                        b"inherit" if is_field => 3,
+                        b"" => CODE_UNKNOWN,
+                        b"yes" => CODE_YES,
+                        b"no" => CODE_NO,
+                        b"inherit" if is_field => CODE_INHERIT,
                         [b'i', b'f', b' ', rest @ ..] => match canonical_condition(rest) {
                             Some(cond) => {
                                 conditions.push((*role, cond));
-                                0
+                                CODE_UNKNOWN
                             }
                             None => return false,
                         },
@@ -835,10 +885,10 @@ impl RowParser<'_> {
                 let role_text = fields[h.role];
                 let role = self.names.role(role_text).map_err(|e| {
                     place
-                        .cell("role", role_text)
+                        .cell(vocab::ROLE, role_text)
                         .error(CsvErrorKind::Normalize(e))
                 })?;
-                let value = self.value(fields[h.value], "value", &target, &place)?;
+                let value = self.value(fields[h.value], vocab::VALUE, &target, &place)?;
                 Cells::Long(role, value)
             }
         };
@@ -852,15 +902,13 @@ impl RowParser<'_> {
 
     fn target(&self, fields: &[&str], place: &Place) -> Result<Target, CsvError> {
         let h = self.header;
-        let [kind, entity_type, name, action] =
-            [h.kind, h.entity_type, h.name, h.action].map(|i| fields[i]);
+        let key = [h.kind, h.entity_type, h.name, h.action].map(|i| fields[i]);
+        let [kind, entity_type, name, action] = key;
         parse_target(self.names, kind, entity_type, name, action).map_err(|e| {
-            let text = match e.column() {
-                "kind" => kind,
-                "entity_type" => entity_type,
-                "name" => name,
-                _ => action,
-            };
+            let text = KEY_COLUMNS
+                .iter()
+                .position(|c| *c == e.column())
+                .map_or(action, |i| key[i]);
             let place = place.cell(e.column(), text);
             match e {
                 TargetError::Normalize(_, e) => place.error(CsvErrorKind::Normalize(e)),
@@ -970,8 +1018,12 @@ pub fn read_scanning(
         })?;
         Ok(true)
     })?;
-    let (header, table) =
-        loaded.ok_or_else(|| place.at_row(1).column("kind").error(CsvErrorKind::Empty))?;
+    let (header, table) = loaded.ok_or_else(|| {
+        place
+            .at_row(1)
+            .column(vocab::KIND)
+            .error(CsvErrorKind::Empty)
+    })?;
     Ok((table, header.layout, formulas))
 }
 
@@ -1019,7 +1071,7 @@ impl Conflict {
                     })
             }
             None => place
-                .cell("note", &self.second)
+                .cell(vocab::NOTE, &self.second)
                 .error(CsvErrorKind::ConflictingNotes {
                     first_row,
                     target: self.target.to_string(),
@@ -1036,7 +1088,7 @@ fn merge(table: &mut Table, row: Row, header: &Header, place: &Place) -> Result<
             MergeError::Invalid(
                 place
                     .at_row(row.line)
-                    .cell("role", code)
+                    .cell(vocab::ROLE, code)
                     .error(CsvErrorKind::Model(e)),
             )
         })?),
@@ -1065,7 +1117,7 @@ fn merge(table: &mut Table, row: Row, header: &Header, place: &Place) -> Result<
             .enumerate()
             .map(|(i, v)| (i, v, header.role_titles[i].as_str()))
             .collect(),
-        Cells::Long(_, value) => vec![(long_role.unwrap_or_default(), value, "value")],
+        Cells::Long(_, value) => vec![(long_role.unwrap_or_default(), value, vocab::VALUE)],
     };
     for (role, value, column) in assignments {
         if value == Value::Unknown {
@@ -1091,8 +1143,12 @@ fn merge(table: &mut Table, row: Row, header: &Header, place: &Place) -> Result<
     Ok(())
 }
 
+/// Why a row could not be merged into the table.
 enum MergeError {
+    /// It disagrees with an earlier row; the error is built once the
+    /// earlier row is found.
     Conflict(Box<Conflict>),
+    /// It cannot be in the table at all.
     Invalid(CsvError),
 }
 
@@ -1135,6 +1191,75 @@ fn first_row_with(
     found
 }
 
+/// Reads the wide layout exactly as [`write()`] writes it, normalising
+/// nothing: names, role codes, values and notes are taken as written, so
+/// any table comes back equal to the one written, whatever its names (the
+/// lossless path behind pickling). Returns the table; text sgperms did not
+/// write may be refused where [`read`] would accept it.
+pub fn read_canonical(data: &[u8]) -> Result<Table, CsvError> {
+    let place = Place::default();
+    let mut reader = ReaderBuilder::new().has_headers(false).from_reader(data);
+    let mut records = reader.records();
+    let syntax = |e: csv::Error| {
+        let row = e.position().map(csv::Position::line);
+        Place {
+            row,
+            ..Place::default()
+        }
+        .error(CsvErrorKind::Syntax(e.to_string()))
+    };
+    let header = match records.next() {
+        Some(header) => header.map_err(syntax)?,
+        None => {
+            return Err(place
+                .at_row(1)
+                .column(vocab::KIND)
+                .error(CsvErrorKind::Empty))
+        }
+    };
+    let roles = header.len().saturating_sub(KEY_COLUMNS.len() + 1);
+    let canonical = header.len() > KEY_COLUMNS.len()
+        && header.iter().take(KEY_COLUMNS.len()).eq(KEY_COLUMNS)
+        && header.get(header.len() - 1) == Some(vocab::NOTE);
+    if !canonical {
+        let missing = KEY_COLUMNS.to_vec();
+        return Err(place.at_row(1).error(CsvErrorKind::MissingColumns(missing)));
+    }
+    let role_codes = header.iter().skip(KEY_COLUMNS.len()).take(roles);
+    let mut table =
+        Table::with_roles(role_codes).map_err(|e| place.at_row(1).error(CsvErrorKind::Model(e)))?;
+    for record in records {
+        let record = record.map_err(syntax)?;
+        let place = place.at_row(record.position().map_or(0, csv::Position::line));
+        let [kind, entity_type, name, action] = [0, 1, 2, 3].map(|i| &record[i]);
+        let unknown = |column: &str, text: &str, e: NormalizeError| {
+            place.cell(column, text).error(CsvErrorKind::Normalize(e))
+        };
+        let kind = Kind::from_canonical(kind)
+            .ok_or_else(|| unknown(vocab::KIND, kind, NormalizeError::Kind(kind.into())))?;
+        let action = Action::from_canonical(action)
+            .ok_or_else(|| unknown(vocab::ACTION, action, NormalizeError::Action(action.into())))?;
+        let target = Target::new(kind, entity_type, name, action)
+            .map_err(|e| place.clone().error(CsvErrorKind::Model(e)))?;
+        let row = table.insert_target(target);
+        for (role, text) in record
+            .iter()
+            .skip(KEY_COLUMNS.len())
+            .take(roles)
+            .enumerate()
+        {
+            let column = &header[KEY_COLUMNS.len() + role];
+            let value = Value::from_canonical(text)
+                .ok_or_else(|| unknown(column, text, NormalizeError::Value(text.into())))?;
+            table
+                .set(row, role, &value)
+                .map_err(|e| place.cell(column, text).error(CsvErrorKind::Model(e)))?;
+        }
+        table.set_note(row, &record[record.len() - 1]);
+    }
+    Ok(table)
+}
+
 /// Writes a table in canonical form: UTF-8, LF, rows in canonical order,
 /// roles in table order, every field quoted only where needed.
 pub fn write(table: &Table, layout: Layout) -> String {
@@ -1161,37 +1286,20 @@ fn estimate_size(table: &Table, layout: Layout) -> usize {
 type CsvWriter = csv::Writer<Vec<u8>>;
 
 fn write_wide(table: &Table, w: &mut CsvWriter) -> csv::Result<()> {
-    let mut header = vec!["kind", "entity_type", "name", "action"];
+    let mut header = KEY_COLUMNS.to_vec();
     header.extend(table.roles());
-    header.push("note");
+    header.push(vocab::NOTE);
     w.write_record(&header)?;
     let mut record: Vec<&str> = Vec::with_capacity(header.len());
     for row in table.sorted_rows() {
-        let t = table.target(row);
         record.clear();
-        record.extend([
-            t.kind().as_str(),
-            t.entity_type(),
-            t.name(),
-            t.action().as_str(),
-        ]);
+        record.extend(table.target(row).key());
         record.extend((0..table.role_count()).map(|role| table.cell_text(row, role)));
         record.push(table.note(row));
         w.write_record(&record)?;
     }
     Ok(())
 }
-
-/// The long layout's header.
-pub const LONG_HEADER: [&str; 7] = [
-    "role",
-    "kind",
-    "entity_type",
-    "name",
-    "action",
-    "value",
-    "note",
-];
 
 /// One cell as a long-layout record, fields in [`LONG_HEADER`] order.
 pub fn long_record<'t>(
@@ -1200,13 +1308,13 @@ pub fn long_record<'t>(
     row: usize,
     role: usize,
 ) -> [&'t str; 7] {
-    let t = table.target(row);
+    let [kind, entity_type, name, action] = table.target(row).key();
     [
         roles[role],
-        t.kind().as_str(),
-        t.entity_type(),
-        t.name(),
-        t.action().as_str(),
+        kind,
+        entity_type,
+        name,
+        action,
         table.cell_text(row, role),
         table.note(row),
     ]
@@ -1221,6 +1329,40 @@ pub fn long_cells(table: &Table) -> impl Iterator<Item = (usize, usize)> {
         .flat_map(move |row| (0..roles).map(move |role| (row, role)))
 }
 
+/// One column of the long layout as categories: its distinct texts in order
+/// of first appearance, and each cell's index into them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Categorical<'t> {
+    /// The distinct texts, in order of first appearance.
+    pub categories: Vec<&'t str>,
+    /// One index into `categories` per cell, in canonical long order.
+    pub codes: Vec<i32>,
+}
+
+/// The long layout as columns, one per [`LONG_HEADER`] field, for a data
+/// frame: a big table holds few distinct texts, so codes are far cheaper
+/// than a string per cell.
+pub fn long_columns(table: &Table) -> Vec<Categorical<'_>> {
+    let roles: Vec<&str> = table.roles().collect();
+    let mut indexes: Vec<HashMap<&str, i32>> = vec![HashMap::new(); LONG_HEADER.len()];
+    let mut columns = vec![Categorical::default(); LONG_HEADER.len()];
+    let cells = table.len() * table.role_count();
+    for column in &mut columns {
+        column.codes.reserve_exact(cells);
+    }
+    for (row, role) in long_cells(table) {
+        let record = long_record(table, &roles, row, role);
+        for ((column, index), text) in columns.iter_mut().zip(&mut indexes).zip(record) {
+            let code = *index.entry(text).or_insert_with(|| {
+                column.categories.push(text);
+                column.categories.len() as i32 - 1
+            });
+            column.codes.push(code);
+        }
+    }
+    columns
+}
+
 fn write_long(table: &Table, w: &mut CsvWriter) -> csv::Result<()> {
     w.write_record(LONG_HEADER)?;
     let roles: Vec<&str> = table.roles().collect();
@@ -1233,7 +1375,7 @@ fn write_long(table: &Table, w: &mut CsvWriter) -> csv::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Action, Kind, RESERVED_COLUMNS};
+    use crate::model::{Action, Kind};
     use proptest::prelude::*;
 
     fn read_str(text: &str) -> Result<(Table, Layout), CsvError> {
@@ -1245,9 +1387,10 @@ mod tests {
     }
 
     #[test]
-    fn every_reserved_column_is_a_key_column() {
-        for name in RESERVED_COLUMNS {
-            assert!(key_column(name).is_some(), "{name}");
+    fn no_role_takes_a_column_name() {
+        for (alias, _) in vocab::ALIASES {
+            assert!(key_column(alias).is_some(), "{alias}");
+            assert!(Table::with_roles([alias]).is_err(), "{alias}");
         }
     }
 
@@ -1405,7 +1548,7 @@ mod tests {
 
     prop_compose! {
         fn role_codes()(codes in prop::collection::btree_set("[a-zé][a-z0-9_é]{0,6}", 0..5)) -> Vec<String> {
-            codes.into_iter().filter(|c| !RESERVED_COLUMNS.contains(&fold(c).as_str())).collect()
+            codes.into_iter().filter(|c| !vocab::is_reserved(c)).collect()
         }
     }
 
@@ -1508,5 +1651,65 @@ mod tests {
                 prop_assert!(!e.to_string().is_empty());
             }
         }
+    }
+
+    #[test]
+    fn the_canonical_reader_takes_every_table_back_unchanged() {
+        // Two roles a header could not hold side by side, and names the
+        // normalising reader would resolve or trim.
+        let mut t = Table::with_roles(["artist", "Artist"]).unwrap();
+        for (target, value) in [
+            (
+                Target::new(Kind::Entity, "People", "", Action::See).unwrap(),
+                Value::Yes,
+            ),
+            (
+                Target::new(Kind::Field, "Shots", " padded ", Action::Edit).unwrap(),
+                Value::Inherit,
+            ),
+            (
+                Target::new(Kind::App, "", "a, \"b\"\nc", Action::See).unwrap(),
+                Value::If("x\ny".into()),
+            ),
+        ] {
+            let row = t.insert_target(target);
+            t.set(row, 1, &value).unwrap();
+            t.set_note(row, "note, with \"quotes\"\nand lines");
+        }
+        let text = write(&t, Layout::Wide);
+        assert_eq!(read_canonical(text.as_bytes()).unwrap(), t);
+        let empty = Table::with_roles(["a"]).unwrap();
+        assert_eq!(
+            read_canonical(write(&empty, Layout::Wide).as_bytes()).unwrap(),
+            empty
+        );
+
+        let err =
+            read_canonical(b"kind,entity_type,name,action,a,note\nentity,Asset,,delete,yes,\n")
+                .unwrap_err();
+        assert_eq!((err.row, err.kind.kind()), (Some(2), "unknown_action"));
+        let err = read_canonical(b"Kind,entity_type,name,action,note\n").unwrap_err();
+        assert_eq!(err.kind.kind(), "missing_columns");
+        let err = read_canonical(b"kind,entity_type,name,action,a,note\nentity,Asset,,see\n")
+            .unwrap_err();
+        assert_eq!(err.kind.kind(), "syntax");
+    }
+
+    #[test]
+    fn long_columns_hold_the_long_records_as_codes() {
+        let (t, _) = read_str(
+            "kind,entity_type,name,action,a,b,note\nentity,Asset,,see,yes,no,n\nentity,Shot,,see,yes,,\n",
+        )
+        .unwrap();
+        let columns = long_columns(&t);
+        assert_eq!(columns.len(), LONG_HEADER.len());
+        let roles: Vec<&str> = t.roles().collect();
+        for (i, (row, role)) in long_cells(&t).enumerate() {
+            let record = long_record(&t, &roles, row, role);
+            for (column, text) in columns.iter().zip(record) {
+                assert_eq!(column.categories[column.codes[i] as usize], text);
+            }
+        }
+        assert_eq!(columns[5].categories, ["yes", "no", ""]);
     }
 }

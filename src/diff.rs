@@ -20,26 +20,22 @@ use serde_json::json;
 
 use crate::model::{ModelError, Table, Target, Value};
 use crate::safe;
+use crate::vocab;
 
 /// The fields of a change record (and of the CSV).
-pub const RECORD_FIELDS: [&str; 9] = [
-    "change",
-    "role",
-    "kind",
-    "entity_type",
-    "name",
-    "action",
-    "before",
-    "after",
-    "note",
-];
+pub const RECORD_FIELDS: [&str; 9] =
+    vocab::around_key(&["change", vocab::ROLE], &["before", "after", vocab::NOTE]);
 
 /// One cell that differs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CellChange {
+    /// The role code.
     pub role: String,
+    /// The target.
     pub target: Target,
+    /// The old side's value.
     pub before: Value,
+    /// The new side's value.
     pub after: Value,
     /// The target's note on the new side.
     pub note: String,
@@ -48,8 +44,11 @@ pub struct CellChange {
 /// A target whose note differs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoteChange {
+    /// The target.
     pub target: Target,
+    /// The old side's note.
     pub before: String,
+    /// The new side's note.
     pub after: String,
 }
 
@@ -57,15 +56,23 @@ pub struct NoteChange {
 /// comparison, between role `old_label` and role `new_label`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Changes {
+    /// The old side's label: `old`, or a role code.
     pub old_label: String,
+    /// The new side's label: `new`, or a role code.
     pub new_label: String,
+    /// Role codes only the new side has.
     pub roles_added: Vec<String>,
+    /// Role codes only the old side has.
     pub roles_removed: Vec<String>,
     /// The new side's roles in order, so that applying gives its column order.
     pub roles_after: Vec<String>,
+    /// Targets only the new side has.
     pub targets_added: Vec<Target>,
+    /// Targets only the old side has.
     pub targets_removed: Vec<Target>,
+    /// Cells whose value differs.
     pub cells: Vec<CellChange>,
+    /// Targets whose note differs.
     pub notes: Vec<NoteChange>,
 }
 
@@ -319,14 +326,7 @@ impl Changes {
     /// Every difference as a record with the [`RECORD_FIELDS`]: roles,
     /// targets, cells, then notes.
     pub fn records(&self) -> Vec<[String; 9]> {
-        let target_fields = |t: &Target| {
-            [
-                t.kind().as_str().to_string(),
-                t.entity_type().to_string(),
-                t.name().to_string(),
-                t.action().as_str().to_string(),
-            ]
-        };
+        let target_fields = |t: &Target| t.key().map(str::to_string);
         let record = |change: &str,
                       role: &str,
                       t: Option<&Target>,
@@ -423,7 +423,13 @@ impl Changes {
     /// data are `\u` escapes ([`crate::safe::json_controls`]): the same data,
     /// safe to print.
     pub fn to_json(&self) -> String {
-        let target = |t: &Target| json!({"kind": t.kind(), "entity_type": t.entity_type(), "name": t.name(), "action": t.action()});
+        let target = |t: &Target| {
+            vocab::KEY_COLUMNS
+                .iter()
+                .zip(t.key())
+                .map(|(column, text)| (column.to_string(), json!(text)))
+                .collect::<serde_json::Map<_, _>>()
+        };
         let value = json!({
             "old": self.old_label,
             "new": self.new_label,

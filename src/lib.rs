@@ -2,7 +2,9 @@
 //! readable, versionable and spreadsheet-editable.
 //!
 //! The core is pure Rust and tested with `cargo test` alone; the Python
-//! bindings live in [`bindings`] behind the `python` feature.
+//! bindings live in `bindings` behind the `python` feature.
+
+#![warn(missing_docs)]
 
 pub mod atomic;
 pub mod audit;
@@ -16,6 +18,7 @@ pub mod safe;
 pub mod schema;
 pub mod snapshot;
 pub mod tiers;
+pub mod vocab;
 pub mod webapp;
 
 #[cfg(feature = "python")]

@@ -20,19 +20,24 @@ use std::fmt;
 use indexmap::IndexSet;
 use serde::{Deserialize, Serialize};
 
-use crate::normalize::fold;
+use crate::vocab;
 
 /// What a row of the table is about. The order is the canonical row order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
+    /// A whole entity type (`Asset`): see, create, retire, edit.
     Entity,
+    /// One field of an entity type (`Asset.description`): see, edit.
     Field,
+    /// An app of the web UI (`Media Center`): see.
     App,
+    /// An advanced permission rule (`see_client_notes`): allow.
     Advanced,
 }
 
 impl Kind {
+    /// Every kind, in canonical order.
     pub const ALL: [Kind; 4] = [Kind::Entity, Kind::Field, Kind::App, Kind::Advanced];
 
     /// The canonical spelling, as written in CSV files.
@@ -62,6 +67,11 @@ impl Kind {
             Kind::Advanced => &[Action::Allow],
         }
     }
+
+    /// The kind spelled exactly as [`Kind::as_str`] writes it, or `None`.
+    pub fn from_canonical(text: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
 }
 
 impl fmt::Display for Kind {
@@ -74,14 +84,33 @@ impl fmt::Display for Kind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
+    /// See the entity type, field or app.
     See,
+    /// Create entities of the type.
     Create,
+    /// Retire (delete) entities of the type.
     Retire,
+    /// Edit entities of the type, or the field.
     Edit,
+    /// The one action of an advanced rule.
     Allow,
 }
 
 impl Action {
+    /// Every action, in canonical order.
+    pub const ALL: [Action; 5] = [
+        Action::See,
+        Action::Create,
+        Action::Retire,
+        Action::Edit,
+        Action::Allow,
+    ];
+
+    /// The action spelled exactly as [`Action::as_str`] writes it, or `None`.
+    pub fn from_canonical(text: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.as_str() == text)
+    }
+
     /// The canonical spelling, as written in CSV files.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -134,14 +163,14 @@ impl Target {
         let needs_entity = matches!(self.kind, Kind::Entity | Kind::Field);
         let needs_name = self.kind != Kind::Entity;
         let problem = if needs_entity && self.entity_type.is_empty() {
-            Some(("entity_type", "needs an entity_type"))
+            Some((vocab::ENTITY_TYPE, "needs an entity_type"))
         } else if !needs_entity && !self.entity_type.is_empty() {
-            Some(("entity_type", "takes no entity_type"))
+            Some((vocab::ENTITY_TYPE, "takes no entity_type"))
         } else if needs_name && self.name.is_empty() {
-            Some(("name", "needs a name"))
+            Some((vocab::NAME, "needs a name"))
         } else if !needs_name && !self.name.is_empty() {
             Some((
-                "name",
+                vocab::NAME,
                 "takes no name (entity rows describe the whole entity type)",
             ))
         } else {
@@ -163,17 +192,32 @@ impl Target {
         Ok(())
     }
 
+    /// What the row is about.
     pub fn kind(&self) -> Kind {
         self.kind
     }
+    /// The entity type code; empty for app and advanced rows.
     pub fn entity_type(&self) -> &str {
         &self.entity_type
     }
+    /// The field code, app name or rule name; empty for entity rows.
     pub fn name(&self) -> &str {
         &self.name
     }
+    /// What a role may do to the target.
     pub fn action(&self) -> Action {
         self.action
+    }
+
+    /// The four key texts, in [`vocab::KEY_COLUMNS`] order, as every layout
+    /// and record writes them.
+    pub fn key(&self) -> [&str; 4] {
+        [
+            self.kind.as_str(),
+            &self.entity_type,
+            &self.name,
+            self.action.as_str(),
+        ]
     }
 
     /// The entity row whose value a field row follows (same entity type and action).
@@ -217,8 +261,11 @@ impl fmt::Display for Target {
 /// A cell value. `Unknown` is a value of its own and is never read as yes or no.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Value {
+    /// Not known: the empty cell. Never read as yes or no.
     Unknown,
+    /// Allowed.
     Yes,
+    /// Not allowed.
     No,
     /// Fields only: follow the entity's value for the same action.
     Inherit,
@@ -230,21 +277,26 @@ impl Value {
     /// The canonical spelling: `yes`, `no`, `inherit`, `if <condition>` or empty.
     pub fn to_text(&self) -> String {
         match self {
-            Value::If(cond) => format!("if {cond}"),
-            other => fixed_text(other).to_string(),
+            Value::If(cond) => format!("{IF_PREFIX}{cond}"),
+            fixed => FIXED_TEXTS[fixed_code(fixed).expect("every other value is fixed") as usize]
+                .to_string(),
         }
+    }
+
+    /// The value spelled exactly as [`Value::to_text`] writes it, or `None`:
+    /// the inverse of `to_text`, for text sgperms wrote itself (people's
+    /// spellings go through `normalize::parse_value`).
+    pub fn from_canonical(text: &str) -> Option<Value> {
+        if let Some(cond) = text.strip_prefix(IF_PREFIX) {
+            return Some(Value::If(cond.to_string()));
+        }
+        let code = FIXED_TEXTS.iter().position(|t| *t == text)?;
+        Some(FIXED_VALUES[code].clone())
     }
 }
 
-fn fixed_text(value: &Value) -> &'static str {
-    match value {
-        Value::Unknown => "",
-        Value::Yes => "yes",
-        Value::No => "no",
-        Value::Inherit => "inherit",
-        Value::If(_) => unreachable!("conditions are interned, not fixed"),
-    }
-}
+/// How a conditional value starts in its canonical spelling.
+const IF_PREFIX: &str = "if ";
 
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -255,44 +307,84 @@ impl fmt::Display for Value {
 /// A permission role as ShotGrid's `PermissionRuleSet` describes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Role {
+    /// The key: `artist`, `vendor`, `api_admin`...
     pub code: String,
+    /// The name the web UI shows: `Artist`, `Vendor`, `API Admin`...
     pub display_name: String,
 }
 
 /// Errors from building or changing a table.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ModelError {
+    /// A target whose entity type or name does not fit its kind.
     BadTarget {
+        /// The target, as `kind:entity_type:name:action`.
         target: String,
+        /// The key column at fault (`entity_type` or `name`).
         column: &'static str,
+        /// What is wrong, as a sentence fragment.
         problem: String,
     },
+    /// An action that rows of this kind do not have (`create` on a field).
     BadAction {
+        /// The row's kind.
         kind: Kind,
+        /// The action given.
         action: Action,
     },
+    /// `inherit` on a row that is not a field.
     InheritOutsideField {
+        /// The target, as `kind:entity_type:name:action`.
         target: String,
     },
+    /// A role code the table has no column for.
     UnknownRole {
+        /// The code given.
         role: String,
+        /// The table's role codes.
         known: Vec<String>,
     },
+    /// A role code given twice for one table.
     DuplicateRole {
+        /// The code.
         role: String,
     },
     /// A change made for another table: the cell no longer holds what it did.
     Stale {
+        /// The role code of the cell.
         role: String,
+        /// The target of the cell, as `kind:entity_type:name:action`.
         target: String,
+        /// What the change expected the cell to hold.
         expected: String,
+        /// What the cell holds.
         found: String,
     },
     /// Role codes must be non-empty, trimmed, and distinct from CSV column names.
     BadRoleCode {
+        /// The code given.
         role: String,
     },
+    /// `if` without its condition.
     EmptyCondition,
+}
+
+impl ModelError {
+    /// A short snake_case name of the variant (`unknown_role`, `stale`...):
+    /// the `.kind` of the Python exception.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ModelError::BadTarget { .. } => "bad_target",
+            ModelError::BadAction { .. } => "bad_action",
+            ModelError::InheritOutsideField { .. } => "inherit_outside_field",
+            ModelError::UnknownRole { .. } => "unknown_role",
+            ModelError::DuplicateRole { .. } => "duplicate_role",
+            ModelError::Stale { .. } => "stale",
+            ModelError::BadRoleCode { .. } => "bad_role_code",
+            ModelError::EmptyCondition => "empty_condition",
+        }
+    }
 }
 
 impl fmt::Display for ModelError {
@@ -323,12 +415,17 @@ impl fmt::Display for ModelError {
                 }
             }
             ModelError::DuplicateRole { role } => write!(f, "role \"{role}\" appears twice"),
-            ModelError::BadRoleCode { role } => write!(
-                f,
-                "\"{role}\" cannot be a role code: codes are non-empty, without surrounding \
-                 spaces, and not a CSV column name (kind, entity_type, name, action, note, role, \
-                 value, or their aliases entity, notes, reason, comment)"
-            ),
+            ModelError::BadRoleCode { role } => {
+                let names: Vec<&str> = vocab::Column::ALL.iter().map(|c| c.as_str()).collect();
+                let aliases: Vec<&str> = vocab::extra_aliases().collect();
+                write!(
+                    f,
+                    "\"{role}\" cannot be a role code: codes are non-empty, without surrounding \
+                     spaces, and not a CSV column name ({}, or their aliases {})",
+                    names.join(", "),
+                    aliases.join(", ")
+                )
+            }
             ModelError::Stale {
                 role,
                 target,
@@ -369,50 +466,55 @@ pub fn check_value(target: &Target, value: &Value) -> Result<(), ModelError> {
     }
 }
 
-/// Column names of the CSV layouts, folded (see [`fold`]): a role may not take
-/// one as its code, or its column would be read as a key column.
-pub const RESERVED_COLUMNS: &[&str] = &[
-    "kind",
-    "entitytype",
-    "entity",
-    "name",
-    "action",
-    "note",
-    "notes",
-    "reason",
-    "comment",
-    "role",
-    "value",
-];
-
 fn is_valid_role_code(code: &str) -> bool {
-    !code.is_empty() && code.trim() == code && !RESERVED_COLUMNS.contains(&fold(code).as_str())
+    !code.is_empty() && code.trim() == code && !vocab::is_reserved(code)
 }
 
+/// The cell code of an unknown (empty) cell; a new row or role starts so.
+pub const CODE_UNKNOWN: u32 = 0;
+/// The cell code of `yes`.
+pub const CODE_YES: u32 = 1;
+/// The cell code of `no`.
+pub const CODE_NO: u32 = 2;
+/// The cell code of `inherit`.
+pub const CODE_INHERIT: u32 = 3;
+/// Cell codes below this are the fixed values above; from it on, interned
+/// conditions in order of first use.
+pub const FIRST_CONDITION: u32 = 4;
+
+/// The value of each fixed cell code, indexed by code.
+const FIXED_VALUES: [Value; FIRST_CONDITION as usize] =
+    [Value::Unknown, Value::Yes, Value::No, Value::Inherit];
+/// The canonical text of each fixed cell code, indexed by code.
+const FIXED_TEXTS: [&str; FIRST_CONDITION as usize] = ["", "yes", "no", "inherit"];
+
+/// The rank of `no`, the least permissive value.
+pub const RANK_NO: u8 = 0;
+/// The rank of every `if <condition>`: more than `no`, less than `yes`.
+pub const RANK_IF: u8 = 1;
+/// The rank of `yes`.
+pub const RANK_YES: u8 = 2;
 /// The rank of an unknown (or unresolvable) value.
 pub const NO_RANK: u8 = u8::MAX;
 
-/// The permission order of a cell code: `no` 0, `if …` 1, `yes` 2; unknown
-/// and `inherit` (unresolved) get [`NO_RANK`].
+/// The permission order of a cell code: [`RANK_NO`] < [`RANK_IF`] <
+/// [`RANK_YES`]; unknown and `inherit` (unresolved) get [`NO_RANK`].
 pub fn rank_code(code: u32) -> u8 {
     match code {
-        1 => 2,
-        2 => 0,
-        0 | 3 => NO_RANK,
-        _ => 1,
+        CODE_YES => RANK_YES,
+        CODE_NO => RANK_NO,
+        CODE_UNKNOWN | CODE_INHERIT => NO_RANK,
+        _ => RANK_IF,
     }
 }
 
-/// Cell codes below this are fixed values; from it on, interned conditions.
-const FIRST_CONDITION: u32 = 4;
-const UNKNOWN: u32 = 0;
-
+/// The code of a fixed value; `None` for a condition, which is interned.
 fn fixed_code(value: &Value) -> Option<u32> {
     match value {
-        Value::Unknown => Some(UNKNOWN),
-        Value::Yes => Some(1),
-        Value::No => Some(2),
-        Value::Inherit => Some(3),
+        Value::Unknown => Some(CODE_UNKNOWN),
+        Value::Yes => Some(CODE_YES),
+        Value::No => Some(CODE_NO),
+        Value::Inherit => Some(CODE_INHERIT),
         Value::If(_) => None,
     }
 }
@@ -452,6 +554,7 @@ impl Table {
         self.roles.iter().map(String::as_str)
     }
 
+    /// Number of roles (columns).
     pub fn role_count(&self) -> usize {
         self.roles.len()
     }
@@ -461,10 +564,12 @@ impl Table {
         self.targets.len()
     }
 
+    /// Whether the table has no targets.
     pub fn is_empty(&self) -> bool {
         self.targets.is_empty()
     }
 
+    /// The column of a role code, if the table has it.
     pub fn role_index(&self, code: &str) -> Option<usize> {
         self.roles.get_index_of(code)
     }
@@ -492,7 +597,7 @@ impl Table {
             let mut cells = Vec::with_capacity(self.targets.len() * (old + 1));
             for row in self.cells.chunks(old.max(1)).take(self.targets.len()) {
                 cells.extend_from_slice(&row[..old]);
-                cells.push(UNKNOWN);
+                cells.push(CODE_UNKNOWN);
             }
             self.cells = cells;
         }
@@ -505,6 +610,7 @@ impl Table {
         self.targets.get_index_of(target)
     }
 
+    /// The target of a row.
     pub fn target(&self, row: usize) -> &Target {
         &self.targets[row]
     }
@@ -514,7 +620,7 @@ impl Table {
         let (row, added) = self.targets.insert_full(target);
         if added {
             self.cells
-                .resize(self.cells.len() + self.roles.len(), UNKNOWN);
+                .resize(self.cells.len() + self.roles.len(), CODE_UNKNOWN);
             self.notes.push(Box::from(""));
         }
         row
@@ -524,11 +630,31 @@ impl Table {
     pub fn set(&mut self, row: usize, role: usize, value: &Value) -> Result<(), ModelError> {
         check_value(&self.targets[row], value)?;
         let code = match value {
-            Value::If(cond) => self.intern(&format!("if {}", canonical_text(cond))),
+            Value::If(cond) => self.intern(&format!("{IF_PREFIX}{}", canonical_text(cond))),
             fixed => fixed_code(fixed).expect("every other value has a fixed code"),
         };
         self.set_code(row, role, code);
         Ok(())
+    }
+
+    /// Sets the cell of `target` (added when the table lacks it) for the
+    /// role at index `role` and, when `note` is given, the target's note.
+    /// Returns the target's row. The value is checked against the target
+    /// before the target is added, so an error changes nothing.
+    pub fn set_cell(
+        &mut self,
+        target: Target,
+        role: usize,
+        value: &Value,
+        note: Option<&str>,
+    ) -> Result<usize, ModelError> {
+        check_value(&target, value)?;
+        let row = self.insert_target(target);
+        self.set(row, role, value)?;
+        if let Some(note) = note {
+            self.set_note(row, note);
+        }
+        Ok(row)
     }
 
     fn intern(&mut self, text: &str) -> u32 {
@@ -561,26 +687,23 @@ impl Table {
     /// The canonical text of a cell, without allocating.
     pub fn cell_text(&self, row: usize, role: usize) -> &str {
         match self.code(row, role) {
-            0 => "",
-            1 => "yes",
-            2 => "no",
-            3 => "inherit",
+            n if n < FIRST_CONDITION => FIXED_TEXTS[n as usize],
             n => &self.conditions[(n - FIRST_CONDITION) as usize],
         }
     }
 
+    /// Whether a cell is unknown (empty).
     pub fn is_unknown(&self, row: usize, role: usize) -> bool {
-        self.code(row, role) == UNKNOWN
+        self.code(row, role) == CODE_UNKNOWN
     }
 
     /// The value of a cell.
     pub fn value(&self, row: usize, role: usize) -> Value {
         match self.code(row, role) {
-            0 => Value::Unknown,
-            1 => Value::Yes,
-            2 => Value::No,
-            3 => Value::Inherit,
-            n => Value::If(self.conditions[(n - FIRST_CONDITION) as usize][3..].to_string()),
+            n if n < FIRST_CONDITION => FIXED_VALUES[n as usize].clone(),
+            n => Value::If(
+                self.conditions[(n - FIRST_CONDITION) as usize][IF_PREFIX.len()..].to_string(),
+            ),
         }
     }
 
@@ -619,11 +742,11 @@ impl Table {
             let own = self.code(row, role);
             let rank = match (target.kind, entity_row) {
                 (Kind::Field, entity) => {
-                    let entity = entity.map_or(UNKNOWN, |e| self.code(e, role));
+                    let entity = entity.map_or(CODE_UNKNOWN, |e| self.code(e, role));
                     match (own, entity) {
-                        (2, _) | (_, 2) => rank_code(2),
-                        (_, UNKNOWN) | (UNKNOWN, _) => NO_RANK,
-                        (3, entity) => rank_code(entity),
+                        (CODE_NO, _) | (_, CODE_NO) => RANK_NO,
+                        (_, CODE_UNKNOWN) | (CODE_UNKNOWN, _) => NO_RANK,
+                        (CODE_INHERIT, entity) => rank_code(entity),
                         (own, _) => rank_code(own),
                     }
                 }
@@ -633,6 +756,7 @@ impl Table {
         }
     }
 
+    /// The note of a row ("" when none).
     pub fn note(&self, row: usize) -> &str {
         &self.notes[row]
     }
@@ -919,5 +1043,65 @@ mod tests {
         assert!(t.len() * t.role_count() >= 2_000_000);
         let mb = t.heap_size() as f64 / 1e6;
         assert!(mb < 40.0, "{mb:.1} MB for 2M cells");
+    }
+
+    #[test]
+    fn canonical_spellings_read_back_exactly() {
+        for value in [
+            Value::Unknown,
+            Value::Yes,
+            Value::No,
+            Value::Inherit,
+            Value::If(" odd, \"spaced\" ".into()),
+        ] {
+            assert_eq!(Value::from_canonical(&value.to_text()), Some(value));
+        }
+        assert_eq!(Value::from_canonical("Yes"), None);
+        for kind in Kind::ALL {
+            assert_eq!(Kind::from_canonical(kind.as_str()), Some(kind));
+        }
+        for action in Action::ALL {
+            assert_eq!(Action::from_canonical(action.as_str()), Some(action));
+        }
+        assert_eq!(Action::from_canonical("delete"), None);
+    }
+
+    #[test]
+    fn set_cell_changes_nothing_on_error() {
+        let mut t = Table::with_roles(["artist"]).unwrap();
+        let err = t
+            .set_cell(
+                entity("Asset", Action::See),
+                0,
+                &Value::Inherit,
+                Some("why"),
+            )
+            .unwrap_err();
+        assert_eq!(err.kind(), "inherit_outside_field");
+        assert!(t.is_empty());
+        let row = t
+            .set_cell(
+                field("Asset", "code", Action::See),
+                0,
+                &Value::Inherit,
+                Some(" why\r\n"),
+            )
+            .unwrap();
+        assert_eq!((t.cell_text(row, 0), t.note(row)), ("inherit", "why"));
+        t.set_cell(field("Asset", "code", Action::See), 0, &Value::No, None)
+            .unwrap();
+        assert_eq!((t.cell_text(row, 0), t.note(row)), ("no", "why"));
+    }
+
+    #[test]
+    fn column_names_are_no_role_codes() {
+        let err = Table::with_roles(["Entity Type"]).unwrap_err();
+        assert_eq!(err.kind(), "bad_role_code");
+        assert_eq!(
+            err.to_string(),
+            "\"Entity Type\" cannot be a role code: codes are non-empty, without surrounding \
+             spaces, and not a CSV column name (kind, entity_type, name, action, note, role, \
+             value, or their aliases entity, notes, reason, comment)"
+        );
     }
 }

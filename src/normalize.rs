@@ -16,33 +16,71 @@ use std::fmt;
 
 use crate::model::{Action, Kind, ModelError, Role, Target, Value};
 use crate::schema::Schema;
+use crate::vocab::{self, fold};
 
 /// A name or value that could not be normalised.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum NormalizeError {
+    /// A cell value in no accepted spelling; holds the text.
     Value(String),
     /// `if` with nothing after it.
     EmptyCondition,
+    /// A row kind in no accepted spelling; holds the text.
     Kind(String),
+    /// An action in no accepted spelling; holds the text.
     Action(String),
+    /// An entity type the schema does not know; holds the text.
     UnknownEntity(String),
+    /// A name that several entity types answer to: the text and their codes.
     AmbiguousEntity(String, Vec<String>),
+    /// A field the schema does not know on an entity type.
     UnknownField {
+        /// The entity type code.
         entity: String,
+        /// The field name given.
         name: String,
     },
+    /// A name that several fields of one entity type answer to.
     AmbiguousField {
+        /// The entity type code.
         entity: String,
+        /// The field name given.
         name: String,
+        /// The codes of the fields it could be.
         candidates: Vec<String>,
     },
+    /// A role name that is neither a known role's code nor its display name.
     UnknownRole {
+        /// The name given.
         name: String,
+        /// The known role codes.
         known: Vec<String>,
     },
+    /// A name that several roles answer to: the text and their codes.
     AmbiguousRole(String, Vec<String>),
 }
 
+impl NormalizeError {
+    /// A short snake_case name of the variant (`unknown_value`,
+    /// `ambiguous_field`...): the `.kind` of the Python exception.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            NormalizeError::Value(_) => "unknown_value",
+            NormalizeError::EmptyCondition => "empty_condition",
+            NormalizeError::Kind(_) => "unknown_kind",
+            NormalizeError::Action(_) => "unknown_action",
+            NormalizeError::UnknownEntity(_) => "unknown_entity",
+            NormalizeError::AmbiguousEntity(..) => "ambiguous_entity",
+            NormalizeError::UnknownField { .. } => "unknown_field",
+            NormalizeError::AmbiguousField { .. } => "ambiguous_field",
+            NormalizeError::UnknownRole { .. } => "unknown_role",
+            NormalizeError::AmbiguousRole(..) => "ambiguous_role",
+        }
+    }
+}
+
+/// What [`parse_value`] accepts, for messages.
 pub const EXPECTED_VALUES: &str = "yes, no, inherit, \"if <condition>\" or empty \
      (also accepted: y/true/1/x/✓/allow, n/false/0/-/✗/deny, default)";
 
@@ -115,12 +153,26 @@ impl std::error::Error for NormalizeError {}
 
 /// A target that could not be built, with the key column to blame.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TargetError {
+    /// A key text in no accepted spelling (or a name the schema lacks): the
+    /// column and why.
     Normalize(&'static str, NormalizeError),
+    /// Key texts that make no target (a field without a name): the column
+    /// and why.
     Model(&'static str, ModelError),
 }
 
 impl TargetError {
+    /// The `kind` of the error inside ([`NormalizeError::kind`],
+    /// [`ModelError::kind`]).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TargetError::Normalize(_, e) => e.kind(),
+            TargetError::Model(_, e) => e.kind(),
+        }
+    }
+
     /// The key column (`kind`, `entity_type`, `name` or `action`) at fault.
     pub fn column(&self) -> &'static str {
         match self {
@@ -149,27 +201,27 @@ pub fn parse_target(
     name: &str,
     action: &str,
 ) -> Result<Target, TargetError> {
-    let kind = parse_kind(kind).map_err(|e| TargetError::Normalize("kind", e))?;
-    let action = parse_action(action).map_err(|e| TargetError::Normalize("action", e))?;
+    let kind = parse_kind(kind).map_err(|e| TargetError::Normalize(vocab::KIND, e))?;
+    let action = parse_action(action).map_err(|e| TargetError::Normalize(vocab::ACTION, e))?;
     let typed_entity = matches!(kind, Kind::Entity | Kind::Field) && !entity_type.trim().is_empty();
     let entity_type = if typed_entity {
         names
             .entity_type(entity_type)
-            .map_err(|e| TargetError::Normalize("entity_type", e))?
+            .map_err(|e| TargetError::Normalize(vocab::ENTITY_TYPE, e))?
     } else {
         entity_type.trim().to_string()
     };
     let name = if kind == Kind::Field && typed_entity && !name.trim().is_empty() {
         names
             .field(&entity_type, name)
-            .map_err(|e| TargetError::Normalize("name", e))?
+            .map_err(|e| TargetError::Normalize(vocab::NAME, e))?
     } else {
         name.trim().to_string()
     };
     Target::new(kind, entity_type, name, action).map_err(|e| {
         let column = match &e {
             ModelError::BadTarget { column, .. } => *column,
-            _ => "action",
+            _ => vocab::ACTION,
         };
         TargetError::Model(column, e)
     })
@@ -240,8 +292,8 @@ fn condition(text: &str) -> Option<&str> {
 
 /// Parses a row kind (`entity`, `fields`, ...).
 pub fn parse_kind(text: &str) -> Result<Kind, NormalizeError> {
-    if let Some(kind) = Kind::ALL.iter().find(|k| k.as_str() == text) {
-        return Ok(*kind);
+    if let Some(kind) = Kind::from_canonical(text) {
+        return Ok(kind);
     }
     match fold(text).as_str() {
         "entity" | "entities" => Ok(Kind::Entity),
@@ -254,13 +306,8 @@ pub fn parse_kind(text: &str) -> Result<Kind, NormalizeError> {
 
 /// Parses an action; `delete` is ShotGrid's older word for `retire`.
 pub fn parse_action(text: &str) -> Result<Action, NormalizeError> {
-    match text {
-        "see" => return Ok(Action::See),
-        "create" => return Ok(Action::Create),
-        "retire" => return Ok(Action::Retire),
-        "edit" => return Ok(Action::Edit),
-        "allow" => return Ok(Action::Allow),
-        _ => {}
+    if let Some(action) = Action::from_canonical(text) {
+        return Ok(action);
     }
     match fold(text).as_str() {
         "see" | "view" | "read" => Ok(Action::See),
@@ -270,15 +317,6 @@ pub fn parse_action(text: &str) -> Result<Action, NormalizeError> {
         "allow" => Ok(Action::Allow),
         _ => Err(NormalizeError::Action(text.to_string())),
     }
-}
-
-/// Lower case without spaces, underscores or hyphens: `Published Files`,
-/// `published_files` and `PublishedFiles` all fold to `publishedfiles`.
-pub fn fold(text: &str) -> String {
-    text.chars()
-        .filter(|c| !matches!(c, ' ' | '_' | '-') && !c.is_whitespace())
-        .flat_map(char::to_lowercase)
-        .collect()
 }
 
 /// The candidate closest to a name someone typed, for "did you mean ...?"

@@ -6,42 +6,68 @@
 
 use std::fmt::Write as _;
 
+use crate::audit::Finding;
 use crate::diff::{shown_value, Changes};
-use crate::model::{Action, Kind, Table, Target, Value};
+use crate::folder::{Folder, FolderError};
+use crate::model::{Action, Kind, ModelError, Table, Target, Value};
 use crate::safe::{markdown_code, markdown_text as md};
 use crate::schema::Schema;
+use crate::tiers::{Plan, Tiers, Violation};
 
 /// What is known of a role besides its column.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RoleInfo {
+    /// The role code.
     pub code: String,
+    /// The name the web UI shows.
     pub display_name: String,
+    /// Who may hold it: `HumanUser`, `ApiUser` or `ClientUser` (or empty).
     pub user_type: String,
+    /// The code of the template it was made from (or empty).
     pub template: String,
 }
 
 /// A person (or script) holding a role.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
+    /// The login (a script's name).
     pub login: String,
+    /// The name shown.
     pub name: String,
+    /// Whether the account is active, when known.
     pub active: Option<bool>,
 }
 
 /// Markdown or HTML.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// Markdown, for a repository or a pull request.
     Markdown,
+    /// A self-contained HTML page.
     Html,
+}
+
+impl Format {
+    /// `markdown` (or `md`) or `html`; `None` for anything else.
+    pub fn parse(text: &str) -> Option<Format> {
+        match text {
+            "markdown" | "md" => Some(Format::Markdown),
+            "html" => Some(Format::Html),
+            _ => None,
+        }
+    }
 }
 
 /// Everything a report needs beyond the table.
 #[derive(Debug, Clone, Default)]
 pub struct Context<'a> {
+    /// Display names of entity types and fields, when known.
     pub schema: Option<&'a Schema>,
+    /// What is known of the roles; a role missing here shows its code.
     pub roles: Vec<RoleInfo>,
     /// (role code, person) pairs.
     pub people: Vec<(String, Person)>,
+    /// The site's title ("Permissions" when empty).
     pub title: String,
 }
 
@@ -229,12 +255,18 @@ impl RoleView {
 
 /// One role's page: what it can see, create, retire and edit, entity by
 /// entity; field exceptions; apps; advanced permissions; who holds it.
-pub fn role_report(table: &Table, role: &str, ctx: &Context, format: Format) -> Option<String> {
-    let column = table.role_index(role)?;
+/// Returns the page, or the unknown-role error when the table lacks `role`.
+pub fn role_report(
+    table: &Table,
+    role: &str,
+    ctx: &Context,
+    format: Format,
+) -> Result<String, ModelError> {
+    let column = table.require_role(role)?;
     let view = RoleView::new(table, column);
     let info = ctx.role(role);
     let holders = ctx.holders(role);
-    Some(match format {
+    Ok(match format {
         Format::Markdown => role_markdown(&view, &info, &holders, ctx),
         Format::Html => page(
             &format!("{} — what this role may do", info.display_name),
@@ -459,12 +491,29 @@ fn page_with_class(title: &str, body: &str, site_title: &str, class: &str) -> St
 pub fn html_site(table: &Table, ctx: &Context) -> Vec<(String, String)> {
     let mut files = vec![("index.html".to_string(), index_html(table, ctx))];
     for role in table.roles() {
-        if let Some(page) = role_report(table, role, ctx, Format::Html) {
+        if let Ok(page) = role_report(table, role, ctx, Format::Html) {
             files.push((role_file(role), page));
         }
     }
     files.push(("matrix.html".to_string(), matrix_html(table, ctx)));
     files
+}
+
+/// Renders the HTML site ([`html_site`]) and writes it into `folder` (open
+/// to write) as one unit: every page new, or on error every file as it was.
+/// Returns the names of the files written.
+pub fn write_site(
+    folder: &mut Folder,
+    table: &Table,
+    ctx: &Context,
+) -> Result<Vec<String>, FolderError> {
+    let pages = html_site(table, ctx);
+    let files: Vec<(&str, &[u8])> = pages
+        .iter()
+        .map(|(name, text)| (name.as_str(), text.as_bytes()))
+        .collect();
+    folder.commit(&files)?;
+    Ok(pages.into_iter().map(|(name, _)| name).collect())
 }
 
 /// The file name of a role's page: its code, with anything but letters,
@@ -827,36 +876,189 @@ pub fn table_preview(table: &Table, cap: usize) -> String {
 /// A compact HTML preview of changes for Jupyter: the summary and the first
 /// `cap` cell changes.
 pub fn changes_preview(changes: &Changes, cap: usize) -> String {
-    let mut out = format!(
-        "<div><p><b>Changes</b> ({} → {}): {}</p>",
+    let heading = format!(
+        "<b>Changes</b> ({} → {}): {}",
         escape(&changes.old_label),
         escape(&changes.new_label),
         escape(&changes.summary())
     );
-    if !changes.cells.is_empty() {
-        out.push_str("<table><thead><tr><th>role</th><th>target</th><th>before</th><th>after</th><th>note</th></tr></thead><tbody>");
-        for c in changes.cells.iter().take(cap) {
-            let _ = write!(
-                out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&c.role),
-                escape(&c.target.to_string()),
-                escape(&shown_value(&c.before)),
-                escape(&shown_value(&c.after)),
-                escape(&c.note)
-            );
+    let rows = changes.cells.iter().map(|c| {
+        [
+            c.role.clone(),
+            c.target.to_string(),
+            shown_value(&c.before),
+            shown_value(&c.after),
+            c.note.clone(),
+        ]
+    });
+    preview(
+        &heading,
+        &["role", "target", "before", "after", "note"],
+        rows,
+        cap,
+        "cell changes",
+    )
+}
+
+/// The shape every list preview shares: `heading` (HTML, escaped by the
+/// caller) in a paragraph, a table of `header` and the first `cap` of `rows`
+/// (plain text, escaped here; no table when there are none), then
+/// "… N more `what`" when rows were left out.
+fn preview<const N: usize>(
+    heading: &str,
+    header: &[&str; N],
+    rows: impl ExactSizeIterator<Item = [String; N]>,
+    cap: usize,
+    what: &str,
+) -> String {
+    let mut out = format!("<div><p>{heading}</p>");
+    let total = rows.len();
+    if total > 0 {
+        out.push_str("<table><thead><tr>");
+        for h in header {
+            let _ = write!(out, "<th>{}</th>", escape(h));
+        }
+        out.push_str("</tr></thead><tbody>");
+        for row in rows.take(cap) {
+            out.push_str("<tr>");
+            for cell in &row {
+                let _ = write!(out, "<td>{}</td>", escape(cell));
+            }
+            out.push_str("</tr>");
         }
         out.push_str("</tbody></table>");
-        if changes.cells.len() > cap {
-            let _ = write!(
-                out,
-                "<p>… {} more cell changes</p>",
-                changes.cells.len() - cap
-            );
+        if total > cap {
+            let _ = write!(out, "<p>… {} more {}</p>", total - cap, escape(what));
         }
     }
     out.push_str("</div>");
     out
+}
+
+/// "1 change", "2 changes": `n` and `noun`, plural with an `s`.
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// A compact HTML preview of a tier plan for Jupyter: how many changes and
+/// the first `cap` of them (role, target, before, after, why).
+pub fn plan_preview(plan: &Plan, cap: usize) -> String {
+    let rows = plan.changes.iter().map(|c| {
+        [
+            c.role.clone(),
+            c.target.to_string(),
+            shown_value(&c.before),
+            shown_value(&c.after),
+            c.why.clone(),
+        ]
+    });
+    preview(
+        &format!(
+            "<b>Plan</b>: {}, nothing changed until apply",
+            count(plan.changes.len(), "change")
+        ),
+        &["role", "target", "before", "after", "why"],
+        rows,
+        cap,
+        "changes",
+    )
+}
+
+/// A compact HTML preview of a tier check for Jupyter: how many missed
+/// permissions (and pairs not comparable) and the first `cap` of them.
+pub fn violations_preview(violations: &[Violation], cap: usize) -> String {
+    let unknown = violations.iter().filter(|v| v.unknown).count();
+    let mut summary = count(violations.len() - unknown, "missed permission");
+    if unknown > 0 {
+        let _ = write!(summary, ", {} not comparable", count(unknown, "pair"));
+    }
+    let rows = violations.iter().map(|v| {
+        [
+            v.target.to_string(),
+            v.upper.clone(),
+            shown_value(&v.upper_value),
+            v.lower.clone(),
+            shown_value(&v.lower_value),
+            if v.unknown {
+                "not comparable"
+            } else {
+                "allows less"
+            }
+            .to_string(),
+        ]
+    });
+    preview(
+        &format!("<b>Violations</b>: {summary}"),
+        &[
+            "target",
+            "upper",
+            "upper value",
+            "lower",
+            "lower value",
+            "problem",
+        ],
+        rows,
+        cap,
+        "violations",
+    )
+}
+
+/// A compact HTML preview of audit findings for Jupyter: how many and the
+/// first `cap` of them (kind, role, target, value, detail).
+pub fn findings_preview(findings: &[Finding], cap: usize) -> String {
+    let rows = findings.iter().map(|f| {
+        [
+            f.kind.as_str().to_string(),
+            f.role.clone(),
+            f.target.to_string(),
+            shown_value(&f.value),
+            f.detail.clone(),
+        ]
+    });
+    preview(
+        &format!("<b>Findings</b>: {}", count(findings.len(), "finding")),
+        &["kind", "role", "target", "value", "detail"],
+        rows,
+        cap,
+        "findings",
+    )
+}
+
+/// A compact HTML preview of tiers for Jupyter: the roles by level (the top
+/// first), each with the roles directly below it and whether it is an
+/// admin, the first `cap` roles.
+pub fn tiers_preview(tiers: &Tiers, cap: usize) -> String {
+    let levels = tiers.levels();
+    let rows: Vec<[String; 4]> = levels
+        .iter()
+        .enumerate()
+        .flat_map(|(level, roles)| roles.iter().map(move |role| (level, *role)))
+        .map(|(level, role)| {
+            [
+                level.to_string(),
+                role.to_string(),
+                tiers.directly_below(role).unwrap_or_default().join(", "),
+                if tiers.admins().iter().any(|a| a == role) {
+                    "admin"
+                } else {
+                    ""
+                }
+                .to_string(),
+            ]
+        })
+        .collect();
+    preview(
+        &format!(
+            "<b>Tiers</b>: {} in {}, {}",
+            count(rows.len(), "role"),
+            count(levels.len(), "level"),
+            count(tiers.admins().len(), "admin")
+        ),
+        &["level", "role", "directly below", "admin"],
+        rows.into_iter(),
+        cap,
+        "roles",
+    )
 }
 
 #[cfg(test)]
@@ -910,7 +1112,8 @@ mod tests {
         assert!(none.contains("**This role has no rights"), "{none}");
         let html = role_report(&t, "artist", &ctx, Format::Html).unwrap();
         assert!(html.contains("Ada &lt;A&gt;") && !html.contains("Ada <A>"));
-        assert!(role_report(&t, "ghost", &ctx, Format::Html).is_none());
+        let ghost = role_report(&t, "ghost", &ctx, Format::Html).unwrap_err();
+        assert_eq!(ghost.kind(), "unknown_role");
     }
 
     #[test]
@@ -1115,5 +1318,116 @@ mod tests {
         let preview = table_preview(&t, 3);
         assert!(preview.contains("… 5 more rows"));
         assert_eq!(preview.matches("<tr>").count(), 4);
+    }
+
+    /// Plan, violations, findings and tiers carrying hostile text, as
+    /// previews capped at `cap` rows.
+    fn result_previews(cap: usize) -> Vec<(&'static str, String)> {
+        use crate::audit::{Finding, FindingKind};
+        let target = Target::new(Kind::App, "", HOSTILE[1], Action::See).unwrap();
+        let hostile = Value::If(HOSTILE[7].into());
+        let change = crate::tiers::Change {
+            role: HOSTILE[1].into(),
+            target: target.clone(),
+            before: Value::Unknown,
+            after: hostile.clone(),
+            why: HOSTILE[7].into(),
+        };
+        let violation = Violation {
+            upper: HOSTILE[7].into(),
+            lower: HOSTILE[1].into(),
+            target: target.clone(),
+            upper_value: Value::No,
+            lower_value: hostile.clone(),
+            unknown: false,
+        };
+        let finding = Finding {
+            kind: FindingKind::SelfElevation,
+            role: HOSTILE[1].into(),
+            target,
+            value: hostile,
+            detail: HOSTILE[7].into(),
+        };
+        let tiers = Tiers::parse("admins: <img/src=x/onerror=alert(1)\na > b > c\na > d").unwrap();
+        vec![
+            (
+                "plan",
+                plan_preview(
+                    &Plan {
+                        changes: vec![change; 3],
+                    },
+                    cap,
+                ),
+            ),
+            ("violations", violations_preview(&vec![violation; 3], cap)),
+            ("findings", findings_preview(&vec![finding; 3], cap)),
+            ("tiers", tiers_preview(&tiers, cap)),
+        ]
+    }
+
+    #[test]
+    fn result_previews_escape_hostile_text() {
+        for (name, html) in result_previews(50) {
+            for bad in ["<script>alert", "<img"] {
+                assert!(!html.contains(bad), "{name}: {bad} in {html}");
+            }
+            assert!(
+                html.contains("&lt;script&gt;alert(1)&lt;/script&gt;")
+                    || html.contains("&lt;img/src=x/onerror=alert(1)"),
+                "{name}: {html}"
+            );
+        }
+    }
+
+    #[test]
+    fn result_previews_are_capped() {
+        let previews = result_previews(2);
+        for (name, html) in &previews[..3] {
+            assert_eq!(html.matches("<tr>").count(), 3, "{name}: {html}");
+            assert!(html.contains("… 1 more "), "{name}: {html}");
+        }
+        let (_, tiers) = &previews[3];
+        assert!(tiers.contains("… 3 more roles"), "{tiers}");
+        assert!(tiers.contains("<b>Tiers</b>: 5 roles in 3 levels, 1 admin"));
+        let empty = violations_preview(&[], 2);
+        assert_eq!(
+            empty,
+            "<div><p><b>Violations</b>: 0 missed permissions</p></div>"
+        );
+        assert!(plan_preview(&Plan::default(), 2).contains("0 changes"));
+    }
+
+    #[test]
+    fn tiers_preview_lists_roles_by_level() {
+        let tiers = Tiers::parse("admins: boss\na > b > c\na > c\nlone").unwrap();
+        let html = tiers_preview(&tiers, 50);
+        assert!(html.contains("<tr><td>0</td><td>a</td><td>b, c</td><td></td></tr>"));
+        assert!(html.contains("<tr><td>1</td><td>b</td><td>c</td><td></td></tr>"));
+        assert!(html.contains("<tr><td>2</td><td>c</td><td></td><td></td></tr>"));
+        assert!(html.contains("<tr><td>0</td><td>boss</td><td></td><td>admin</td></tr>"));
+    }
+
+    #[test]
+    fn the_site_is_written_as_one_unit() {
+        use crate::folder::{Access, Folder};
+        let dir = tempfile::tempdir().unwrap();
+        let t = table(TEXT);
+        let ctx = Context::default();
+        let mut folder =
+            Folder::open(dir.path(), Access::Write, std::time::Duration::ZERO, "test").unwrap();
+        let names = write_site(&mut folder, &t, &ctx).unwrap();
+        let pages = html_site(&t, &ctx);
+        assert_eq!(
+            names,
+            pages.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>()
+        );
+        for (name, text) in pages {
+            assert_eq!(
+                std::fs::read_to_string(dir.path().join(name)).unwrap(),
+                text
+            );
+        }
+        assert_eq!(Format::parse("md"), Some(Format::Markdown));
+        assert_eq!(Format::parse("pdf"), None);
     }
 }

@@ -106,6 +106,7 @@ pub struct FormulaCell {
     pub row: u64,
     /// The column's header, or `column N` in the header row itself.
     pub column: String,
+    /// The cell's text.
     pub value: String,
 }
 
@@ -113,7 +114,9 @@ pub struct FormulaCell {
 /// the first. Reading keeps them exactly as written; this is for a warning.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FormulaScan {
+    /// How many cells start like a formula.
     pub count: usize,
+    /// The first of them.
     pub first: Option<FormulaCell>,
 }
 

@@ -50,6 +50,7 @@ pub fn template(schema: &Schema, roles: &[String]) -> Result<Table, ModelError> 
 /// What a refresh kept, added and dropped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refresh {
+    /// The fresh table with the previous known values and notes.
     pub table: Table,
     /// Targets of the template that the previous table did not have.
     pub added: Vec<Target>,

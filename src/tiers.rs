@@ -20,38 +20,83 @@ use petgraph::algo::has_path_connecting;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::{Dfs, Reversed};
 
-use crate::model::{Table, Target, Value, NO_RANK};
+use std::path::{Path, PathBuf};
+
+use crate::model::{Table, Target, Value, NO_RANK, RANK_IF, RANK_NO, RANK_YES};
 use crate::normalize::shown;
+use crate::vocab;
 
 /// Why a tier file or a tier operation failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TierError {
+    /// A line that is not a chain, a lone role or an `admins:` line.
     Syntax {
+        /// The 1-based line.
         line: usize,
+        /// The line's text.
         text: String,
+        /// What is wrong with it.
         problem: String,
     },
+    /// A chain that leads back up to a role above it.
     Cycle {
+        /// The 1-based line of the chain that closes the cycle.
         line: usize,
+        /// The roles of the cycle, higher first, the first repeated last.
         cycle: Vec<String>,
     },
+    /// A role the permission table does not have.
     UnknownRole {
+        /// The role code.
         role: String,
+        /// The tier file's line naming it, when it comes from one.
         line: Option<usize>,
+        /// The table's role codes.
         known: Vec<String>,
     },
+    /// A role that no chain of the tier file names.
     NotInTiers {
+        /// The role code.
         role: String,
     },
+    /// A grant of a value that grants nothing (`no`, unknown, `inherit`).
     NotAGrant {
+        /// The value's text.
         value: String,
     },
+    /// A plan made for another table: a cell no longer holds what it did.
     StalePlan {
+        /// The role code of the cell.
         role: String,
+        /// The target of the cell, as `kind:entity_type:name:action`.
         target: String,
+        /// The value when the plan was made.
         expected: String,
+        /// The value now.
         found: String,
     },
+    /// A tier file that is not UTF-8 text.
+    InvalidUtf8 {
+        /// The 1-based line of the first bad byte.
+        line: usize,
+    },
+}
+
+impl TierError {
+    /// A short snake_case name of the variant (`cycle`, `unknown_role`...):
+    /// the `.kind` of the Python exception.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TierError::Syntax { .. } => "syntax",
+            TierError::Cycle { .. } => "cycle",
+            TierError::UnknownRole { .. } => "unknown_role",
+            TierError::NotInTiers { .. } => "not_in_tiers",
+            TierError::NotAGrant { .. } => "not_a_grant",
+            TierError::StalePlan { .. } => "stale_plan",
+            TierError::InvalidUtf8 { .. } => "invalid_utf8",
+        }
+    }
 }
 
 impl fmt::Display for TierError {
@@ -89,18 +134,70 @@ impl fmt::Display for TierError {
                 f,
                 "the plan no longer fits the table: {role} {target} was \"{expected}\" when planned and is now \"{found}\"; plan again"
             ),
+            TierError::InvalidUtf8 { line } => write!(
+                f,
+                "line {line}: invalid UTF-8; save the tier file as UTF-8 text"
+            ),
         }
     }
 }
 
 impl std::error::Error for TierError {}
 
+/// Why a tier file could not be read: the file, and what went wrong.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum TierFileError {
+    /// The file could not be opened or read.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The file was read, but is not a tier file.
+    Tiers {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with its text.
+        error: TierError,
+    },
+}
+
+impl TierFileError {
+    /// The `kind` of the error: `io`, or the [`TierError::kind`] inside.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TierFileError::Io { .. } => "io",
+            TierFileError::Tiers { error, .. } => error.kind(),
+        }
+    }
+}
+
+impl fmt::Display for TierFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TierFileError::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            TierFileError::Tiers { path, error } => write!(f, "{}: {error}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for TierFileError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TierFileError::Io { source, .. } => Some(source),
+            TierFileError::Tiers { error, .. } => Some(error),
+        }
+    }
+}
+
 /// The permission order: `no` < `if …` < `yes`; unknown has no rank.
 pub fn rank(value: &Value) -> Option<u8> {
     match value {
-        Value::No => Some(0),
-        Value::If(_) => Some(1),
-        Value::Yes => Some(2),
+        Value::No => Some(RANK_NO),
+        Value::If(_) => Some(RANK_IF),
+        Value::Yes => Some(RANK_YES),
         Value::Unknown | Value::Inherit => None,
     }
 }
@@ -108,16 +205,37 @@ pub fn rank(value: &Value) -> Option<u8> {
 /// One change of a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
+    /// The role code of the cell.
     pub role: String,
+    /// The target of the cell.
     pub target: Target,
+    /// The value the plan was made from.
     pub before: Value,
+    /// The value the plan sets.
     pub after: Value,
+    /// Why: the grant or revocation it follows from.
     pub why: String,
+}
+
+/// `role target: "before" -> "after", why`.
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {}: {:?} -> {:?}, {}",
+            self.role,
+            self.target,
+            self.before.to_text(),
+            self.after.to_text(),
+            self.why
+        )
+    }
 }
 
 /// Changes to make, in table role order; nothing is changed until applied.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
+    /// The changes, in order.
     pub changes: Vec<Change>,
 }
 
@@ -127,31 +245,21 @@ impl Plan {
     /// that would run as formulas are neutralised
     /// ([`crate::safe::spreadsheet_csv`]); sgperms never reads this back.
     pub fn to_csv(&self) -> String {
-        let header = [
-            "role",
-            "kind",
-            "entity_type",
-            "name",
-            "action",
-            "before",
-            "after",
-            "why",
-        ]
-        .map(str::to_string);
+        let header: [&str; 8] = vocab::around_key(&[vocab::ROLE], &["before", "after", "why"]);
         let rows = self.changes.iter().map(|c| {
-            let t = &c.target;
+            let [kind, entity_type, name, action] = c.target.key().map(str::to_string);
             [
                 c.role.clone(),
-                t.kind().as_str().to_string(),
-                t.entity_type().to_string(),
-                t.name().to_string(),
-                t.action().as_str().to_string(),
+                kind,
+                entity_type,
+                name,
+                action,
                 c.before.to_text(),
                 c.after.to_text(),
                 c.why.clone(),
             ]
         });
-        crate::safe::spreadsheet_csv(std::iter::once(header).chain(rows))
+        crate::safe::spreadsheet_csv(std::iter::once(header.map(str::to_string)).chain(rows))
     }
 
     /// A copy of `table` with the plan applied. Fails, changing nothing, when a
@@ -187,18 +295,51 @@ impl Plan {
 /// `Unknown`, a pair that could not be compared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
+    /// The higher role's code.
     pub upper: String,
+    /// The lower role's code.
     pub lower: String,
+    /// The target they disagree on.
     pub target: Target,
+    /// The higher role's effective value.
     pub upper_value: Value,
+    /// The lower role's effective value.
     pub lower_value: Value,
+    /// True when one side is unknown, so the pair could not be compared.
     pub unknown: bool,
+}
+
+/// `target: upper (value) allows less than lower (value)`, an unknown value
+/// shown as `unknown`.
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = |value: &Value| match value {
+            Value::Unknown => "unknown".to_string(),
+            other => other.to_text(),
+        };
+        let relation = if self.unknown {
+            "cannot be compared with"
+        } else {
+            "allows less than"
+        };
+        write!(
+            f,
+            "{}: {} ({}) {relation} {} ({})",
+            self.target,
+            self.upper,
+            shown(&self.upper_value),
+            self.lower,
+            shown(&self.lower_value)
+        )
+    }
 }
 
 /// An assignment decision, with its reason whichever way it went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
+    /// Whether the assignment may be made.
     pub allowed: bool,
+    /// Why, in a sentence.
     pub reason: String,
 }
 
@@ -221,6 +362,25 @@ fn is_role_code(text: &str) -> bool {
 }
 
 impl Tiers {
+    /// Reads and parses the tier file at `path`. Errors name the file (and
+    /// the line, for what is wrong with its text).
+    pub fn read(path: &Path) -> Result<Tiers, TierFileError> {
+        let bytes = std::fs::read(path).map_err(|source| TierFileError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let in_file = |error| TierFileError::Tiers {
+            path: path.to_path_buf(),
+            error,
+        };
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = 1 + valid.iter().filter(|b| **b == b'\n').count();
+            in_file(TierError::InvalidUtf8 { line })
+        })?;
+        Tiers::parse(&text).map_err(in_file)
+    }
+
     /// Parses a tier file: `a > b > c` chains (higher first), a lone role to
     /// declare it isolated, `admins: x, y`, `#` comments.
     pub fn parse(text: &str) -> Result<Tiers, TierError> {
@@ -388,6 +548,38 @@ impl Tiers {
         Ok(self.names(&self.descendants[self.index(role)?.index()]))
     }
 
+    /// The roles directly below `role` (the next link of its chains), in
+    /// order of first mention.
+    pub fn directly_below(&self, role: &str) -> Result<Vec<&str>, TierError> {
+        let mut below: Vec<NodeIndex> = self.graph.neighbors(self.index(role)?).collect();
+        below.sort();
+        Ok(self.names(&below))
+    }
+
+    /// Every role by level: the roles with nothing above them first, then
+    /// each role one level below the lowest of the roles directly above it
+    /// (its longest chain from the top). Roles keep their order of first
+    /// mention within a level.
+    pub fn levels(&self) -> Vec<Vec<&str>> {
+        let order = petgraph::algo::toposort(&self.graph, None)
+            .expect("the tier graph is acyclic: parse refuses cycles");
+        let mut level = vec![0usize; self.graph.node_count()];
+        for n in order {
+            for below in self.graph.neighbors(n) {
+                level[below.index()] = level[below.index()].max(level[n.index()] + 1);
+            }
+        }
+        let mut levels: Vec<Vec<&str>> = Vec::new();
+        for n in self.graph.node_indices() {
+            let at = level[n.index()];
+            if levels.len() <= at {
+                levels.resize_with(at + 1, Vec::new);
+            }
+            levels[at].push(self.graph[n].as_str());
+        }
+        levels
+    }
+
     /// Fails naming the first tier role (and its line) the table lacks.
     pub fn require_roles(&self, table: &Table) -> Result<(), TierError> {
         match self
@@ -518,7 +710,7 @@ impl Tiers {
                 let finding = match (u, l) {
                     (NO_RANK, NO_RANK) => false,
                     // An upper "yes" or a lower "no" holds whatever the other side is.
-                    (2, NO_RANK) | (NO_RANK, 0) => false,
+                    (RANK_YES, NO_RANK) | (NO_RANK, RANK_NO) => false,
                     (NO_RANK, _) | (_, NO_RANK) => include_unknown,
                     (a, b) => a < b,
                 };
@@ -770,6 +962,27 @@ mod tests {
     }
 
     #[test]
+    fn levels_follow_the_longest_chain_from_the_top() {
+        let tiers = Tiers::parse(STUDIO).unwrap();
+        let levels = tiers.levels();
+        assert_eq!(levels[0], ["admin", "it_support", "vendor"]);
+        assert_eq!(levels[1], ["pipeline_td"]);
+        assert_eq!(levels[2], ["tech_artist", "senior_manager"]);
+        assert_eq!(levels.last().unwrap(), &["artist"]);
+        assert_eq!(
+            levels.iter().map(Vec::len).sum::<usize>(),
+            tiers.roles().len()
+        );
+        assert_eq!(
+            tiers.directly_below("pipeline_td").unwrap(),
+            ["tech_artist", "senior_manager"]
+        );
+        assert!(tiers.directly_below("artist").unwrap().is_empty());
+        assert!(tiers.directly_below("nobody").is_err());
+        assert!(Tiers::parse("").unwrap().levels().is_empty());
+    }
+
+    #[test]
     fn check_compares_effective_values_and_reports_unknowns_on_request() {
         let tiers = Tiers::parse("lead > artist").unwrap();
         let mut t = Table::with_roles(["lead", "artist"]).unwrap();
@@ -989,5 +1202,67 @@ mod tests {
                 prop_assert!(start[i] || !above_or_at.contains(role), "{} reached {}", i, role);
             }
         }
+    }
+
+    #[test]
+    fn reading_a_file_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("none.txt");
+        let err = Tiers::read(&missing).unwrap_err();
+        assert!(matches!(&err, TierFileError::Io { path, .. } if *path == missing));
+        assert_eq!(err.kind(), "io");
+        let bad = dir.path().join("t.txt");
+        std::fs::write(&bad, b"admin > lead\nlead > \xe9\n").unwrap();
+        let err = Tiers::read(&bad).unwrap_err();
+        assert_eq!(err.kind(), "invalid_utf8");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}: line 2: invalid UTF-8; save the tier file as UTF-8 text",
+                bad.display()
+            )
+        );
+        std::fs::write(&bad, "a > b\nb > a\n").unwrap();
+        let err = Tiers::read(&bad).unwrap_err();
+        assert_eq!(err.kind(), "cycle");
+        assert!(err
+            .to_string()
+            .starts_with(&format!("{}: line 2: ", bad.display())));
+        std::fs::write(&bad, "admins: a\na > b\n").unwrap();
+        assert_eq!(Tiers::read(&bad).unwrap().admins(), ["a"]);
+    }
+
+    #[test]
+    fn violations_and_changes_read_as_sentences() {
+        let target = Target::new(Kind::Entity, "Version", "", Action::Retire).unwrap();
+        let mut v = Violation {
+            upper: "lead".into(),
+            lower: "artist".into(),
+            target: target.clone(),
+            upper_value: Value::No,
+            lower_value: Value::If("own".into()),
+            unknown: false,
+        };
+        assert_eq!(
+            v.to_string(),
+            "entity:Version::retire: lead (no) allows less than artist (if own)"
+        );
+        v.upper_value = Value::Unknown;
+        v.unknown = true;
+        assert_eq!(
+            v.to_string(),
+            "entity:Version::retire: lead (unknown) cannot be compared with artist (if own)"
+        );
+        let change = Change {
+            role: "lead".into(),
+            target,
+            before: Value::Unknown,
+            after: Value::Yes,
+            why: "grant".into(),
+        };
+        assert_eq!(
+            change.to_string(),
+            "lead entity:Version::retire: \"\" -> \"yes\", grant"
+        );
     }
 }

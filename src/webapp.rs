@@ -16,7 +16,9 @@ use crate::model::{Action, Kind, Value};
 /// A change the payload cannot carry, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unmapped {
+    /// The cell change.
     pub change: CellChange,
+    /// Why the payload cannot carry it.
     pub reason: String,
 }
 

@@ -1,62 +1,129 @@
 """Type stubs for sgperms' Rust core (``sgperms._core``)."""
 
 import os
-from typing import IO, Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from collections.abc import Iterator, Sequence
+from typing import IO, Any, Union, final, overload
+
+__all__ = [
+    "__version__",
+    "SgpermsError",
+    "CsvError",
+    "TableError",
+    "NormalizeError",
+    "TierError",
+    "FolderError",
+    "FormulaWarning",
+    "PermissionTable",
+    "read_csv_bytes",
+    "Schema",
+    "Folder",
+    "Tiers",
+    "Plan",
+    "Change",
+    "Violation",
+    "Violations",
+    "Decision",
+    "Finding",
+    "Findings",
+    "audit",
+    "Changes",
+    "diff",
+    "drift",
+    "report_role",
+    "render_site",
+    "write_site",
+    "warn_formulas",
+    "spreadsheet_csv",
+    "terminal_text",
+    "write_atomic_bytes",
+    "template",
+    "refresh",
+]
 
 __version__: str
 
-Target = Tuple[str, str, str, str]
+# Not runtime names: the (kind, entity_type, name, action) tuples the core
+# returns, and where text can be written (a path, or a file object for tables).
+_Target = tuple[str, str, str, str]
+_Path = Union[str, "os.PathLike[str]"]
+_PathOrFile = Union[str, "os.PathLike[str]", IO[str]]
 
-class CsvError(ValueError):
-    """A permission CSV could not be read; nothing was loaded."""
+class SgpermsError(Exception):
+    """Base of every sgperms exception. ``kind`` names what went wrong in a
+    word (snake_case), e.g. "unknown_role", "conflicting_values", "busy"; a
+    subclass that sets none gets its own name ("probe_aborted")."""
 
-    path: Optional[str]
-    row: Optional[int]
-    column: Optional[str]
-    value: Optional[str]
+    kind: str
 
-class TableError(ValueError):
-    """A change the permission table cannot hold."""
+class CsvError(SgpermsError, ValueError):
+    """A permission CSV could not be read; nothing was loaded. ``kind``: "empty",
+    "invalid_utf8", "utf16", "unclosed_quote", "long_column_in_wide",
+    "bad_separator_line", "syntax", "missing_columns", "duplicate_column",
+    "unexpected_column", "unnamed_column_with_data", "ragged",
+    "conflicting_values", "conflicting_notes", or a NormalizeError's or
+    TableError's kind for a name or value in the file."""
 
-class NormalizeError(ValueError):
-    """A name or value that cannot be turned into its canonical form."""
+    path: str | None
+    row: int | None
+    column: str | None
+    value: str | None
+
+class TableError(SgpermsError, ValueError):
+    """A change the permission table cannot hold. ``kind``: "bad_target",
+    "bad_action", "inherit_outside_field", "unknown_role", "duplicate_role",
+    "stale", "bad_role_code" or "empty_condition"."""
+
+class NormalizeError(SgpermsError, ValueError):
+    """A name or value that cannot be turned into its canonical form. ``kind``:
+    "unknown_value", "empty_condition", "unknown_kind", "unknown_action",
+    "unknown_entity", "ambiguous_entity", "unknown_field", "ambiguous_field",
+    "unknown_role" or "ambiguous_role"."""
 
 class FormulaWarning(UserWarning):
     """A table read holds cells a spreadsheet would run as formulas; sgperms keeps them as written."""
 
+@final
 class Schema:
     """A site's schema: entity types and fields with display names and data types."""
 
     @staticmethod
-    def from_shotgun_dicts(schema_read: dict, schema_entity_read: Optional[dict] = None) -> Schema:
+    def from_shotgun_dicts(
+        schema_read: dict[str, Any], schema_entity_read: dict[str, Any] | None = None
+    ) -> Schema:
         """Build from what shotgun_api3's schema_read() and schema_entity_read() return."""
     @staticmethod
     def from_json(text: str) -> Schema:
         """Read a schema written by to_json()."""
     def to_json(self) -> str:
         """The schema as stable, pretty-printed JSON."""
-    def entity_types(self) -> List[str]:
+    def entity_types(self) -> list[str]:
         """Entity type codes, sorted."""
     def display_name(self, entity_type: str) -> str:
         """Display name of an entity type; KeyError when unknown."""
-    def fields(self, entity_type: str) -> List[Tuple[str, str, str]]:
+    def fields(self, entity_type: str) -> list[tuple[str, str, str]]:
         """(code, display_name, data_type) of each field, sorted by code."""
     def __len__(self) -> int: ...
-    def __contains__(self, entity_type: str) -> bool: ...
+    def __contains__(self, entity_type: str, /) -> bool: ...
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        """Pickles as its JSON."""
+    def __copy__(self) -> Schema:
+        """The schema itself: it is immutable."""
+    def __deepcopy__(self, memo: Any) -> Schema: ...
 
+@final
 class PermissionTable:
     """A permission grid: rows are targets (kind, entity_type, name, action), columns are roles."""
 
-    def __init__(self, roles: Optional[Sequence[str]] = None, *, schema: Optional[Schema] = None) -> None: ...
+    def __new__(cls, roles: Sequence[str] | None = None, *, schema: Schema | None = None) -> PermissionTable: ...
     @property
-    def roles(self) -> List[str]:
+    def roles(self) -> list[str]:
         """Role codes in table order."""
     @property
-    def schema(self) -> Optional[Schema]:
+    def schema(self) -> Schema | None:
         """The schema names are resolved against, if any."""
     def __len__(self) -> int:
         """Number of targets (rows)."""
-    def targets(self) -> List[Target]:
+    def targets(self) -> list[_Target]:
         """Targets in canonical order."""
     def get(self, role: str, kind: str, entity_type: str, name: str, action: str) -> str:
         """Canonical value: 'yes', 'no', 'inherit', 'if <condition>' or '' (unknown)."""
@@ -68,20 +135,22 @@ class PermissionTable:
         name: str,
         action: str,
         value: str,
-        note: Optional[str] = None,
+        note: str | None = None,
     ) -> None:
         """Set one cell from any accepted spelling; adds the target when new."""
     def effective(self, role: str, kind: str, entity_type: str, name: str, action: str) -> str:
         """What the role really has: inherit resolved, entity 'no' applied to fields."""
     def note(self, kind: str, entity_type: str, name: str, action: str) -> str:
         """The target's note ('' when none)."""
-    def to_csv(
-        self, path: Union[str, os.PathLike, IO[str], None] = None, *, layout: str = "wide"
-    ) -> Optional[str]:
-        """Canonical CSV text; None after writing a file object or `path` (atomically)."""
-    def to_records(self) -> List[Dict[str, str]]:
+    @overload
+    def to_csv(self, path: None = None, *, layout: str = "wide") -> str:
+        """Canonical CSV text."""
+    @overload
+    def to_csv(self, path: _PathOrFile, *, layout: str = "wide") -> None:
+        """Write the canonical CSV to a file object, or to `path` atomically."""
+    def to_records(self) -> list[dict[str, str]]:
         """Every cell as a dict with the long layout's keys."""
-    def to_pandas(self):  # -> pandas.DataFrame
+    def to_pandas(self) -> Any:  # pandas.DataFrame; pandas ships no type information
         """Long-layout DataFrame with categorical role/kind/action/value columns."""
     def known_cells(self) -> int:
         """The number of cells whose value is known (not empty)."""
@@ -90,25 +159,31 @@ class PermissionTable:
     def _repr_html_(self) -> str: ...
     def copy(self) -> PermissionTable:
         """An independent copy."""
-    def __eq__(self, other: object) -> bool: ...
+    def __copy__(self) -> PermissionTable: ...
+    def __deepcopy__(self, memo: Any) -> PermissionTable: ...
+    def __reduce__(self) -> tuple[Any, tuple[()], tuple[bytes, Schema | None]]:
+        """Pickles as the canonical wide CSV and the schema."""
+    def __setstate__(self, state: tuple[bytes, Schema | None]) -> None:
+        """Reads the state __reduce__ gave back verbatim; CsvError when it is garbled."""
+    def __eq__(self, other: object, /) -> bool: ...
 
 def read_csv_bytes(
     data: bytes,
     *,
-    layout: Optional[str] = None,
-    schema: Optional[Schema] = None,
-    roles: Optional[Sequence[Tuple[str, str]]] = None,
-    path: Optional[str] = None,
+    layout: str | None = None,
+    schema: Schema | None = None,
+    roles: Sequence[tuple[str, str]] | None = None,
+    path: str | None = None,
     lenient: bool = False,
     strict_roles: bool = False,
     stacklevel: int = 1,
-) -> Tuple[PermissionTable, str]:
+) -> tuple[PermissionTable, str]:
     """Read CSV bytes; returns the table and the layout ('wide' or 'long') it was in.
     With `lenient`, names the schema or roles do not know are kept as typed;
     `strict_roles` keeps unknown roles errors even then. Cells a spreadsheet
     would run as formulas give one FormulaWarning, `stacklevel` frames up."""
 
-def warn_formulas(data: bytes, path: Optional[str] = None, stacklevel: int = 1) -> None:
+def warn_formulas(data: bytes, path: str | None = None, stacklevel: int = 1) -> None:
     """One FormulaWarning when a CSV with a header row holds cells a spreadsheet would run as formulas."""
 
 def spreadsheet_csv(rows: Sequence[Sequence[str]]) -> str:
@@ -117,33 +192,34 @@ def spreadsheet_csv(rows: Sequence[Sequence[str]]) -> str:
 def terminal_text(text: str, one_line: bool = False) -> str:
     """Text with controls, bidi overrides and invisible characters shown escaped (\\x1b, \\u202e)."""
 
-def write_atomic_bytes(path: Union[str, os.PathLike], data: bytes) -> None:
+def write_atomic_bytes(path: _Path, data: bytes) -> None:
     """Write bytes to a file atomically."""
 
-class FolderError(OSError):
+class FolderError(SgpermsError, OSError):
     """A managed folder (snapshot, report site) could not be read or written
     as one unit; ``kind`` is "busy", "symlink", "bad_name", "refused", "io" or "journal"."""
 
     kind: str
 
+@final
 class Folder:
     """A managed folder opened to read (shared lock) or write (exclusive
     lock) as one unit; an interrupted write is rolled back on opening."""
 
-    def __init__(self, path: Union[str, os.PathLike], *, write: bool, wait: float = 30.0, holder: str = "") -> None: ...
+    def __new__(cls, path: _Path, *, write: bool, wait: float = 30.0, holder: str = "") -> Folder: ...
     @property
-    def recovered(self) -> Optional[str]:
+    def recovered(self) -> str | None:
         """What interrupted write was rolled back on opening, or None."""
     @property
-    def path(self) -> "os.PathLike[str]":
+    def path(self) -> os.PathLike[str]:
         """The folder, as a pathlib.Path."""
     def check(self, names: Sequence[str]) -> None:
         """Raise FolderError for a name commit() would refuse."""
-    def commit(self, files: Sequence[Tuple[str, bytes]]) -> None:
+    def commit(self, files: Sequence[tuple[str, bytes]]) -> None:
         """Replace the named files as one unit: all new, or all as they were."""
     def close(self) -> None:
         """Release the lock."""
-    def __enter__(self) -> "Folder": ...
+    def __enter__(self) -> Folder: ...
     def __exit__(self, *exc: Any) -> bool: ...
 
 def template(schema: Schema, roles: Sequence[str]) -> PermissionTable:
@@ -151,40 +227,66 @@ def template(schema: Schema, roles: Sequence[str]) -> PermissionTable:
 
 def refresh(
     previous: PermissionTable, fresh: PermissionTable
-) -> Tuple[PermissionTable, List[Target], List[Target], List[str]]:
+) -> tuple[PermissionTable, list[_Target], list[_Target], list[str]]:
     """Carry previous known values and notes into fresh: (table, added, dropped, dropped roles)."""
 
-class TierError(ValueError):
-    """A tier file or tier operation failed."""
+class TierError(SgpermsError, ValueError):
+    """A tier file or tier operation failed. ``kind``: "syntax", "cycle",
+    "unknown_role", "not_in_tiers", "not_a_grant", "stale_plan" or "invalid_utf8"."""
 
+@final
 class Change:
     role: str
-    target: Target
+    target: _Target
     before: str
     after: str
     why: str
 
+@final
 class Plan:
     """Changes to make; nothing changes until apply()."""
 
     def __len__(self) -> int: ...
     def __bool__(self) -> bool: ...
     def __iter__(self) -> Iterator[Change]: ...
-    def changes(self) -> List[Change]:
+    def changes(self) -> list[Change]:
         """The changes, in order."""
     def apply(self, table: PermissionTable) -> PermissionTable:
         """A new table with the plan applied; TierError when the table moved on."""
-    def to_csv(self, path: Union[str, os.PathLike, None] = None) -> Optional[str]:
-        """The plan as CSV for a spreadsheet (formula starts prefixed with '), or None after writing `path` atomically."""
+    @overload
+    def to_csv(self, path: None = None) -> str:
+        """The plan as CSV for a spreadsheet (formula starts prefixed with ')."""
+    @overload
+    def to_csv(self, path: _PathOrFile) -> None:
+        """Write the plan's CSV to a file object, or to `path` atomically."""
+    def _repr_html_(self) -> str: ...
 
+@final
 class Violation:
     upper: str
     lower: str
-    target: Target
+    target: _Target
     upper_value: str
     lower_value: str
     unknown: bool
 
+@final
+class Violations:
+    """The result of Tiers.check: behaves as a list of Violation, with a Jupyter preview."""
+
+    def __len__(self) -> int: ...
+    def __bool__(self) -> bool: ...
+    @overload
+    def __getitem__(self, index: int, /) -> Violation: ...
+    @overload
+    def __getitem__(self, index: slice, /) -> list[Violation]: ...
+    def __iter__(self) -> Iterator[Violation]: ...
+    def __reversed__(self) -> Iterator[Violation]: ...
+    def __contains__(self, value: object, /) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def _repr_html_(self) -> str: ...
+
+@final
 class Decision:
     allowed: bool
     reason: str
@@ -192,16 +294,34 @@ class Decision:
     current_role: str
     new_role: str
     def __bool__(self) -> bool: ...
-    def to_dict(self) -> Dict[str, object]:
+    def to_dict(self) -> dict[str, object]:
         """The decision as a dict, for a log."""
 
+@final
 class Finding:
     kind: str
     role: str
-    target: Target
+    target: _Target
     value: str
     detail: str
 
+@final
+class Findings:
+    """The result of audit(): behaves as a list of Finding, with a Jupyter preview."""
+
+    def __len__(self) -> int: ...
+    def __bool__(self) -> bool: ...
+    @overload
+    def __getitem__(self, index: int, /) -> Finding: ...
+    @overload
+    def __getitem__(self, index: slice, /) -> list[Finding]: ...
+    def __iter__(self) -> Iterator[Finding]: ...
+    def __reversed__(self) -> Iterator[Finding]: ...
+    def __contains__(self, value: object, /) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def _repr_html_(self) -> str: ...
+
+@final
 class Tiers:
     """Role tiers: chains of roles, higher first."""
 
@@ -209,15 +329,15 @@ class Tiers:
     def parse(text: str) -> Tiers:
         """Parse tier text; TierError names the line."""
     @staticmethod
-    def read(path: Union[str, os.PathLike]) -> Tiers:
+    def read(path: _Path) -> Tiers:
         """Read a tier file; errors name the file and line."""
     @property
-    def roles(self) -> List[str]: ...
+    def roles(self) -> list[str]: ...
     @property
-    def admins(self) -> List[str]: ...
-    def ancestors(self, role: str) -> List[str]:
+    def admins(self) -> list[str]: ...
+    def ancestors(self, role: str) -> list[str]:
         """Every role above `role`."""
-    def descendants(self, role: str) -> List[str]:
+    def descendants(self, role: str) -> list[str]:
         """Every role below `role`."""
     def grant(
         self, table: PermissionTable, role: str, kind: str, entity_type: str, name: str, action: str, value: str = "yes"
@@ -225,41 +345,48 @@ class Tiers:
         """Plan: `role` and every role above it get at least `value`."""
     def revoke(self, table: PermissionTable, role: str, kind: str, entity_type: str, name: str, action: str) -> Plan:
         """Plan: `role` and every role below it get "no"."""
-    def check(self, table: PermissionTable, *, unknown: bool = False) -> List[Violation]:
+    def check(self, table: PermissionTable, *, unknown: bool = False) -> Violations:
         """Lower tiers allowed more than higher ones, on effective values."""
     def can_assign(self, actor_role: str, current_role: str, new_role: str) -> Decision:
         """Whether actor_role may move someone from current_role to new_role."""
+    def _repr_html_(self) -> str: ...
 
-def audit(table: PermissionTable, tiers: Optional[Tiers] = None) -> List[Finding]:
+def audit(table: PermissionTable, tiers: Tiers | None = None) -> Findings:
     """Roles that can make themselves admin; with tiers, roles granted more than every ancestor."""
 
+@final
 class Changes:
     """Differences between two tables or two roles."""
 
     old: str
     new: str
-    roles_added: List[str]
-    roles_removed: List[str]
-    targets_added: List[Target]
-    targets_removed: List[Target]
+    roles_added: list[str]
+    roles_removed: list[str]
+    targets_added: list[_Target]
+    targets_removed: list[_Target]
     def __len__(self) -> int: ...
     def __bool__(self) -> bool: ...
-    def __iter__(self) -> Iterator[Dict[str, str]]: ...
+    def __iter__(self) -> Iterator[dict[str, str]]: ...
     def summary(self) -> str:
         """One line: what changed, in numbers."""
     def to_text(self) -> str: ...
-    def to_csv(self, path: Union[str, os.PathLike, None] = None) -> Optional[str]:
-        """The records as CSV for a spreadsheet (formula starts prefixed with '), or None after writing `path`."""
+    @overload
+    def to_csv(self, path: None = None) -> str:
+        """The records as CSV for a spreadsheet (formula starts prefixed with ')."""
+    @overload
+    def to_csv(self, path: _PathOrFile) -> None:
+        """Write the records' CSV to a file object, or to `path` atomically."""
     def to_markdown(self) -> str:
         """Markdown fit for a pull-request description; site and table text renders as literal text."""
     def to_json(self) -> str:
         """The changes as JSON; controls and bidi overrides in the data are \\u escapes."""
-    def to_click_plan(self, roles: Optional[Sequence[Tuple[str, str]]] = None) -> str:
+    def to_click_plan(self, roles: Sequence[tuple[str, str]] | None = None, schema: Schema | None = None) -> str:
         """Where to click on ShotGrid's Permissions page; roles maps code to display name."""
-    def to_permission_changes(self) -> Tuple[List[Dict[str, object]], List[Dict[str, object]]]:
+    def to_permission_changes(self) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
         """EXPERIMENTAL: (entries for measured rule types, unmapped changes with reasons)."""
     def apply(self, table: PermissionTable) -> PermissionTable: ...
-    def to_pandas(self): ...
+    def to_pandas(self) -> Any:  # pandas.DataFrame
+        """The records as a DataFrame."""
     def _repr_html_(self) -> str: ...
 
 def diff(old: PermissionTable, new: PermissionTable) -> Changes:
@@ -273,18 +400,29 @@ def report_role(
     role: str,
     *,
     format: str = "markdown",
-    roles: Optional[Sequence[Tuple[str, str, str, str]]] = None,
-    users: Optional[Sequence[Tuple[str, str, str, Optional[bool]]]] = None,
-    schema: Optional[Schema] = None,
+    roles: Sequence[tuple[str, str, str, str]] | None = None,
+    users: Sequence[tuple[str, str, str, bool | None]] | None = None,
+    schema: Schema | None = None,
     title: str = "",
 ) -> str: ...
 
 def render_site(
     table: PermissionTable,
     *,
-    roles: Optional[Sequence[Tuple[str, str, str, str]]] = None,
-    users: Optional[Sequence[Tuple[str, str, str, Optional[bool]]]] = None,
-    schema: Optional[Schema] = None,
+    roles: Sequence[tuple[str, str, str, str]] | None = None,
+    users: Sequence[tuple[str, str, str, bool | None]] | None = None,
+    schema: Schema | None = None,
     title: str = "",
-) -> List[Tuple[str, str]]:
+) -> list[tuple[str, str]]:
     """The HTML site's pages as (file name, text) pairs."""
+
+def write_site(
+    folder: Folder,
+    table: PermissionTable,
+    *,
+    roles: Sequence[tuple[str, str, str, str]] | None = None,
+    users: Sequence[tuple[str, str, str, bool | None]] | None = None,
+    schema: Schema | None = None,
+    title: str = "",
+) -> list[str]:
+    """Render the HTML site and write it into `folder` (open to write) as one unit; the file names written."""

@@ -1,0 +1,484 @@
+//! `Tiers` and what it answers: `Plan`s of `Change`s, `Violations` (a
+//! result holding `Violation`s) and assignment `Decision`s; [`Items`], the
+//! list behaviour that result types share.
+
+use std::path::PathBuf;
+
+use pyo3::exceptions::PyIndexError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyList};
+
+use super::output::emit;
+use super::table::{target_tuple, PyTable, TargetTuple};
+use crate::normalize::parse_value;
+use crate::report;
+use crate::tiers::{Change, Decision, Plan, Tiers, Violation};
+
+/// Rows a Jupyter preview shows before it says how many more there are.
+pub(super) const PREVIEW_ROWS: usize = 50;
+
+/// `value` as a Python bool, for a rich comparison's answer.
+pub(super) fn py_bool(py: Python<'_>, value: bool) -> Py<PyAny> {
+    PyBool::new(py, value).to_owned().into_any().unbind()
+}
+
+/// The `#[pymethods]` of a result that behaves like the list of its items
+/// (`Violations`, `Findings`): one definition, so the two cannot drift.
+/// `$data` is the field holding the core's items, `$preview` the renderer of
+/// its Jupyter preview.
+macro_rules! list_result_methods {
+    ($class:ident, $data:ident, $preview:path) => {
+        #[pymethods]
+        impl $class {
+            fn __len__(&self) -> usize {
+                self.items.len()
+            }
+
+            fn __bool__(&self) -> bool {
+                self.items.len() > 0
+            }
+
+            fn __getitem__<'py>(&self, index: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+                self.items.get(index)
+            }
+
+            fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                self.items.iter(py)
+            }
+
+            fn __reversed__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                self.items.reversed(py)
+            }
+
+            fn __contains__(&self, value: &Bound<'_, PyAny>) -> PyResult<bool> {
+                self.items.contains(value)
+            }
+
+            fn __eq__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                match other.cast::<$class>() {
+                    Ok(other) => Ok(py_bool(other.py(), self.$data == other.get().$data)),
+                    Err(_) => self.items.eq_list(other),
+                }
+            }
+
+            /// A compact HTML preview for Jupyter (the first 50 items).
+            fn _repr_html_(&self) -> String {
+                $preview(&self.$data, PREVIEW_ROWS)
+            }
+
+            fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+                self.items.repr(py)
+            }
+        }
+    };
+}
+pub(super) use list_result_methods;
+
+/// The Python items of a result that stands in for a list (`Violations`,
+/// `Findings`): made once, so `result[0] is result[0]` and
+/// `result == list(result)` hold as they do for a list. The result keeps
+/// the core's data beside them for its preview (and, later, columns).
+pub(super) struct Items {
+    items: Vec<Py<PyAny>>,
+}
+
+impl Items {
+    /// The Python objects for `values`, in order.
+    pub(super) fn new<T: pyo3::PyClass + Into<PyClassInitializer<T>>>(
+        py: Python<'_>,
+        values: impl IntoIterator<Item = T>,
+    ) -> PyResult<Items> {
+        let items = values
+            .into_iter()
+            .map(|v| Ok(Py::new(py, v)?.into_any()))
+            .collect::<PyResult<_>>()?;
+        Ok(Items { items })
+    }
+
+    /// How many items.
+    pub(super) fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// A new list of the items.
+    pub(super) fn list<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, self.items.iter().map(|i| i.bind(py)))
+    }
+
+    /// `items[index]` as a list answers it: an int (negative from the end)
+    /// gives an item, a slice a new list; anything else the list's TypeError.
+    pub(super) fn get<'py>(&self, index: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let py = index.py();
+        if let Ok(i) = index.extract::<isize>() {
+            let len = self.items.len() as isize;
+            let at = if i < 0 { i + len } else { i };
+            return match usize::try_from(at).ok().and_then(|at| self.items.get(at)) {
+                Some(item) => Ok(item.bind(py).clone()),
+                None => Err(PyIndexError::new_err("list index out of range")),
+            };
+        }
+        self.list(py)?.as_any().get_item(index)
+    }
+
+    /// An iterator over the items.
+    pub(super) fn iter<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.list(py)?.as_any().try_iter().map(|it| it.into_any())
+    }
+
+    /// An iterator over the items, last first.
+    pub(super) fn reversed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let last_first = PyList::new(py, self.items.iter().rev().map(|i| i.bind(py)))?;
+        last_first.as_any().try_iter().map(|it| it.into_any())
+    }
+
+    /// Whether an item equals `value`, as `in` on a list.
+    pub(super) fn contains(&self, value: &Bound<'_, PyAny>) -> PyResult<bool> {
+        self.list(value.py())?.contains(value)
+    }
+
+    /// `==` against a list: the list of the items compared with it; against
+    /// anything else NotImplemented (the caller compares two results).
+    pub(super) fn eq_list(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let py = other.py();
+        if other.is_instance_of::<PyList>() {
+            return Ok(py_bool(py, self.list(py)?.as_any().eq(other)?));
+        }
+        Ok(py.NotImplemented())
+    }
+
+    /// The repr of the list of the items: `[Violation(...), ...]`.
+    pub(super) fn repr(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(self.list(py)?.repr()?.to_string())
+    }
+}
+
+/// A change of a plan: `role`, `target` (kind, entity_type, name, action),
+/// `before`, `after` and `why`.
+#[pyclass(module = "sgperms._core", name = "Change", frozen)]
+pub struct PyChange {
+    #[pyo3(get)]
+    role: String,
+    #[pyo3(get)]
+    target: TargetTuple,
+    #[pyo3(get)]
+    before: String,
+    #[pyo3(get)]
+    after: String,
+    #[pyo3(get)]
+    why: String,
+    /// The core's sentence for it.
+    text: String,
+}
+
+impl From<&Change> for PyChange {
+    fn from(c: &Change) -> PyChange {
+        PyChange {
+            role: c.role.clone(),
+            target: target_tuple(&c.target),
+            before: c.before.to_text(),
+            after: c.after.to_text(),
+            why: c.why.clone(),
+            text: c.to_string(),
+        }
+    }
+}
+
+#[pymethods]
+impl PyChange {
+    fn __repr__(&self) -> String {
+        format!("Change({})", self.text)
+    }
+}
+
+/// Changes to make, nothing changed until `apply`: `len()`, iteration over
+/// `Change`s, `apply(table)`, `to_csv()`.
+#[pyclass(module = "sgperms._core", name = "Plan", frozen)]
+pub struct PyPlan {
+    plan: Plan,
+}
+
+#[pymethods]
+impl PyPlan {
+    fn __len__(&self) -> usize {
+        self.plan.changes.len()
+    }
+
+    fn __bool__(&self) -> bool {
+        !self.plan.changes.is_empty()
+    }
+
+    /// The changes, in order. Returns a list of Change.
+    fn changes(&self) -> Vec<PyChange> {
+        self.plan.changes.iter().map(PyChange::from).collect()
+    }
+
+    fn __iter__(slf: PyRef<'_, Self>) -> PyResult<Bound<'_, PyAny>> {
+        let py = slf.py();
+        PyList::new(py, slf.changes())?
+            .into_any()
+            .try_iter()
+            .map(|it| it.into_any())
+    }
+
+    /// A new table with the plan applied (the given one is not changed).
+    /// Raises TierError when the table no longer holds what the plan was made from.
+    fn apply(&self, table: PyRef<'_, PyTable>) -> PyResult<PyTable> {
+        Ok(table.derived(self.plan.apply(&table.table)?))
+    }
+
+    /// The plan as CSV text, or None after writing `path` atomically.
+    #[pyo3(signature = (path=None))]
+    fn to_csv(&self, py: Python<'_>, path: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
+        emit(py, self.plan.to_csv(), path)
+    }
+
+    /// A compact HTML preview for Jupyter (the first 50 changes).
+    fn _repr_html_(&self) -> String {
+        report::plan_preview(&self.plan, PREVIEW_ROWS)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Plan({} changes)", self.plan.changes.len())
+    }
+}
+
+/// A lower tier allowed more than a higher one (effective values), or with
+/// `unknown` set, a pair that could not be compared.
+#[pyclass(module = "sgperms._core", name = "Violation", frozen)]
+pub struct PyViolation {
+    #[pyo3(get)]
+    upper: String,
+    #[pyo3(get)]
+    lower: String,
+    #[pyo3(get)]
+    target: TargetTuple,
+    #[pyo3(get)]
+    upper_value: String,
+    #[pyo3(get)]
+    lower_value: String,
+    #[pyo3(get)]
+    unknown: bool,
+    /// The core's sentence for it.
+    text: String,
+}
+
+/// The result of `Tiers.check`: the violations, in canonical target order,
+/// with a list's behaviour (`len`, iteration, indexing and slicing, `==`
+/// against a list or another result, `in`, a list's repr) and a Jupyter
+/// preview.
+#[pyclass(module = "sgperms._core", name = "Violations", frozen)]
+pub struct PyViolations {
+    violations: Vec<Violation>,
+    items: Items,
+}
+
+impl PyViolations {
+    fn new(py: Python<'_>, violations: Vec<Violation>) -> PyResult<PyViolations> {
+        let items = Items::new(py, violations.iter().cloned().map(PyViolation::from))?;
+        Ok(PyViolations { violations, items })
+    }
+}
+
+list_result_methods!(PyViolations, violations, report::violations_preview);
+
+impl From<Violation> for PyViolation {
+    fn from(v: Violation) -> PyViolation {
+        PyViolation {
+            text: v.to_string(),
+            target: target_tuple(&v.target),
+            upper_value: v.upper_value.to_text(),
+            lower_value: v.lower_value.to_text(),
+            upper: v.upper,
+            lower: v.lower,
+            unknown: v.unknown,
+        }
+    }
+}
+
+#[pymethods]
+impl PyViolation {
+    fn __str__(&self) -> String {
+        self.text.clone()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Violation({})", self.text)
+    }
+}
+
+/// An assignment decision: truthy when allowed; `.reason` always.
+#[pyclass(module = "sgperms._core", name = "Decision", frozen, get_all)]
+pub struct PyDecision {
+    allowed: bool,
+    reason: String,
+    actor_role: String,
+    current_role: String,
+    new_role: String,
+}
+
+#[pymethods]
+impl PyDecision {
+    fn __bool__(&self) -> bool {
+        self.allowed
+    }
+
+    /// The decision as a dict, for a log.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("allowed", self.allowed)?;
+        d.set_item("reason", &self.reason)?;
+        d.set_item("actor_role", &self.actor_role)?;
+        d.set_item("current_role", &self.current_role)?;
+        d.set_item("new_role", &self.new_role)?;
+        Ok(d)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Decision({}: {})",
+            if self.allowed { "allowed" } else { "refused" },
+            self.reason
+        )
+    }
+}
+
+/// Role tiers: chains of roles, higher first, from a tier file.
+#[pyclass(module = "sgperms._core", name = "Tiers", frozen)]
+pub struct PyTiers {
+    pub(super) tiers: Tiers,
+}
+
+#[pymethods]
+impl PyTiers {
+    /// Parses tier text: `a > b > c` chains, a lone role for an isolated one,
+    /// `admins: x, y`, `#` comments. Returns Tiers; raises TierError.
+    #[staticmethod]
+    fn parse(text: &str) -> PyResult<PyTiers> {
+        Ok(PyTiers {
+            tiers: Tiers::parse(text)?,
+        })
+    }
+
+    /// Reads a tier file. Returns Tiers; errors name the file and line.
+    #[staticmethod]
+    fn read(path: PathBuf) -> PyResult<PyTiers> {
+        Ok(PyTiers {
+            tiers: Tiers::read(&path)?,
+        })
+    }
+
+    /// Every role the file names, in order of first mention.
+    #[getter]
+    fn roles(&self) -> Vec<String> {
+        self.tiers.roles().into_iter().map(str::to_string).collect()
+    }
+
+    /// Roles that may assign any role (the `admins:` line).
+    #[getter]
+    fn admins(&self) -> Vec<String> {
+        self.tiers.admins().to_vec()
+    }
+
+    /// Every role above `role`. Returns a list of str.
+    fn ancestors(&self, role: &str) -> PyResult<Vec<String>> {
+        let found = self.tiers.ancestors(role)?;
+        Ok(found.into_iter().map(str::to_string).collect())
+    }
+
+    /// Every role below `role`. Returns a list of str.
+    fn descendants(&self, role: &str) -> PyResult<Vec<String>> {
+        let found = self.tiers.descendants(role)?;
+        Ok(found.into_iter().map(str::to_string).collect())
+    }
+
+    /// Plans giving `role` and every role above it at least `value`.
+    /// Returns a Plan; the table is not changed.
+    #[pyo3(signature = (table, role, kind, entity_type, name, action, value="yes"))]
+    #[allow(clippy::too_many_arguments)]
+    fn grant(
+        &self,
+        table: PyRef<'_, PyTable>,
+        role: &str,
+        kind: &str,
+        entity_type: &str,
+        name: &str,
+        action: &str,
+        value: &str,
+    ) -> PyResult<PyPlan> {
+        let target = table.target(kind, entity_type, name, action)?;
+        let value = parse_value(value)?;
+        let plan = self.tiers.grant(&table.table, role, &target, &value)?;
+        Ok(PyPlan { plan })
+    }
+
+    /// Plans taking the permission from `role` and every role below it.
+    /// Returns a Plan; the table is not changed.
+    #[pyo3(signature = (table, role, kind, entity_type, name, action))]
+    #[allow(clippy::too_many_arguments)]
+    fn revoke(
+        &self,
+        table: PyRef<'_, PyTable>,
+        role: &str,
+        kind: &str,
+        entity_type: &str,
+        name: &str,
+        action: &str,
+    ) -> PyResult<PyPlan> {
+        let target = table.target(kind, entity_type, name, action)?;
+        let plan = self.tiers.revoke(&table.table, role, &target)?;
+        Ok(PyPlan { plan })
+    }
+
+    /// Lower tiers allowed more than higher ones, on effective values; with
+    /// `unknown=True` also the pairs where one side is unknown. Returns
+    /// Violations (a list's behaviour, and a Jupyter preview).
+    #[pyo3(signature = (table, *, unknown=false))]
+    fn check(
+        &self,
+        py: Python<'_>,
+        table: PyRef<'_, PyTable>,
+        unknown: bool,
+    ) -> PyResult<PyViolations> {
+        let table = &table.table;
+        let found = py.detach(|| self.tiers.check(table, unknown))?;
+        PyViolations::new(py, found)
+    }
+
+    /// Whether someone holding `actor_role` may move a person from
+    /// `current_role` to `new_role`. Returns a Decision (truthy when allowed).
+    fn can_assign(&self, actor_role: &str, current_role: &str, new_role: &str) -> PyDecision {
+        let Decision { allowed, reason } =
+            self.tiers.can_assign(actor_role, current_role, new_role);
+        PyDecision {
+            allowed,
+            reason,
+            actor_role: actor_role.to_string(),
+            current_role: current_role.to_string(),
+            new_role: new_role.to_string(),
+        }
+    }
+
+    /// A compact HTML preview for Jupyter: roles by level, what is directly
+    /// below each, the admins (the first 50 roles).
+    fn _repr_html_(&self) -> String {
+        report::tiers_preview(&self.tiers, PREVIEW_ROWS)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Tiers(roles={:?}, admins={:?})",
+            self.tiers.roles(),
+            self.tiers.admins()
+        )
+    }
+}
+
+pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyTiers>()?;
+    m.add_class::<PyPlan>()?;
+    m.add_class::<PyChange>()?;
+    m.add_class::<PyViolation>()?;
+    m.add_class::<PyViolations>()?;
+    m.add_class::<PyDecision>()?;
+    Ok(())
+}
