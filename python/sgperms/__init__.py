@@ -9,29 +9,35 @@ diff, keep in git, edit in a spreadsheet and re-import safely.
 
 from __future__ import annotations
 
+import logging
 import os
-from typing import IO, Any, Iterable, Mapping, Optional, Tuple, Union
+from collections.abc import Iterable, Mapping
+from typing import IO, Any, Union
 
 from ._core import (
     Change,
     Changes,
     CsvError,
     Decision,
-    FormulaWarning,
     Finding,
+    Findings,
+    FolderError,
+    FormulaWarning,
     NormalizeError,
     PermissionTable,
     Plan,
     Schema,
+    SgpermsError,
     TableError,
     TierError,
     Tiers,
     Violation,
+    Violations,
     __version__,
     audit,
     diff,
-    read_csv_bytes as _read_csv_bytes,
 )
+from ._core import read_csv_bytes as _read_csv_bytes
 
 __all__ = [
     "Change",
@@ -41,12 +47,17 @@ __all__ = [
     "write_site",
     "Decision",
     "Finding",
+    "Findings",
     "PermissionDenied",
+    "ProbeAborted",
+    "SgpermsError",
+    "FolderError",
     "Plan",
     "RoleChange",
     "TierError",
     "Tiers",
     "Violation",
+    "Violations",
     "audit",
     "CsvError",
     "FormulaWarning",
@@ -71,8 +82,8 @@ def read_csv(
     source: Source,
     *,
     layout: str = "auto",
-    schema: Optional[Schema] = None,
-    roles: Optional[Iterable[RoleSpec]] = None,
+    schema: Schema | None = None,
+    roles: Iterable[RoleSpec] | None = None,
 ) -> PermissionTable:
     """Read a permission CSV (wide or long layout) into a PermissionTable.
 
@@ -99,13 +110,13 @@ def read_csv(
 
 def _read(
     data: bytes,
-    path: Optional[str],
+    path: str | None,
     layout: str,
-    schema: Optional[Schema],
-    roles: Optional[Iterable[RoleSpec]],
+    schema: Schema | None,
+    roles: Iterable[RoleSpec] | None,
     *,
     stacklevel: int = 2,
-) -> Tuple[PermissionTable, str]:
+) -> tuple[PermissionTable, str]:
     """Read CSV bytes; returns the table and the layout the text was in. A
     FormulaWarning is attributed ``stacklevel`` frames up from here."""
     if layout not in ("auto", "wide", "long"):
@@ -120,7 +131,7 @@ def _read(
     )
 
 
-def _load(source: Source) -> Tuple[bytes, Optional[str]]:
+def _load(source: Source) -> tuple[bytes, str | None]:
     """The bytes of a CSV source and the path to name in errors, if any."""
     if isinstance(source, bytes):
         return source, None
@@ -149,14 +160,14 @@ def _looks_like_text(source: str) -> bool:
     return any(d in source for d in ",;\t")
 
 
-def _display_path(path: Union[str, bytes]) -> str:
+def _display_path(path: str | bytes) -> str:
     """A path as errors show it: any bytes the file system name holds that
     are not UTF-8 appear escaped instead of failing."""
     raw = os.fsencode(path)
     return raw.decode("utf-8", "backslashreplace")
 
 
-def _role_pair(role: RoleSpec) -> Tuple[str, str]:
+def _role_pair(role: RoleSpec) -> tuple[str, str]:
     """(code, display_name) from a code, a mapping or an object with attributes."""
     if isinstance(role, str):
         return role, role
@@ -171,6 +182,14 @@ def _role_pair(role: RoleSpec) -> Tuple[str, str]:
     return code, str(display)
 
 
-# Last: site.py builds on the names above.
+# sgperms logs what a Toolkit or cron log should keep (snapshots, probes, role
+# changes) on "sgperms" and its children; silent until the application configures logging.
+logging.getLogger("sgperms").addHandler(logging.NullHandler())
+
+# Last: these modules build on the names above.
+from .probe import ProbeAborted  # noqa: E402
+from .promote import RoleChange  # noqa: E402
+from .records import Assignment, Event, Role  # noqa: E402
 from .reports import role_report, write_site  # noqa: E402
-from .site import Assignment, Event, PermissionDenied, Role, RoleChange, Site, SnapshotResult  # noqa: E402
+from .site import PermissionDenied, Site  # noqa: E402
+from .snapshot import SnapshotResult  # noqa: E402

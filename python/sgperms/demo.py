@@ -17,9 +17,10 @@ import pickle
 import random
 import shutil
 import tempfile
-from typing import Any, Dict, Iterator, List, Tuple
+from collections.abc import Iterator
+from typing import Any
 
-from . import PermissionTable
+from . import PermissionTable, snapshot
 
 SCHEMA_JSON = os.path.join(os.path.dirname(__file__), "demo_schema.json")
 DEMO_URL = "https://demo-studio.shotgrid.autodesk.com"
@@ -31,7 +32,7 @@ with open(os.path.join(os.path.dirname(__file__), "demo_tiers.txt"), encoding="u
 # code -> (display name, user type, template, people, rank). Rank orders the
 # roles along the tiers above (an ancestor never ranks lower), and decides
 # what each role may do; vendor and the API and client roles stand apart.
-ROLES: Dict[str, Tuple[str, str, str, int, int]] = {
+ROLES: dict[str, tuple[str, str, str, int, int]] = {
     "admin": ("Admin", "HumanUser", "admin_system_default", 3, 10),
     "it_support": ("IT Support", "HumanUser", "admin_system_default", 5, 9),
     "pipeline_td": ("Pipeline TD", "HumanUser", "manager_system_default", 10, 8),
@@ -95,7 +96,8 @@ FAMILIES = {
     "CustomEntity02": (7, 9, 7), "Booking": (4, 6, 4),
 }
 # Who may see a type at all (minimum rank); everything else everyone sees.
-SEE = {"ApiUser": 8, "ClientUser": 6, "PermissionRuleSet": 8, "EventLogEntry": 8, "CustomNonProjectEntity01": 8, "PipelineConfiguration": 3}
+SEE = {"ApiUser": 8, "ClientUser": 6, "PermissionRuleSet": 8, "EventLogEntry": 8, "CustomNonProjectEntity01": 8,
+       "PipelineConfiguration": 3}
 # Fields whose edit needs more than the entity's edit: (entity, field) -> min rank.
 FIELD_EDIT = {
     ("HumanUser", "permission_rule_set"): 9,
@@ -119,7 +121,8 @@ FIRST = ["Ada", "Bo", "Chen", "Dara", "Eli", "Femi", "Gus", "Hana", "Ines", "Jon
          "Nia", "Oren", "Pia", "Quinn", "Rae", "Sol", "Tove", "Uma", "Vik", "Wen", "Xavi", "Yara", "Zed"]
 LAST = ["Abara", "Berg", "Costa", "Dubois", "Eriksen", "Fujita", "Garcia", "Haddad", "Ivanova", "Jensen",
         "Kowalski", "Lindqvist", "Moreau", "Nakamura", "Okafor", "Petrov", "Quispe", "Rossi", "Sato", "Tanaka"]
-SCRIPTS = {"api_admin": ["toolkit", "event_daemon", "publish_sync", "render_farm"], "api_readonly": ["reporting", "dashboards"]}
+SCRIPTS = {"api_admin": ["toolkit", "event_daemon", "publish_sync", "render_farm"],
+           "api_readonly": ["reporting", "dashboards"]}
 
 
 def _value(role: str, rank: int, entity: str, action: str) -> str:
@@ -134,7 +137,9 @@ def _value(role: str, rank: int, entity: str, action: str) -> str:
     if role == "client_user":
         if entity in ("Version", "Note", "Playlist", "Reply", "Attachment") and action == "see":
             return "if shared with them for review"
-        return "if shared with them for review" if (action, entity) in (("create", "Note"), ("create", "Reply")) else "no"
+        if (action, entity) in (("create", "Note"), ("create", "Reply")):
+            return "if shared with them for review"
+        return "no"
     if role == "api_readonly":
         return "yes" if action == "see" else "no"
     if action == "see":
@@ -154,7 +159,7 @@ def _value(role: str, rank: int, entity: str, action: str) -> str:
     return "no"
 
 
-def permission_table(schema_read: Dict[str, Dict[str, Any]]) -> PermissionTable:
+def permission_table(schema_read: dict[str, dict[str, Any]]) -> PermissionTable:
     """The demo studio's permission table, as its admin would have typed it."""
     roles = list(ROLES)
     table = PermissionTable(roles)
@@ -172,7 +177,8 @@ def permission_table(schema_read: Dict[str, Dict[str, Any]]) -> PermissionTable:
                         value = "no"  # artists edit the status of their tasks, nothing else
                     table.set(role, "field", entity, name, action, value)
     notes = {
-        ("entity", "Version", "", "retire"): "lost Versions were found in the trash: only supervisors and up retire them",
+        ("entity", "Version", "", "retire"):
+            "lost Versions were found in the trash: only supervisors and up retire them",
         ("field", "HumanUser", "permission_rule_set", "edit"): "only admins and IT move people between roles",
         ("field", "Task", "content", "edit"): "artists set the status of their own tasks, nothing else",
         ("entity", "Project", "", "see"): "artists and vendors see only the projects they are assigned to",
@@ -181,24 +187,27 @@ def permission_table(schema_read: Dict[str, Dict[str, Any]]) -> PermissionTable:
         table.set("admin", *target, table.get("admin", *target), note=note)
     for app, need in APPS.items():
         for role in roles:
-            table.set(role, "app", "", app, "see", "yes" if ROLES[role][4] >= need and role not in ("client_user", "suspended") else "no")
+            allowed = ROLES[role][4] >= need and role not in ("client_user", "suspended")
+            table.set(role, "app", "", app, "see", "yes" if allowed else "no")
     for rule, need in ADVANCED.items():
         for role in roles:
-            table.set(role, "advanced", "", rule, "allow", "yes" if ROLES[role][4] >= need and role != "suspended" else "no")
+            allowed = ROLES[role][4] >= need and role != "suspended"
+            table.set(role, "advanced", "", rule, "allow", "yes" if allowed else "no")
     return table
 
 
-_SCHEMA_DIRS: Dict[str, str] = {}
+_SCHEMA_DIRS: dict[str, str] = {}
 
 
-def schema_paths(schema: Dict[str, Any]) -> Tuple[str, str]:
+def schema_paths(schema: dict[str, Any]) -> tuple[str, str]:
     """mockgun reads its schema from pickle files, on every new session: write
     ours once per process into a temporary folder removed at exit."""
     key = json.dumps(schema, sort_keys=True)
     if key not in _SCHEMA_DIRS:
         folder = tempfile.mkdtemp(prefix="sgperms-demo-")
         atexit.register(shutil.rmtree, folder, True)
-        for name, data in (("schema.pickle", schema["schema_read"]), ("schema_entity.pickle", schema["schema_entity_read"])):
+        for name, data in (("schema.pickle", schema["schema_read"]),
+                           ("schema_entity.pickle", schema["schema_entity_read"])):
             with open(os.path.join(folder, name), "wb") as f:
                 pickle.dump(data, f, protocol=2)
         _SCHEMA_DIRS[key] = folder
@@ -206,16 +215,17 @@ def schema_paths(schema: Dict[str, Any]) -> Tuple[str, str]:
     return os.path.join(folder, "schema.pickle"), os.path.join(folder, "schema_entity.pickle")
 
 
-def load_schema() -> Dict[str, Any]:
+def load_schema() -> dict[str, Any]:
     """The demo studio's schema: what schema_read() and schema_entity_read() return."""
     with open(SCHEMA_JSON, encoding="utf-8") as f:
-        return json.load(f)
+        schema: dict[str, Any] = json.load(f)
+    return schema
 
 
-def _people(rng: random.Random) -> Iterator[Tuple[str, str, str, bool]]:
+def _people(rng: random.Random) -> Iterator[tuple[str, str, str, bool]]:
     """(role, login, name, active) for every demo person, deterministic;
     every eleventh person of a role has left (inactive)."""
-    used: Dict[str, int] = {}
+    used: dict[str, int] = {}
     for role, (_, user_type, _, count, _) in ROLES.items():
         if user_type != "HumanUser":
             continue
@@ -242,15 +252,16 @@ def build_site(session_class: Any = None) -> Any:
 
 def _populate(sg: Any) -> None:
     rng = random.Random(20261123)
-    ids: Dict[str, Dict[str, Any]] = {}
+    ids: dict[str, dict[str, Any]] = {}
     for code, (display, user_type) in TEMPLATES.items():
-        row = sg.create("PermissionRuleSet", {"code": code, "display_name": display, "entity_type": f"PermissionRuleSet.{user_type}"})
+        row = sg.create("PermissionRuleSet", {"code": code, "display_name": display,
+                                              "entity_type": f"PermissionRuleSet.{user_type}"})
         ids[code] = {"type": "PermissionRuleSet", "id": row["id"], "name": display}
     for code, (display, user_type, template, _, _) in ROLES.items():
         data = {"code": code, "display_name": display, "entity_type": user_type, "parent_set": ids[template]}
         row = sg.create("PermissionRuleSet", data)
         ids[code] = {"type": "PermissionRuleSet", "id": row["id"], "name": display}
-    people: Dict[str, List[Dict[str, Any]]] = {}
+    people: dict[str, list[dict[str, Any]]] = {}
     for role, login, name, active in _people(rng):
         first, last = name.split(" ", 1)
         row = sg.create("HumanUser", {
@@ -271,7 +282,7 @@ def _populate(sg: Any) -> None:
     add_records(sg, sg.create("Project", {"name": "Demo Feature", "sg_type": "Feature"}))
 
 
-def add_records(sg: Any, project: Dict[str, Any], label: str = "demo") -> None:
+def add_records(sg: Any, project: dict[str, Any], label: str = "demo") -> None:
     """Two records ("LABEL EntityType") of every entity type that has none,
     in ``project`` where the type has a project field, so a probe has
     something real to (not) change, and rows to count."""
@@ -280,7 +291,7 @@ def add_records(sg: Any, project: Dict[str, Any], label: str = "demo") -> None:
         if sg.find(entity, [], ["id"], limit=1):
             continue
         fields = schema[entity]
-        data: Dict[str, Any] = {}
+        data: dict[str, Any] = {}
         for name in ("code", "name", "title", "content", "subject"):
             if name in fields and fields[name]["data_type"]["value"] == "text":
                 data[name] = f"{label} {entity}"
@@ -291,23 +302,27 @@ def add_records(sg: Any, project: Dict[str, Any], label: str = "demo") -> None:
         sg.create(entity, data)
 
 
-def _history(sg: Any, ids: Dict[str, Dict[str, Any]], people: Dict[str, List[Dict[str, Any]]]) -> None:
+def _history(sg: Any, ids: dict[str, dict[str, Any]], people: dict[str, list[dict[str, Any]]]) -> None:
     """A year of permission events: rule changes and promotions."""
     admin = people["admin"][0]
     start = _dt.datetime(2026, 1, 12, 9, 30, tzinfo=_dt.timezone.utc)
     events = [
         ("Shotgun_PermissionRuleSet_NewRule", "lead", None, "Permission rule added to Lead: retire Version denied"),
-        ("Shotgun_PermissionRuleSet_ChangeRule", "artist", None, "Permission rule changed for Artist: see Project if assigned"),
-        ("Shotgun_PermissionRuleSet_ChangeRule", "vendor", None, "Permission rule changed for Vendor: see Note if addressed"),
-        ("Shotgun_PermissionRuleSet_DeleteRule", "coordinator", None, "Permission rule removed from Coordinator: retire Asset"),
+        ("Shotgun_PermissionRuleSet_ChangeRule", "artist", None,
+         "Permission rule changed for Artist: see Project if assigned"),
+        ("Shotgun_PermissionRuleSet_ChangeRule", "vendor", None,
+         "Permission rule changed for Vendor: see Note if addressed"),
+        ("Shotgun_PermissionRuleSet_DeleteRule", "coordinator", None,
+         "Permission rule removed from Coordinator: retire Asset"),
         ("Shotgun_HumanUser_Change", "lead", people["artist"][0], None),
         ("Shotgun_HumanUser_Change", "supervisor", people["lead"][0], None),
         ("Shotgun_HumanUser_Change", "producer", people["coordinator"][0], None),
-        ("Shotgun_PermissionRuleSet_ChangeRule", "tech_artist", None, "Permission rule changed for Technical Artist: create PublishedFile"),
+        ("Shotgun_PermissionRuleSet_ChangeRule", "tech_artist", None,
+         "Permission rule changed for Technical Artist: create PublishedFile"),
     ]
     for n, (event_type, role, person, description) in enumerate(events):
         when = start + _dt.timedelta(days=41 * n, hours=n)
-        data: Dict[str, Any] = {"event_type": event_type, "user": admin, "created_at": when}
+        data: dict[str, Any] = {"event_type": event_type, "user": admin, "created_at": when}
         if person is None:
             data.update(entity=ids[role], description=description,
                         meta={"type": "permission_rule", "permission_rule_set_code": role})
@@ -316,7 +331,8 @@ def _history(sg: Any, ids: Dict[str, Dict[str, Any]], people: Dict[str, List[Dic
             data.update(
                 entity={"type": "HumanUser", "id": person["id"], "name": person["login"]},
                 attribute_name="permission_rule_set",
-                description=f"{admin['name']} changed \"Permission Group\" from \"{ids[old]['name']}\" to \"{ids[role]['name']}\" on Person {person['name']}",
+                description=f"{admin['name']} changed \"Permission Group\" from \"{ids[old]['name']}\" "
+                            f"to \"{ids[role]['name']}\" on Person {person['name']}",
                 meta={"type": "attribute_change", "attribute_name": "permission_rule_set", "entity_type": "HumanUser",
                       "entity_id": person["id"], "old_value": ids[old], "new_value": ids[role]},
             )
@@ -324,23 +340,22 @@ def _history(sg: Any, ids: Dict[str, Dict[str, Any]], people: Dict[str, List[Dic
         sg.create("EventLogEntry", data)
 
 
-FILES = ("history.csv", "permissions.csv", "roles.csv", "schema.json", "snapshot.json", "tiers.txt", "users.csv")
+#: The tier file a demo folder holds beside the snapshot's files.
+TIERS_FILE = "tiers.txt"
 
 
 def _check_folder(out_dir: str) -> None:
     """The demo writes only into a new or empty folder, or over an earlier demo."""
     if not os.path.isdir(out_dir):
         return
-    from .site import recorded_site
-
-    is_demo = recorded_site(out_dir) == DEMO_URL
+    is_demo = snapshot.recorded_site(out_dir) == DEMO_URL
     # sgperms' own lock and staging files (a run killed mid-write) do not
     # count: the snapshot rolls such a write back before anything else.
     if not is_demo and [name for name in os.listdir(out_dir) if not name.startswith(".sgperms")]:
         raise ValueError(f"{out_dir} is not empty and holds no earlier demo: choose a new folder (-o DIR)")
 
 
-def run(out_dir: str, progress: Any = None) -> Tuple[Any, Any]:
+def run(out_dir: str, progress: Any = None) -> tuple[Any, Any]:
     """Build the demo studio, snapshot it into ``out_dir`` with its tier file.
     Returns (the Site, the SnapshotResult)."""
     from .site import Site
@@ -349,5 +364,5 @@ def run(out_dir: str, progress: Any = None) -> Tuple[Any, Any]:
     sg = build_site()
     site = Site(sg, progress=progress)
     table = permission_table(sg.schema_read())
-    result = site.snapshot(out_dir, permissions=table, also={"tiers.txt": TIERS.encode("utf-8")})
+    result = snapshot.write(site, out_dir, permissions=table, also={TIERS_FILE: TIERS.encode("utf-8")})
     return site, result

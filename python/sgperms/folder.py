@@ -15,11 +15,13 @@ Nothing inside a managed folder is written through a symlink.
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 import os
 import socket
 import warnings
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterable, Iterator, Optional, Union
+from typing import Callable, Optional, Union
 
 from ._core import Folder, FolderError
 
@@ -29,6 +31,8 @@ LOCK = ".sgperms.lock"
 JOURNAL = ".sgperms-journal"
 LOCK_WAIT_ENV = "SGPERMS_LOCK_WAIT"
 DEFAULT_LOCK_WAIT = 30.0
+
+log = logging.getLogger(__name__)
 
 Notice = Optional[Callable[[str], None]]
 PathLike = Union[str, "os.PathLike[str]"]
@@ -59,6 +63,7 @@ def _holder(command: str) -> str:
 
 def _tell(folder: Folder, notice: Notice) -> None:
     if folder.recovered:
+        log.warning("%s", folder.recovered)
         if notice is None:
             warnings.warn(folder.recovered, RuntimeWarning, stacklevel=4)
         else:

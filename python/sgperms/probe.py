@@ -21,6 +21,12 @@ answer kept as evidence. A call that times out also ends that entity type
 for that role: the calls not yet made are not made, and the run goes on with
 the next entity type.
 
+The probe is the only part of sgperms that opens sessions of its own: one
+per role, made like the caller's (``sudo_session``). ``run`` is the entry
+point (``Site.probe`` hands over to it); progress goes to the callback given,
+and what a log should keep (each role started and finished, timeouts, roles
+skipped) to the ``sgperms.probe`` logger.
+
 The texts below were measured on a real site unless a comment says
 otherwise; keep them here, in one place.
 """
@@ -28,13 +34,20 @@ otherwise; keep them here, in one place.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import socket
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable
 
-from . import PermissionTable
+from . import PermissionTable, SgpermsError, _html
+
+if TYPE_CHECKING:
+    from .site import Site
+
+log = logging.getLogger(__name__)
 
 SENTINEL_ID = 999999999
 # A see read compares up to READ_LIMIT ids with the admin's, read PAGE at a
@@ -64,10 +77,14 @@ SETTABLE_TYPES = {
     "entity", "multi_entity", "percent", "url", "serializable", "entity_type",
 }
 
-Target = Tuple[str, str, str, str]
+Target = tuple[str, str, str, str]
+# A record as the session returns it, or a batch request.
+Record = dict[str, Any]
+# What the probe found per target: (value, call, answer).
+Found = dict[Target, tuple[str, str, str]]
 
 
-class ProbeAborted(RuntimeError):
+class ProbeAborted(SgpermsError, RuntimeError):
     """The probe stopped because a call that had to fail did not (or could
     not be proven to fail). The message says exactly what may have been written."""
 
@@ -80,12 +97,12 @@ class Probe:
     types where a call as that role was given up after the session's timeout."""
 
     table: PermissionTable
-    evidence: Dict[Tuple[str, Target], Tuple[str, str]] = field(default_factory=dict)
-    calls: Dict[str, int] = field(default_factory=dict)
+    evidence: dict[tuple[str, Target], tuple[str, str]] = field(default_factory=dict)
+    calls: dict[str, int] = field(default_factory=dict)
     admin_calls: int = 0
-    users: Dict[str, str] = field(default_factory=dict)
-    skipped: Dict[str, str] = field(default_factory=dict)
-    timed_out: Dict[str, List[str]] = field(default_factory=dict)
+    users: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    timed_out: dict[str, list[str]] = field(default_factory=dict)
 
     def compare(self, recorded: PermissionTable) -> Any:
         """Drift: cells where the site disagrees with what the studio recorded
@@ -95,6 +112,17 @@ class Probe:
 
         return drift(recorded, self.table)
 
+    def resume(self, earlier: PermissionTable) -> PermissionTable:
+        """The table of a probe resumed over ``earlier`` (what an earlier run
+        measured, probed for other roles): every role of ``earlier`` with its
+        values and notes as they were, then this probe's roles. Neither table
+        is changed. Probe only the roles ``earlier`` lacks: a cell both
+        tables hold with different values is a CsvError."""
+        from . import read_csv
+
+        rows = self.table.to_csv(layout="long").splitlines(True)[1:]  # without its header
+        return read_csv((earlier.to_csv(layout="long") + "".join(rows)).encode("utf-8"), layout="long")
+
     def evidence_csv(self) -> str:
         """The evidence as CSV: role,kind,entity_type,name,action,value,call,answer.
         For people (a spreadsheet), never read back: cells that would run as
@@ -103,7 +131,8 @@ class Probe:
 
         rows = [["role", "kind", "entity_type", "name", "action", "value", "call", "answer"]]
         for (role, target), (call, answer) in sorted(self.evidence.items()):
-            rows.append([role, *target, self.table.get(role, *target) if role in self.table.roles else "", call, answer])
+            value = self.table.get(role, *target) if role in self.table.roles else ""
+            rows.append([role, *target, value, call, answer])
         return spreadsheet_csv([["" if cell is None else str(cell) for cell in row] for row in rows])
 
     def summary(self) -> str:
@@ -119,6 +148,15 @@ class Probe:
             lines.append(f"  {role}: skipped: {why}")
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        """A compact HTML preview for Jupyter: the first line of the summary,
+        then one row per role probed or skipped."""
+        rows = [(role, login, str(self.calls.get(role, 0)), ", ".join(self.timed_out.get(role, [])), "")
+                for role, login in self.users.items()]
+        rows += [(role, "", "", "", why) for role, why in self.skipped.items()]
+        return _html.preview("Probe", self.summary().splitlines()[0],
+                             ("role", "as", "calls", "timed out on", "skipped"), rows, what="roles")
+
 
 class _SudoRefused(Exception):
     """ShotGrid refused to act as the role's user; the role is skipped."""
@@ -128,12 +166,12 @@ class _TimedOut(Exception):
     """A call as the role got no answer within the session's timeout; the
     rest of that entity type is not asked."""
 
-    def __init__(self, call: str, answer: str, targets: List[Target]) -> None:
+    def __init__(self, call: str, answer: str, targets: list[Target]) -> None:
         super().__init__(answer)
         self.call, self.answer, self.targets = call, answer, targets
 
 
-def _answer(error: BaseException, call: str, targets: List[Target]) -> Tuple[bool, str]:
+def _answer(error: BaseException, call: str, targets: list[Target]) -> tuple[bool, str]:
     """(is ShotGrid's own answer, its text) for a call that raised. Only a
     ``Fault`` (shotgun_api3's or a vendored copy's) is ShotGrid answering;
     anything else is kept with its type. A sudo refusal ends the role and a
@@ -166,8 +204,8 @@ def _rule(text: str) -> str:
 
 
 class _Prober:
-    def __init__(self, site: Any, connect: Callable[[str], Any], project: Any, rate: Optional[float],
-                 progress: Optional[Callable[[str], None]], dry_run: bool) -> None:
+    def __init__(self, site: Any, connect: Callable[[str], Any], project: Any, rate: float | None,
+                 progress: Callable[[str], None] | None, dry_run: bool) -> None:
         self.site = site
         self.admin = site.sg
         self.connect = connect
@@ -175,15 +213,16 @@ class _Prober:
         self.pause = 1.0 / rate if rate else 0.0
         self.progress = progress
         self.dry_run = dry_run
-        self.schema = site._schema_read()[0]
+        self.schema = site.raw_schema()[0]
         self.admin_calls = 0
-        self.planned: List[str] = []
+        self.planned: list[str] = []
 
-    def say(self, message: str) -> None:
+    def say(self, message: str, level: int = logging.DEBUG) -> None:
+        log.log(level, "%s", message)
         if self.progress:
             self.progress(message)
 
-    def filters(self, entity: str) -> List[list]:
+    def filters(self, entity: str) -> list[list[Any]]:
         if self.project is not None and "project" in self.schema.get(entity, {}):
             return [["project", "is", {"type": "Project", "id": int(self.project)}]]
         return []
@@ -192,7 +231,7 @@ class _Prober:
         self.admin_calls += 1
         return getattr(self.admin, method)(*args, **kwargs)
 
-    def candidates(self, entity: str) -> List[str]:
+    def candidates(self, entity: str) -> list[str]:
         fields = []
         for name, info in sorted(self.schema.get(entity, {}).items()):
             editable = (info.get("editable") or {}).get("value", True)
@@ -201,7 +240,7 @@ class _Prober:
                 fields.append(name)
         return fields
 
-    def invalid_data(self, entity: str) -> Optional[dict]:
+    def invalid_data(self, entity: str) -> dict[str, Any] | None:
         """Data a create must refuse after its permission check: an invalid
         value for a field a create may set (never ``id`` or a read-only
         field, whose refusal would not be about the value)."""
@@ -217,7 +256,7 @@ class _Prober:
                 return {name: "__sgperms_probe_not_a_number__"}
         return None
 
-    def prepare(self, entities: List[str]) -> Dict[str, Tuple[Optional[dict], List[int]]]:
+    def prepare(self, entities: list[str]) -> dict[str, tuple[Record | None, list[int]]]:
         """As admin: prove the sentinel absent everywhere (before any call that
         could write), and find a real record and the ids the admin sees (the
         first READ_LIMIT, in id order) per type."""
@@ -236,10 +275,10 @@ class _Prober:
         return prepared
 
 
-def _first_ids(find: Callable[..., Any], entity: str, filters: List[list]) -> List[int]:
+def _first_ids(find: Callable[..., Any], entity: str, filters: list[list[Any]]) -> list[int]:
     """The first READ_LIMIT ids ``find`` returns, in id order, a page per call;
     an id cursor rather than page numbers, so that every page is one call."""
-    ids: List[int] = []
+    ids: list[int] = []
     while len(ids) < READ_LIMIT:
         after = [["id", "greater_than", ids[-1]]] if ids else []
         page = [row["id"] for row in find(entity, filters + after, ["id"], order=BY_ID, limit=PAGE)]
@@ -249,7 +288,7 @@ def _first_ids(find: Callable[..., Any], entity: str, filters: List[list]) -> Li
     return ids
 
 
-def _decide_see(p: _Prober, s: Any, entity: str, admin_ids: List[int]) -> Tuple[str, str, str]:
+def _decide_see(p: _Prober, s: Any, entity: str, admin_ids: list[int]) -> tuple[str, str, str]:
     call = f"find {entity} (ids in id order, up to {READ_LIMIT}, {PAGE} a call)"
     try:
         ids = _first_ids(s.find, entity, p.filters(entity))
@@ -263,7 +302,8 @@ def _decide_see(p: _Prober, s: Any, entity: str, admin_ids: List[int]) -> Tuple[
     seen = set(ids)
     missing = [i for i in admin_ids if i not in seen]
     if missing:
-        return "if restricted", call, f"{len(missing)} of the rows the admin sees are not returned (id {missing[0]} first)"
+        hidden = f"{len(missing)} of the rows the admin sees are not returned (id {missing[0]} first)"
+        return "if restricted", call, hidden
     if ids == admin_ids and len(ids) < READ_LIMIT:
         return "yes", call, f"all {len(ids)} rows"
     if ids == admin_ids:
@@ -271,7 +311,7 @@ def _decide_see(p: _Prober, s: Any, entity: str, admin_ids: List[int]) -> Tuple[
     return "", call, f"{len(ids)} rows, not all of them the admin's: cannot tell yes from a condition"
 
 
-def _batch(s: Any, requests: List[dict], what: str, call: str, targets: List[Target]) -> Tuple[bool, str]:
+def _batch(s: Any, requests: list[Record], what: str, call: str, targets: list[Target]) -> tuple[bool, str]:
     """Runs a probe batch that must fail; returns (is ShotGrid's own answer, its text)."""
     try:
         s.batch(requests)
@@ -282,7 +322,7 @@ def _batch(s: Any, requests: List[dict], what: str, call: str, targets: List[Tar
     )
 
 
-def _decide_fields(p: _Prober, s: Any, entity: str, record: dict, role: str, found: dict) -> None:
+def _decide_fields(p: _Prober, s: Any, entity: str, record: Record, role: str, found: Found) -> None:
     fields = [f for f in p.candidates(entity) if f in record]
     while fields:
         data = {f: record.get(f) for f in fields}
@@ -290,8 +330,9 @@ def _decide_fields(p: _Prober, s: Any, entity: str, record: dict, role: str, fou
             {"request_type": "update", "entity_type": entity, "entity_id": record["id"], "data": data},
             {"request_type": "update", "entity_type": entity, "entity_id": SENTINEL_ID, "data": data},
         ]
-        call = f"batch [update {entity} {record['id']} {len(fields)} field(s) to their values, update {entity} {SENTINEL_ID}]"
-        targets: List[Target] = [("field", entity, f, "edit") for f in fields]
+        call = (f"batch [update {entity} {record['id']} {len(fields)} field(s) to their values, "
+                f"update {entity} {SENTINEL_ID}]")
+        targets: list[Target] = [("field", entity, f, "edit") for f in fields]
         fault, text = _batch(s, requests, f"field edit of {entity} as {role}", call, targets)
         if fault and _sentinel_not_found(text):
             for target in targets:
@@ -314,7 +355,7 @@ def _decide_fields(p: _Prober, s: Any, entity: str, record: dict, role: str, fou
         fields = [f for f in fields if f not in refused]
 
 
-def _decide_retire(p: _Prober, s: Any, entity: str, record: dict, role: str) -> Tuple[str, str, str]:
+def _decide_retire(p: _Prober, s: Any, entity: str, record: Record, role: str) -> tuple[str, str, str]:
     requests = [
         {"request_type": "delete", "entity_type": entity, "entity_id": record["id"]},
         {"request_type": "delete", "entity_type": entity, "entity_id": SENTINEL_ID},
@@ -326,7 +367,7 @@ def _decide_retire(p: _Prober, s: Any, entity: str, record: dict, role: str) -> 
     return ("yes" if fault and _sentinel_not_found(text) else ""), call, text
 
 
-def _decide_create(p: _Prober, s: Any, entity: str, role: str) -> Tuple[str, str, str]:
+def _decide_create(p: _Prober, s: Any, entity: str, role: str) -> tuple[str, str, str]:
     data = p.invalid_data(entity)
     if data is None:
         return "", "create", "no field to make the data invalid with: not probed"
@@ -348,17 +389,17 @@ def _decide_create(p: _Prober, s: Any, entity: str, role: str) -> Tuple[str, str
     raise ProbeAborted(f"a probe create succeeded as {role}: {what} may have been written with {data!r}")
 
 
-def _asked(p: _Prober, entity: str, record: Optional[dict]) -> List[Target]:
+def _asked(p: _Prober, entity: str, record: Record | None) -> list[Target]:
     """The cells of an entity type the probe asks about (entity edit included)."""
-    targets: List[Target] = [("entity", entity, "", "see"), ("entity", entity, "", "create")]
+    targets: list[Target] = [("entity", entity, "", "see"), ("entity", entity, "", "create")]
     if record is not None:
         targets += [("entity", entity, "", "retire"), ("entity", entity, "", "edit")]
         targets += [("field", entity, f, "edit") for f in p.candidates(entity) if f in record]
     return targets
 
 
-def _decide_entity(p: _Prober, s: Any, entity: str, record: Optional[dict], admin_ids: List[int], role: str,
-                   found: Dict[Target, Tuple[str, str, str]]) -> None:
+def _decide_entity(p: _Prober, s: Any, entity: str, record: Record | None, admin_ids: list[int], role: str,
+                   found: Found) -> None:
     found[("entity", entity, "", "see")] = _decide_see(p, s, entity, admin_ids)
     if record is not None:
         _decide_fields(p, s, entity, record, role, found)
@@ -368,10 +409,67 @@ def _decide_entity(p: _Prober, s: Any, entity: str, record: Optional[dict], admi
     found[("entity", entity, "", "create")] = _decide_create(p, s, entity, role)
 
 
-def run(site: Any, users: Dict[str, str], *, connect: Callable[[str], Any], project: Any = None,
-        targets: Optional[Iterable[str]] = None, progress: Optional[Callable[[str], None]] = None,
-        rate: Optional[float] = None, dry_run: bool = False) -> Probe:
-    """Probe every role in ``users`` (role code -> login). See Site.probe."""
+def sudo_session(sg: Any, login: str) -> Any:
+    """A session like ``sg`` (class, URL, credentials, proxy and timeout)
+    acting as ``login`` (``sudo_as_login``), not yet connected. shotgun_api3's
+    constructor takes no timeout and a connection keeps the timeout it was
+    opened with, so the session is made without connecting
+    (``connect=False``) and given the timeout before its first call. Returns
+    the session."""
+    config = getattr(sg, "config", None)
+
+    def get(name: str) -> Any:
+        return getattr(config, name, None)
+
+    kwargs = {k: v for k, v in {
+        "script_name": get("script_name"), "api_key": get("api_key"), "login": get("user_login"),
+        "password": get("user_password"), "session_token": get("session_token"),
+        "http_proxy": get("raw_http_proxy"),
+    }.items() if v}
+    session = type(sg)(sg.base_url, connect=False, sudo_as_login=login, **kwargs)
+    timeout = get("timeout_secs")
+    if timeout is not None:
+        session.config.timeout_secs = timeout
+    return session
+
+
+def run(site: Site, users: Any = "auto", *, connect: Callable[[str], Any] | None = None, project: Any = None,
+        targets: Iterable[str] | None = None, progress: Callable[[str], None] | None = None,
+        rate: float | None = None, dry_run: bool = False) -> Probe:
+    """Measure what each role of ``site`` (a ``sgperms.Site``) can really do,
+    acting as one active user per role through ``sudo_as_login``, with calls
+    that cannot write. ``users`` maps role code -> login, or is "auto" (the
+    first active person of each role, by login; the Probe says whom, and
+    lists the roles no active person holds as skipped). ``connect(login)``
+    returns a session acting as that login; by default ``sudo_session`` makes
+    one like ``site.sg``. ``project`` limits reads to one project's records,
+    ``targets`` the entity types; ``rate`` caps calls per second;
+    ``progress`` (default: the site's) hears each step; ``dry_run`` makes no
+    call and says what it would ask. Returns a Probe; raises ProbeAborted
+    when a call that had to fail did not."""
+    with site.reads_once():
+        unheld: dict[str, str] = {}
+        if users == "auto":
+            users = site.probe_users()
+            for role in site.roles():
+                if not role.system_default and role.user_type == "HumanUser" and role.code not in users:
+                    unheld[role.code] = "no active person holds this role: nobody to act as"
+                    skipped = f"{role.code}: skipped, no active person holds it"
+                    log.warning("%s", skipped)
+                    site._say(skipped)
+            for code, login in users.items():
+                site._say(f"{code}: acting as {login}")
+        measured = _measure(site, dict(users), connect=connect or functools.partial(sudo_session, site.sg),
+                            project=project, targets=targets, progress=progress or site.progress, rate=rate,
+                            dry_run=dry_run)
+        measured.skipped.update(unheld)
+        return measured
+
+
+def _measure(site: Any, users: dict[str, str], *, connect: Callable[[str], Any], project: Any,
+             targets: Iterable[str] | None, progress: Callable[[str], None] | None,
+             rate: float | None, dry_run: bool) -> Probe:
+    """Probe every role in ``users`` (role code -> login); see ``run``."""
     p = _Prober(site, connect, project, rate, progress, dry_run)
     entities = sorted(p.schema)
     if targets is not None:
@@ -384,6 +482,7 @@ def run(site: Any, users: Dict[str, str], *, connect: Callable[[str], Any], proj
             for entity in entities:
                 p.say(f"would probe {entity} as {role} ({login}): find, field-edit batch(es), retire batch, create")
         return probe
+    log.info("probing %d role(s) on %d entity types", len(users), len(entities))
     p.say(f"checking the sentinel id {SENTINEL_ID} on {len(entities)} entity types")
     prepared = p.prepare(entities)
     for role, login in users.items():
@@ -391,9 +490,12 @@ def run(site: Any, users: Dict[str, str], *, connect: Callable[[str], Any], proj
             session = connect(login)
         except Exception as e:  # ShotGrid may refuse the sudo session at once
             probe.skipped[role] = str(e)
+            # The type only: a session's error may spell out its URL and credentials.
+            log.warning("%s: skipped: no session acting as %s (%s)", role, login, type(e).__name__)
             continue
+        log.info("%s: probing as %s", role, login)
         counted = _Counted(session, p.pause)
-        found: Dict[Target, Tuple[str, str, str]] = {}
+        found: Found = {}
         try:
             for i, entity in enumerate(entities, start=1):
                 p.say(f"{role} ({login}): {entity} [{i}/{len(entities)}]")
@@ -403,19 +505,23 @@ def run(site: Any, users: Dict[str, str], *, connect: Callable[[str], Any], proj
                 except _TimedOut as hung:
                     probe.timed_out.setdefault(role, []).append(entity)
                     p.say(f"{role} ({login}): {entity}: {hung.call}: {hung.answer}; "
-                          f"the rest of {entity} is not asked and stays unknown; going on")
+                          f"the rest of {entity} is not asked and stays unknown; going on", logging.WARNING)
                     for target in hung.targets:
                         found[target] = ("", hung.call, hung.answer)
                     for target in _asked(p, entity, record):
                         found.setdefault(target, ("", "not asked", f"{hung.call} timed out before"))
         except _SudoRefused as refused:
             probe.skipped[role] = str(refused)
+            log.warning("%s: skipped: ShotGrid refused to act as %s: %s", role, login, refused)
             continue
         probe.calls[role] = counted.count
         for target, (value, call, answer) in found.items():
             probe.evidence[(role, target)] = (call, answer)
             if value:
                 table.set(role, *target, value)
+        log.info("%s: probed as %s: %d calls, %d of %d cells decided%s", role, login, counted.count,
+                 sum(1 for value, _, _ in found.values() if value), len(found),
+                 f", timed out on {', '.join(probe.timed_out[role])}" if role in probe.timed_out else "")
     probe.admin_calls = p.admin_calls
     for role in probe.skipped:
         probe.users.pop(role, None)

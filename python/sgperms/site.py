@@ -2,31 +2,45 @@
 
 ``Site(sg)`` takes ``shotgun_api3.Shotgun``, Toolkit's
 ``tank_vendor.shotgun_api3.Shotgun`` or ``shotgun_api3.lib.mockgun.Shotgun``
-and never imports shotgun_api3. It reads with ``find``, ``schema_read`` and
-``schema_entity_read``, afresh for every public call; it writes only in
-``assign_role`` (``update``) and opens sessions of its own only for the probe
-(one per role, ``sudo_as_login``).
+and never imports shotgun_api3. Site only reads: it calls ``find``,
+``schema_read`` and ``schema_entity_read`` on the caller's session, afresh
+for every public call, and opens no session or connection of its own.
+
+What is not reading lives in its own module; the Site methods named here
+only hand over to it:
+
+- writing a snapshot folder: ``sgperms.snapshot.write`` (``Site.snapshot``);
+- moving a person to a role, the one write to the site (``update``):
+  ``sgperms.promote.assign_role`` (``Site.assign_role``);
+- the probe, which opens a session per role (``sudo_as_login``) and makes
+  calls that must fail: ``sgperms.probe.run`` (``Site.probe``);
+- "what am I allowed to do?", probed and rendered:
+  ``sgperms.reports.allowed`` (``Site.allowed``).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
 import functools
-import io
 import json
+import logging
 import os
 import threading
 import urllib.parse
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, TypeVar, cast
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, cast
 
-from . import PermissionTable, Schema, TableError, Tiers, __version__
-from . import folder as _folder
-from ._core import read_csv_bytes as _read_csv_bytes
-from ._core import warn_formulas as _warn_formulas
-from ._core import refresh as _refresh
+from . import PermissionTable, Schema, SgpermsError, TableError, Tiers
 from ._core import template as _template
+from .records import Assignment, Event, Role
+
+if TYPE_CHECKING:
+    from .probe import Probe
+    from .promote import RoleChange
+    from .snapshot import SnapshotResult
+
+log = logging.getLogger(__name__)
 
 USER_TYPES = ("HumanUser", "ApiUser", "ClientUser")
 RULE_EVENTS = {
@@ -43,117 +57,22 @@ USER_FIELDS = {
     "ClientUser": ("login", "name", "sg_status_list", "permission_rule_set"),
 }
 EVENT_FIELDS = ("event_type", "created_at", "user", "entity", "attribute_name", "meta", "description")
-SNAPSHOT_FILES = ("roles.csv", "users.csv", "permissions.csv", "history.csv", "schema.json", "snapshot.json")
 
 Progress = Optional[Callable[[str], None]]
+#: What a session's schema_read() and schema_entity_read() return.
+RawSchema = tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]
+# (user type, id) -> login, for naming the people an event links to.
+Logins = dict[tuple[Any, Any], str]
 
 
-@dataclass(frozen=True)
-class Role:
-    """A permission role (ShotGrid's PermissionRuleSet)."""
-
-    code: str
-    display_name: str
-    user_type: str
-    template: str
-    system_default: bool
-    id: int
-
-
-@dataclass(frozen=True)
-class Assignment:
-    """Who holds which role. ``login`` is the script name for an ApiUser;
-    ``active`` is None where the site does not record it."""
-
-    user_type: str
-    id: int
-    login: str
-    name: str
-    active: Optional[bool]
-    role: str
-
-
-@dataclass(frozen=True)
-class Event:
-    """A permission change from the event log. ``meta`` is the raw JSON."""
-
-    id: int
-    time: str
-    who: str
-    kind: str
-    role: str
-    user: str
-    description: str
-    meta: str = field(default="")
-
-
-@dataclass(frozen=True)
-class RoleChange:
-    """One role-assignment decision, allowed or refused, in a form to log."""
-
-    actor: str
-    user: str
-    from_role: str
-    to_role: str
-    allowed: bool
-    reason: str
-    dry_run: bool
-    written: bool
-    time: str
-
-    def to_dict(self) -> Dict[str, Any]:
-        """The decision as a plain dict (JSON-ready)."""
-        return asdict(self)
-
-
-class PermissionDenied(PermissionError):
+# Raised by sgperms.promote.assign_role; defined here, where it has always
+# been importable from, while the error classes are being reworked.
+class PermissionDenied(SgpermsError, PermissionError):
     """A role assignment was refused; ``.change`` is the refused RoleChange."""
 
     def __init__(self, change: RoleChange) -> None:
         super().__init__(change.reason)
         self.change = change
-
-
-@dataclass
-class SnapshotResult:
-    """What a snapshot wrote and found."""
-
-    out_dir: str
-    roles: int
-    users: int
-    targets: int
-    known_cells: int
-    events: int
-    new_events: int
-    written: List[str]
-    added: List[Tuple[str, str, str, str]]
-    dropped: List[Tuple[str, str, str, str]]
-    dropped_roles: List[str]
-    skipped_roles: List[Tuple[str, str]] = field(default_factory=list)
-    filled: int = 0
-    drift: List[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        """A few lines for a person or a cron mail."""
-        lines = [
-            f"snapshot in {self.out_dir}: {self.roles} roles, {self.users} users, "
-            f"{self.targets} permission rows ({self.known_cells} known cells), {self.events} events "
-            f"({self.new_events} new)",
-            "files changed: " + (", ".join(self.written) if self.written else "none (the site is unchanged)"),
-        ]
-        if self.added:
-            lines.append(f"rows added for new entity types or fields: {len(self.added)}")
-        for target in self.dropped:
-            lines.append("dropped (left the schema): " + ":".join(target))
-        for role in self.dropped_roles:
-            lines.append(f"dropped role column (role left the site): {role}")
-        for code, why in self.skipped_roles:
-            lines.append(f"role left out of permissions.csv: {code!r} ({why})")
-        if self.filled:
-            lines.append(f"cells filled in by the probe: {self.filled}")
-        for line in self.drift:
-            lines.append(f"drift (the site disagrees with the table): {line}")
-        return "\n".join(lines)
 
 
 def _is_system_default(code: str, entity_type: str) -> bool:
@@ -164,7 +83,7 @@ def _user_type(entity_type: str) -> str:
     return entity_type.split(".", 1)[1] if entity_type.startswith("PermissionRuleSet.") else entity_type
 
 
-def _link_id(link: Any) -> Optional[int]:
+def _link_id(link: Any) -> int | None:
     return link.get("id") if isinstance(link, dict) else None
 
 
@@ -177,9 +96,10 @@ def _link_name(link: Any) -> str:
 def _utc(value: Any) -> str:
     """ISO 8601 in UTC, from what shotgun_api3 returns for a date_time."""
     if isinstance(value, _dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
-        return value.replace(microsecond=0).isoformat() + "Z"
+        moment: _dt.datetime = value
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        return moment.replace(microsecond=0).isoformat() + "Z"
     return "" if value is None else str(value)
 
 
@@ -188,7 +108,8 @@ def _raw_json(value: Any) -> str:
     datetimes, so they are written in UTC to keep files host-independent."""
     if value is None:
         return ""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=lambda v: _utc(v) if isinstance(v, _dt.datetime) else str(v))
+    return json.dumps(value, sort_keys=True, ensure_ascii=False,
+                      default=lambda v: _utc(v) if isinstance(v, _dt.datetime) else str(v))
 
 
 def _since(value: Any) -> Any:
@@ -200,7 +121,8 @@ def _since(value: Any) -> Any:
         try:
             value = _dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
-            raise ValueError(f"since={value!r}: expected an event id, a datetime or a date such as 2026-01-31") from None
+            raise ValueError(
+                f"since={value!r}: expected an event id, a datetime or a date such as 2026-01-31") from None
     if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
         value = _dt.datetime(value.year, value.month, value.day)
     if isinstance(value, _dt.datetime):
@@ -226,42 +148,54 @@ _Method = TypeVar("_Method", bound=Callable[..., Any])
 
 
 def _fresh(method: _Method) -> _Method:
-    """A public Site method that reads the site afresh: the outermost such
-    call opens a scope in which each thing (schema, roles, assignments) is
-    read at most once, and the scope ends with the call, so nothing read
-    outlives it."""
+    """A public Site method that reads the site afresh: it runs within
+    ``reads_once()``, so nothing it reads outlives the outermost such call."""
 
     @functools.wraps(method)
-    def call(self: "Site", *args: Any, **kwargs: Any) -> Any:
-        if getattr(self._scope, "reads", None) is not None:
+    def call(self: Site, *args: Any, **kwargs: Any) -> Any:
+        with self.reads_once():
             return method(self, *args, **kwargs)
-        self._scope.reads = {}
-        try:
-            return method(self, *args, **kwargs)
-        finally:
-            self._scope.reads = None
 
     return cast(_Method, call)
 
 
 class Site:
-    """A ShotGrid site read through the caller's own session. Every public
-    call reads the site afresh, so a long-lived Site (a Toolkit hook, a
-    notebook) sees changes made after it was created."""
+    """A ShotGrid site read through the caller's own session ``sg``. Every
+    public call reads the site afresh, so a long-lived Site (a Toolkit hook,
+    a notebook) sees changes made after it was created. ``progress`` (a
+    function taking one line, or None) hears what is being read."""
 
     def __init__(self, sg: Any, *, progress: Progress = None) -> None:
         self.sg = sg
-        self._progress = progress
+        self.progress = progress
         # Per thread, so that two threads calling one Site never share a call's reads.
         self._scope = threading.local()
-        self._skipped_roles: List[Tuple[str, str]] = []
+        self._skipped_roles: list[tuple[str, str]] = []
 
     def __repr__(self) -> str:
         return f"Site({public_url(getattr(self.sg, 'base_url', ''))!r})"
 
+    @contextmanager
+    def reads_once(self) -> Iterator[None]:
+        """A block in which each thing read from the site (schema, roles,
+        assignments) is read at most once, however many calls need it; the
+        outermost block's end forgets them all, so the next call reads
+        afresh. Every public read of Site runs in one; sgperms.snapshot,
+        sgperms.promote, sgperms.probe and sgperms.reports.allowed open one
+        around all their reads. Yields nothing."""
+        if getattr(self._scope, "reads", None) is not None:
+            yield
+            return
+        self._scope.reads = {}
+        try:
+            yield
+        finally:
+            self._scope.reads = None
+
     def _say(self, message: str) -> None:
-        if self._progress:
-            self._progress(message)
+        log.debug("%s", message)
+        if self.progress:
+            self.progress(message)
 
     def _once(self, key: str, read: Callable[[], Any]) -> Any:
         """``read()``, or what it returned earlier in the same public call."""
@@ -272,14 +206,24 @@ class Site:
             reads[key] = read()
         return reads[key]
 
-    def _schema_read(self) -> Tuple[dict, dict]:
-        def read() -> Tuple[dict, dict]:
+    def _schema_read(self) -> RawSchema:
+        def read() -> RawSchema:
             self._say("reading the schema")
             return self.sg.schema_read(), self.sg.schema_entity_read()
 
-        return self._once("schema", read)
+        return cast(RawSchema, self._once("schema", read))
 
-    def _has(self, entity_type: str, field_name: Optional[str] = None) -> bool:
+    @_fresh
+    def raw_schema(self) -> RawSchema:
+        """What the session's ``schema_read()`` and ``schema_entity_read()``
+        return (fields with their data types and properties, by entity type;
+        entity types), as a pair."""
+        return self._schema_read()
+
+    @_fresh
+    def has(self, entity_type: str, field_name: str | None = None) -> bool:
+        """Whether the site's schema has ``entity_type`` (and its field
+        ``field_name``, when given)."""
         fields_by_type = self._schema_read()[0]
         if entity_type not in fields_by_type:
             return False
@@ -291,12 +235,12 @@ class Site:
         return Schema.from_shotgun_dicts(*self._schema_read())
 
     @_fresh
-    def roles(self) -> List[Role]:
+    def roles(self) -> list[Role]:
         """Every PermissionRuleSet: assignable roles and the *_system_default
         templates, sorted by user type (HumanUser, ApiUser, ClientUser) then code."""
         return list(self._once("roles", self._read_roles))
 
-    def _read_roles(self) -> List[Role]:
+    def _read_roles(self) -> list[Role]:
         self._say("reading roles")
         rows = self.sg.find(
             "PermissionRuleSet", [], ["code", "display_name", "entity_type", "parent_set"]
@@ -321,22 +265,22 @@ class Site:
         roles.sort(key=lambda r: (r.system_default, order.get(r.user_type, len(order)), r.code))
         return roles
 
-    def _role_codes_by_id(self) -> Dict[int, str]:
+    def _role_codes_by_id(self) -> dict[int | None, str]:
         return {role.id: role.code for role in self.roles()}
 
     @_fresh
-    def assignments(self) -> List[Assignment]:
+    def assignments(self) -> list[Assignment]:
         """Who holds which role, for each user type the site's schema has,
         sorted by user type then login."""
         return list(self._once("assignments", self._read_assignments))
 
-    def _read_assignments(self) -> List[Assignment]:
+    def _read_assignments(self) -> list[Assignment]:
         codes = self._role_codes_by_id()
         result = []
         for user_type in USER_TYPES:
-            if not self._has(user_type):
+            if not self.has(user_type):
                 continue
-            wanted = [f for f in USER_FIELDS[user_type] if self._has(user_type, f)]
+            wanted = [f for f in USER_FIELDS[user_type] if self.has(user_type, f)]
             self._say(f"reading {user_type} role assignments")
             for row in self.sg.find(user_type, [], wanted):
                 status = row.get("sg_status_list")
@@ -357,16 +301,16 @@ class Site:
         return result
 
     @_fresh
-    def history(self, since: Any = None) -> List[Event]:
+    def history(self, since: Any = None) -> list[Event]:
         """Permission events from the event log, oldest first: rule events and
         role assignments. ``since`` is a datetime (events after it) or an int
         (events with a greater id)."""
-        if not self._has("EventLogEntry"):
+        if not self.has("EventLogEntry"):
             return []
         since = _since(since)
-        wanted = [f for f in EVENT_FIELDS if self._has("EventLogEntry", f)]
+        wanted = [f for f in EVENT_FIELDS if self.has("EventLogEntry", f)]
         self._say("reading the permission history")
-        base: List[list] = []
+        base: list[list[Any]] = []
         if isinstance(since, int):
             base.append(["id", "greater_than", since])
         elif since is not None:
@@ -388,7 +332,7 @@ class Site:
         events = [self._event(row, codes, logins) for row in rules + assigned]
         return sorted({e.id: e for e in events}.values(), key=lambda e: e.id)
 
-    def _event(self, row: dict, codes: Dict[int, str], logins: Dict[Tuple[str, int], str]) -> Event:
+    def _event(self, row: dict[str, Any], codes: dict[int | None, str], logins: Logins) -> Event:
         event_type = row.get("event_type") or ""
         meta = row.get("meta")
         entity = row.get("entity")
@@ -412,127 +356,45 @@ class Site:
             meta=_raw_json(meta),
         )
 
-    @_fresh
     def assign_role(self, actor: str, user: str, role: str, tiers: Tiers, *, dry_run: bool = False) -> RoleChange:
-        """Move person ``user`` (a login) to ``role`` on behalf of ``actor``
-        (a login), as the tiers allow: nobody changes their own role, an
-        inactive or unknown actor changes nothing, and the rest is
-        ``tiers.can_assign``. Writes ``HumanUser.permission_rule_set`` through
-        the session unless ``dry_run``. Returns the RoleChange; raises
-        PermissionDenied (carrying the refused RoleChange) when refused."""
-        now = _utc(_dt.datetime.now(_dt.timezone.utc))
-        wanted = [f for f in ("login", "sg_status_list", "permission_rule_set") if self._has("HumanUser", f)]
-        rows = self.sg.find("HumanUser", [["login", "in", [actor, user]]], wanted)
-        people = {str(row.get("login") or "").lower(): row for row in rows}
-        codes = self._role_codes_by_id()
-        ids = {r.code: r.id for r in self.roles() if not r.system_default}
+        """Hands over to ``sgperms.promote.assign_role(self, ...)``, which
+        moves person ``user`` to ``role`` on behalf of ``actor`` as the tiers
+        allow and writes it through the session unless ``dry_run``. Returns
+        the RoleChange; raises PermissionDenied when refused."""
+        from .promote import assign_role
 
-        def current(login: str) -> str:
-            row = people.get(login.lower())
-            return codes.get(_link_id(row.get("permission_rule_set")), "") if row else ""
+        return assign_role(self, actor, user, role, tiers, dry_run=dry_run)
 
-        def decide(allowed: bool, reason: str, written: bool = False) -> RoleChange:
-            return RoleChange(actor, user, current(user), role, allowed, reason, dry_run, written, now)
+    def probe(self, users: Any = "auto", *, connect: Callable[[str], Any] | None = None, project: Any = None,
+              targets: Iterable[str] | None = None, progress: Progress = None, rate: float | None = None,
+              dry_run: bool = False) -> Probe:
+        """Hands over to ``sgperms.probe.run(self, ...)``, which measures what
+        each role can really do, acting as one active user per role (``users``:
+        role code -> login, or "auto") in sessions of its own, with calls that
+        cannot write. Returns a Probe."""
+        from .probe import run
 
-        actor_row, user_row = people.get(actor.lower()), people.get(user.lower())
-        refusal = None
-        if actor.lower() == user.lower():
-            refusal = "nobody may change their own role"
-        elif actor_row is None:
-            refusal = f"no person with login {actor!r} on the site"
-        elif "sg_status_list" in wanted and actor_row.get("sg_status_list") != "act":
-            refusal = f"{actor} is not active"
-        elif user_row is None:
-            refusal = f"no person with login {user!r} on the site"
-        elif role not in ids:
-            refusal = f"{role!r} is not an assignable role on the site ({', '.join(sorted(ids))})"
-        if refusal is None:
-            decision = tiers.can_assign(current(actor), current(user), role)
-            if not decision:
-                refusal = f"{actor} ({current(actor)}) may not: {decision.reason}"
-        if refusal is not None:
-            raise PermissionDenied(decide(False, refusal))
-        reason = f"{actor} ({current(actor)}) may move {user} from {current(user)} to {role}"
-        if current(user) == role:
-            return decide(True, f"{user} already holds {role}; nothing to change")
-        if dry_run:
-            return decide(True, reason + " (dry run: nothing written)")
-        self.sg.update("HumanUser", user_row["id"], {"permission_rule_set": {"type": "PermissionRuleSet", "id": ids[role]}})
-        return decide(True, reason, written=True)
+        return run(self, users, connect=connect, project=project, targets=targets, progress=progress, rate=rate,
+                   dry_run=dry_run)
 
     @_fresh
-    def probe(self, users: Any = "auto", *, connect: Optional[Callable[[str], Any]] = None, project: Any = None,
-              targets: Optional[Iterable[str]] = None, progress: Progress = None, rate: Optional[float] = None,
-              dry_run: bool = False) -> Any:
-        """Measure what each role can really do, acting as one active user per
-        role through ``sudo_as_login``, with calls that cannot write (see
-        sgperms.probe). ``users`` maps role code -> login, or is "auto" (the
-        first active person of each role, by login; the Probe says whom).
-        ``connect(login)`` returns a session acting as that login; by default
-        one is made like ``self.sg`` (same class, URL, credentials, proxy and
-        timeout) with ``sudo_as_login``. ``targets`` limits the entity types.
-        Returns a Probe."""
-        from . import probe as _probe
-
-        unheld: Dict[str, str] = {}
-        if users == "auto":
-            users = self.probe_users()
-            for role in self.roles():
-                if not role.system_default and role.user_type == "HumanUser" and role.code not in users:
-                    unheld[role.code] = "no active person holds this role: nobody to act as"
-                    self._say(f"{role.code}: skipped, no active person holds it")
-            for code, login in users.items():
-                self._say(f"{code}: acting as {login}")
-        measured = _probe.run(self, dict(users), connect=connect or self._sudo_connect, project=project,
-                              targets=targets, progress=progress or self._progress, rate=rate, dry_run=dry_run)
-        measured.skipped.update(unheld)
-        return measured
-
-    @_fresh
-    def probe_users(self) -> Dict[str, str]:
+    def probe_users(self) -> dict[str, str]:
         """Role code -> the login of the first active person holding it."""
-        chosen: Dict[str, str] = {}
+        chosen: dict[str, str] = {}
         for a in self.assignments():
             if a.user_type == "HumanUser" and a.active is not False and a.role and a.role not in chosen:
                 chosen[a.role] = a.login
         assignable = [r.code for r in self.roles() if not r.system_default and r.user_type == "HumanUser"]
         return {code: chosen[code] for code in assignable if code in chosen}
 
-    def _sudo_connect(self, login: str) -> Any:
-        """A session like ``self.sg`` (class, URL, credentials, proxy and
-        timeout) acting as ``login``. shotgun_api3's constructor takes no
-        timeout and a connection keeps the timeout it was opened with, so the
-        session is made without connecting (``connect=False``) and given the
-        timeout before its first call."""
-        config = getattr(self.sg, "config", None)
-        get = lambda name: getattr(config, name, None)  # noqa: E731
-        kwargs = {k: v for k, v in {
-            "script_name": get("script_name"), "api_key": get("api_key"), "login": get("user_login"),
-            "password": get("user_password"), "session_token": get("session_token"),
-            "http_proxy": get("raw_http_proxy"),
-        }.items() if v}
-        session = type(self.sg)(self.sg.base_url, connect=False, sudo_as_login=login, **kwargs)
-        timeout = get("timeout_secs")
-        if timeout is not None:
-            session.config.timeout_secs = timeout
-        return session
-
-    @_fresh
-    def allowed(self, login: str, *, format: str = "markdown", connect: Optional[Callable[[str], Any]] = None,
+    def allowed(self, login: str, *, format: str = "markdown", connect: Callable[[str], Any] | None = None,
                 project: Any = None) -> str:
-        """"What am I allowed to do?" for one person: probes their role as
-        them and renders it as the role report. Returns Markdown or HTML."""
-        from .reports import role_report
+        """Hands over to ``sgperms.reports.allowed(self, login, ...)``: "what
+        am I allowed to do?" for one person, probed as them and rendered as
+        their role's page. Returns Markdown or HTML."""
+        from .reports import allowed
 
-        person = next((a for a in self.assignments() if a.user_type == "HumanUser" and a.login.lower() == login.lower()), None)
-        if person is None or not person.role:
-            raise LookupError(f"no person with login {login!r} holding a role on the site")
-        measured = self.probe({person.role: person.login}, connect=connect, project=project)
-        if person.role in measured.skipped:
-            raise PermissionError(f"cannot act as {login}: {measured.skipped[person.role]}")
-        return role_report(measured.table, person.role, format=format, roles=self.roles(),
-                           users=[a for a in self.assignments() if a.login == person.login],
-                           schema=self.schema(), title=f"What {person.name or login} may do")
+        return allowed(self, login, format=format, connect=connect, project=project)
 
     @_fresh
     def template(self) -> PermissionTable:
@@ -540,7 +402,7 @@ class Site:
         every assignable role: entity cells unknown, field cells inherit. A role
         whose code cannot be a CSV column (empty, a column name, a duplicate)
         is left out and listed in ``skipped_roles``."""
-        codes: List[str] = []
+        codes: list[str] = []
         self._skipped_roles = []
         for role in self.roles():
             if role.system_default:
@@ -557,170 +419,30 @@ class Site:
         return _template(self.schema(), codes)
 
     @property
-    def skipped_roles(self) -> List[Tuple[str, str]]:
+    def skipped_roles(self) -> list[tuple[str, str]]:
         """Roles the last template() left out, with the reason."""
         return list(self._skipped_roles)
 
-    @_fresh
     def snapshot(
         self,
-        out_dir: "os.PathLike[str] | str",
+        out_dir: os.PathLike[str] | str,
         *,
         since: Any = None,
-        permissions: Optional[PermissionTable] = None,
-        probe: Any = None,
-        also: Optional[Mapping[str, bytes]] = None,
+        permissions: PermissionTable | None = None,
+        probe: Probe | None = None,
+        also: Mapping[str, bytes] | None = None,
     ) -> SnapshotResult:
-        """Write roles.csv, users.csv, permissions.csv (wide), history.csv,
-        schema.json and snapshot.json (and the files ``also`` maps by name,
-        such as the demo's tiers.txt) into ``out_dir``, as one unit.
+        """Hands over to ``sgperms.snapshot.write(self, out_dir, ...)``, which
+        reads this site and writes its snapshot folder (roles.csv, users.csv,
+        permissions.csv, history.csv, schema.json, snapshot.json) as one
+        unit, keeping the known values and notes of the previous
+        permissions.csv. Returns a SnapshotResult."""
+        from . import snapshot
 
-        Known cell values and notes of the previous permissions.csv (or of
-        ``permissions``, when given) are kept; rows for new entity types and
-        fields are added; rows whose entity type or field left the schema are
-        dropped and listed. History is appended, one row per event id; without
-        ``since`` only events newer than the last one recorded are read. An
-        unchanged site changes no byte. Everything is read before anything is
-        written, and the folder is replaced as one unit (sgperms.folder): a
-        failed read or write, or a run killed at any point, leaves the
-        previous snapshot whole (a killed run's files are put back by the next
-        sgperms command touching the folder). The folder's lock keeps
-        overlapping snapshots apart; symlinks among its files are refused.
-        Returns a SnapshotResult.
-        """
-        out = os.fspath(out_dir)
-        extra = dict(also or {})
-        names = SNAPSHOT_FILES + tuple(extra)
-        with _folder.writing(out, "sgperms snapshot", notice=self._progress, check=names) as unit:
-            return self._snapshot_into(unit, out, since=since, permissions=permissions, probe=probe, extra=extra)
-
-    def _snapshot_into(self, unit: Any, out: str, *, since: Any, permissions: Optional[PermissionTable],
-                       probe: Any, extra: Dict[str, bytes]) -> SnapshotResult:
-        """The body of snapshot(), run while ``unit`` (the folder) is locked."""
-        self._check_folder(out)
-        previous_history = _read_history(os.path.join(out, "history.csv"))
-        if since is None and previous_history:
-            since = max(previous_history)
-        roles = self.roles()
-        users = self.assignments()
-        events = self.history(since=since)
-        fresh = self.template()
-        if permissions is None:
-            permissions = self._previous_permissions(os.path.join(out, "permissions.csv"), roles)
-        if permissions is not None:
-            table, added, dropped, dropped_roles = _refresh(permissions, fresh)
-        else:
-            table, added, dropped, dropped_roles = fresh, [], [], []
-        drift: List[str] = []
-        filled = 0
-        if probe is not None:
-            drift = [f"{c['role']} {c['kind']}:{c['entity_type']}:{c['name']}:{c['action']}: recorded "
-                     f"{c['before'] or 'unknown'}, site {c['after']}" for c in probe.compare(table)]
-            table, filled = _fill(table, probe.table)
-        history = dict(previous_history)
-        new_events = [e for e in events if e.id not in history]
-        for event in new_events:
-            history[event.id] = _rows([event], Event)[1]
-        contents = {
-            "roles.csv": _csv_bytes(_rows(roles, Role)),
-            "users.csv": _csv_bytes(_rows(users, Assignment)),
-            "permissions.csv": table.to_csv().encode("utf-8"),
-            "history.csv": _csv_bytes([_header(Event)] + [history[i] for i in sorted(history)]),
-            "schema.json": (self.schema().to_json() + "\n").encode("utf-8"),
-            **extra,
-        }
-        counts = {
-            "roles": len(roles),
-            "users": len(users),
-            "permission_rows": len(table),
-            "known_cells": table.known_cells(),
-            "events": len(history),
-        }
-        written = [name for name, data in contents.items() if _differs(os.path.join(out, name), data)]
-        if written or not os.path.exists(os.path.join(out, "snapshot.json")):
-            contents["snapshot.json"] = _snapshot_json(self.sg, counts)
-            written.append("snapshot.json")
-        self._say(f"writing {len(written)} file(s) to {out}")
-        unit.commit([(name, contents[name]) for name in written])
-        return SnapshotResult(
-            out_dir=out,
-            roles=len(roles),
-            users=len(users),
-            targets=len(table),
-            known_cells=counts["known_cells"],
-            events=len(history),
-            new_events=len(new_events),
-            written=written,
-            added=list(added),
-            dropped=list(dropped),
-            dropped_roles=list(dropped_roles),
-            skipped_roles=list(self._skipped_roles),
-            filled=filled,
-            drift=drift,
-        )
-
-    def _check_folder(self, out: str) -> None:
-        """Refuses a folder holding another site's snapshot, or files named
-        like a snapshot's that sgperms did not write."""
-        info_path = os.path.join(out, "snapshot.json")
-        recorded = recorded_site(out)
-        if recorded is not None:
-            here = public_url(getattr(self.sg, "base_url", ""))
-            if recorded != here:
-                raise ValueError(
-                    f"{out} holds a snapshot of {recorded}, not of {here}: use another folder for this site"
-                )
-            return
-        ours = [name for name in SNAPSHOT_FILES if os.path.exists(os.path.join(out, name))]
-        if ours:
-            raise ValueError(
-                f"{os.path.join(out, ours[0])} exists but {out} holds no snapshot.json: "
-                "sgperms would overwrite a file it did not write; use an empty folder"
-            )
-
-    def _previous_permissions(self, path: str, roles: Sequence[Role]) -> Optional[PermissionTable]:
-        """The previous permissions.csv, names resolved against the site as it
-        is now; names the site no longer has are kept so they can be reported."""
-        if not os.path.exists(path):
-            return None
-        with open(path, "rb") as f:
-            data = f.read()
-        assignable = [(r.code, r.display_name) for r in roles if not r.system_default]
-        return _read_csv_bytes(data, schema=self.schema(), roles=assignable, path=path, lenient=True)[0]
+        return snapshot.write(self, out_dir, since=since, permissions=permissions, probe=probe, also=also)
 
 
-def recorded_site(folder: str) -> Optional[str]:
-    """The site (URL) a snapshot folder's snapshot.json records; None when
-    there is no snapshot.json. Raises ValueError naming the file when it is
-    not one sgperms wrote."""
-    path = os.path.join(folder, "snapshot.json")
-    try:
-        with open(path, encoding="utf-8") as f:
-            site = json.load(f).get("site")
-    except FileNotFoundError:
-        return None
-    except (ValueError, AttributeError):
-        site = None
-    if not isinstance(site, str):
-        raise ValueError(f"{path}: not a sgperms snapshot.json; move it away to snapshot here")
-    return site
-
-
-def _fill(table: PermissionTable, probed: PermissionTable) -> Tuple[PermissionTable, int]:
-    """``table`` with the probe's decided values where its own effective value
-    is unknown; recorded values are never overwritten. Returns (table, count)."""
-    table = table.copy()
-    filled = 0
-    for target in probed.targets():
-        for role in probed.roles:
-            value = probed.get(role, *target)
-            if value and role in table.roles and table.effective(role, *target) == "":
-                table.set(role, *target, value)
-                filled += 1
-    return table, filled
-
-
-def _person(link: Any, logins: Dict[Tuple[str, int], str]) -> str:
+def _person(link: Any, logins: Logins) -> str:
     """A user link as a login (script name for scripts), else its name."""
     if isinstance(link, dict):
         login = logins.get((link.get("type"), link.get("id")))
@@ -729,7 +451,7 @@ def _person(link: Any, logins: Dict[Tuple[str, int], str]) -> str:
     return _link_name(link)
 
 
-def _rule_role(entity: Any, meta: Any, codes: Dict[int, str]) -> str:
+def _rule_role(entity: Any, meta: Any, codes: dict[int | None, str]) -> str:
     """The role a rule event is about, from whatever the event carries."""
     if isinstance(entity, dict) and entity.get("type") == "PermissionRuleSet":
         return codes.get(_link_id(entity), _link_name(entity))
@@ -741,70 +463,3 @@ def _rule_role(entity: Any, meta: Any, codes: Dict[int, str]) -> str:
             if isinstance(value, dict):
                 return codes.get(_link_id(value), _link_name(value))
     return ""
-
-
-def _header(cls: type) -> List[str]:
-    return [f.name for f in fields(cls)]
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return "" if value is None else str(value)
-
-
-def _rows(items: Sequence[Any], cls: type) -> List[List[str]]:
-    return [_header(cls)] + [[_cell(v) for v in asdict(item).values()] for item in items]
-
-
-def _csv_bytes(rows: Iterable[Sequence[str]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8")
-
-
-def _read_history(path: str) -> Dict[int, List[str]]:
-    """Rows of a previous history.csv by event id; empty when there is none."""
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            rows = list(csv.reader(f))
-    except FileNotFoundError:
-        return {}
-    except UnicodeDecodeError:
-        raise ValueError(f"{path}: invalid UTF-8; save it as CSV UTF-8") from None
-    if not rows:
-        return {}
-    header = _header(Event)
-    if rows[0] != header:
-        raise ValueError(f"{path}: not a sgperms history file (expected the header {','.join(header)})")
-    with open(path, "rb") as f:
-        _warn_formulas(f.read(), path)  # kept as written; a spreadsheet would run them
-    history = {}
-    for number, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise ValueError(f"{path}, row {number}: expected {len(header)} fields ({','.join(header)}), got {len(row)}")
-        try:
-            history[int(row[0])] = row
-        except ValueError:
-            raise ValueError(f"{path}, row {number}: expected an event id, got {row[0]!r}") from None
-    return history
-
-
-def _differs(path: str, data: bytes) -> bool:
-    try:
-        with open(path, "rb") as f:
-            return f.read() != data
-    except FileNotFoundError:
-        return True
-
-
-def _snapshot_json(sg: Any, counts: Dict[str, int]) -> bytes:
-    now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0, tzinfo=None)
-    info = {
-        "site": public_url(getattr(sg, "base_url", "")),
-        "taken_at": now.isoformat() + "Z",
-        "sgperms_version": __version__,
-        "counts": counts,
-    }
-    return (json.dumps(info, indent=2, sort_keys=True) + "\n").encode("utf-8")

@@ -1,0 +1,7 @@
+"""``python -m sgperms``: the ``sgperms`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

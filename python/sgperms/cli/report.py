@@ -1,0 +1,84 @@
+"""``sgperms report``: "what am I allowed to do?" as one role's page
+(Markdown or HTML) or an HTML site of every role (``sgperms.role_report``,
+``sgperms.write_site``), with what the snapshot folder knows."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any, Callable
+
+from .. import role_report, write_site
+from ..output import write_atomic
+from ..snapshot import read_roles, read_schema, read_users, report_context
+from ._files import STDIN, read_table
+from ._output import one_line_errors
+from ._parsers import Commands, add_command
+from .status import ExitStatus
+
+EPILOG = """\
+examples:
+  sgperms report sgperms-demo/permissions.csv --role artist -o artist.md
+  sgperms report sgperms-demo/permissions.csv --all -o site/
+  cat permissions.csv | sgperms report - --role artist --roles roles.csv -o -
+
+PERMS.csv may be - to read stdin (then only the --users, --roles and --schema
+given are used).
+exit status: 0 written, 2 error.
+"""
+
+
+def add_parser(commands: Commands) -> None:
+    report = add_command(
+        commands, "report",
+        help="\"what am I allowed to do?\": a role's page, or an HTML site of every role",
+        description="Write one role's page (Markdown or HTML, by the extension of -o) or, with --all,\n"
+        "a self-contained HTML site: an index, one page per role and a filterable role matrix.\n"
+        "In a snapshot folder, roles.csv, users.csv and schema.json beside PERMS.csv are used.",
+        epilog=EPILOG, run=run, quiet="print only errors",
+    )
+    report.add_argument("perms", metavar="PERMS.csv", help="a permission CSV or a snapshot folder ('-' for stdin)")
+    report.add_argument("--role", help="the role code of the page")
+    report.add_argument("--all", action="store_true", help="write the HTML site of every role into -o DIR")
+    report.add_argument(
+        "-o", "--output", required=True, metavar="FILE|DIR", help="FILE.md, FILE.html, - (stdout), or DIR with --all"
+    )
+    report.add_argument("--users", metavar="users.csv", help="who holds which role (default: beside PERMS.csv)")
+    report.add_argument("--roles", metavar="roles.csv", help="role display names (default: beside PERMS.csv)")
+    report.add_argument(
+        "--schema", metavar="schema.json", help="entity and field display names (default: beside PERMS.csv)"
+    )
+    report.add_argument("--title", default="", help="a title for the pages, e.g. the studio's name")
+
+
+def _context(args: argparse.Namespace) -> dict[str, Any]:
+    """roles, users and schema for the pages: the files given, else those
+    beside the table (none beside stdin); each one there is read strictly."""
+    if args.perms != STDIN:
+        return report_context(args.perms, roles=args.roles, users=args.users, schema=args.schema)
+    readers: tuple[tuple[str, Callable[[str], Any]], ...] = (
+        ("roles", read_roles), ("users", read_users), ("schema", read_schema)
+    )
+    return {name: read(getattr(args, name)) for name, read in readers if getattr(args, name)}
+
+
+@one_line_errors
+def run(args: argparse.Namespace) -> ExitStatus:
+    if bool(args.role) == bool(args.all):
+        raise ValueError("pass --role ROLE (one page) or --all (the HTML site)")
+    table = read_table(args.perms, args.roles)
+    context = _context(args)
+    if args.all:
+        written = write_site(table, args.output, title=args.title, **context)
+        if not args.quiet:
+            print(f"wrote {len(written)} pages to {args.output}/ (open {os.path.join(args.output, 'index.html')})",
+                  file=sys.stderr)
+        return ExitStatus.OK
+    fmt = "html" if args.output.lower().endswith((".html", ".htm")) else "markdown"
+    text = role_report(table, args.role, format=fmt, title=args.title, **context)
+    if args.output == STDIN:
+        sys.stdout.write(text)
+    else:
+        write_atomic(args.output, text)
+    return ExitStatus.OK
