@@ -1,8 +1,11 @@
 """The README's quick start runs, and its commented results are what it says."""
 
 import ast
+import os
 import re
 import shutil
+import subprocess
+import sys
 
 from conftest import ROOT
 
@@ -46,3 +49,62 @@ def test_readme_documents_every_environment_variable_the_cli_reads():
     assert len(variables) == 6
     for variable in variables:
         assert variable in readme, variable
+
+
+# Names the README's snippets leave to the reader: a table recorded earlier, two logins.
+READER = """\
+import sgperms
+
+recorded: sgperms.PermissionTable
+producer_login: str
+artist_login: str
+"""
+
+# Toolkit is not installed here: its `tank` package as the hook example uses it.
+TANK_STUB = """\
+from typing import Any
+
+class Hook:
+    parent: Any  # the app running the hook; .shotgun is the engine's shotgun_api3 session
+"""
+
+
+def readme_modules(readme):
+    """The README's Python as a reader pastes it: a block that imports sgperms
+    starts a module; one that does not goes on from the block before (the
+    Jupyter session, then probing and tiers on its ``site`` and ``table``)."""
+    modules = []
+    for block in re.findall(r"```python\n(.*?)```", readme, re.S):
+        if re.match(r"import sgperms\b", block) or not modules:
+            modules.append(block)
+        else:
+            modules[-1] += block
+    return modules
+
+
+def test_readme_python_passes_mypy_strict(tmp_path):
+    """Every ```python block of the README type-checks with mypy --strict
+    against the installed package, with the project's mypy settings; the
+    Toolkit hook against a stub of ``tank``."""
+    modules = readme_modules((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert len(modules) >= 3 and any("from tank import Hook" in m for m in modules)
+    stubs = tmp_path / "stubs" / "tank"
+    stubs.mkdir(parents=True)
+    (stubs / "__init__.pyi").write_text(TANK_STUB, encoding="utf-8")
+    paths = []
+    for i, code in enumerate(modules):
+        path = tmp_path / f"readme_{i}.py"
+        path.write_text(READER + "\n" + code, encoding="utf-8")
+        paths.append(str(path))
+    mypy = [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"), "--strict"]
+    r = subprocess.run([*mypy, *paths], cwd=tmp_path, capture_output=True, text=True,
+                       env={**os.environ, "MYPYPATH": str(tmp_path / "stubs")})
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_ci_runs_the_readme_test_command():
+    """.ci/run runs the README's second set-up command, as the README says."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = re.search(r"^# 2\. .*\n(.+)$", readme, re.M).group(1)
+    assert ".ci/run` runs the second command" in readme
+    assert (ROOT / ".ci" / "run").read_text(encoding="utf-8").rstrip("\n").splitlines()[-1] == command

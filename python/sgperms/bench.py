@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import gc
+import importlib
 import os
 import platform
 import random
@@ -20,10 +21,17 @@ import tempfile
 import time
 import tracemalloc
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from types import ModuleType
+from typing import Any, Callable
 
-from . import PermissionTable, Schema, Tiers, diff, read_csv
+from . import Schema, Tiers, diff, read_csv
 
+SchemaDicts = tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]
+"""ShotGrid's schema_read() and schema_entity_read() answers, arbitrary JSON."""
+Target = tuple[str, str, str, str]
+"""A row of the pure-Python table: kind, entity type, name, action."""
+PyTable = dict[Target, dict[str, str]]
+"""The pure-Python table: target -> role -> value."""
 
 
 @dataclass
@@ -32,14 +40,14 @@ class Studio:
     long: str
     changed: str
     schema: Schema
-    schema_dicts: Tuple[dict, dict]
+    schema_dicts: SchemaDicts
     tiers: Tiers
-    roles: List[str]
+    roles: list[str]
     cells: int
     wide_bytes: int
 
 
-def _tier_text(roles: List[str]) -> str:
+def _tier_text(roles: list[str]) -> str:
     """30 roles in three tracks of ten, linked into one DAG."""
     lines = ["admins: " + roles[0], roles[0]]
     tracks = [roles[1:10], roles[10:20], roles[20:]]
@@ -60,7 +68,7 @@ def generate(folder: str, *, entities: int = 250, fields: int = 150, roles: int 
     # in a studio that respects its tiers, with a few deliberate exceptions.
     level = {code: len(tiers.descendants(code)) if code in tiers.roles else 0 for code in codes}
 
-    def cells(choices: List[str]) -> List[str]:
+    def cells(choices: list[str]) -> list[str]:
         bar = rng.randint(0, max(level.values()) + 1)
         out = []
         for code in codes:
@@ -74,15 +82,16 @@ def generate(folder: str, *, entities: int = 250, fields: int = 150, roles: int 
                 out.append(choices[1])
         return out
 
-    schema_read: Dict[str, dict] = {}
-    schema_entity: Dict[str, dict] = {}
-    rows: List[List[str]] = []
+    schema_read: dict[str, dict[str, Any]] = {}
+    schema_entity: dict[str, dict[str, Any]] = {}
+    rows: list[list[str]] = []
     for e in range(entities):
         entity = f"CustomEntity{e:03d}"
         schema_entity[entity] = {"name": {"value": f"Thing {e:03d}"}}
         count = max(5, int(rng.gauss(fields, fields / 3)))
         schema_read[entity] = {
-            f"sg_field_{f:03d}": {"name": {"value": f"Field {f:03d}"}, "data_type": {"value": "text"}} for f in range(count)
+            f"sg_field_{f:03d}": {"name": {"value": f"Field {f:03d}"}, "data_type": {"value": "text"}}
+            for f in range(count)
         }
         for action in ("see", "create", "retire", "edit"):
             rows.append(["entity", entity, "", action] + cells(["yes", "no"])
@@ -94,8 +103,8 @@ def generate(folder: str, *, entities: int = 250, fields: int = 150, roles: int 
                             + ["reviewed" if rng.random() < 0.01 else ""])
     header = ["kind", "entity_type", "name", "action"] + codes + ["note"]
     wide = os.path.join(folder, "studio.csv")
-    with open(wide, "w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
+    with open(wide, "w", encoding="utf-8", newline="") as out:
+        w = csv.writer(out, lineterminator="\n")
         w.writerow(header)
         w.writerows(rows)
     table = read_csv(wide)
@@ -107,8 +116,8 @@ def generate(folder: str, *, entities: int = 250, fields: int = 150, roles: int 
             if rng.random() < 0.01:
                 r[i] = "no" if r[i] != "no" else "yes"
     changed = os.path.join(folder, "studio-changed.csv")
-    with open(changed, "w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
+    with open(changed, "w", encoding="utf-8", newline="") as out:
+        w = csv.writer(out, lineterminator="\n")
         w.writerow(header)
         w.writerows(changed_rows)
     return Studio(wide, long, changed, Schema.from_shotgun_dicts(schema_read, schema_entity),
@@ -123,29 +132,33 @@ PY_VALUES = {"yes": "yes", "y": "yes", "true": "yes", "1": "yes", "x": "yes", "a
              "inherit": "inherit", "default": "inherit", "": ""}
 
 
-def py_read(path: str, schema_dicts: Tuple[dict, dict]) -> Dict[tuple, Dict[str, str]]:
+def py_read(path: str, schema_dicts: SchemaDicts) -> PyTable:
     """Read and normalise a wide CSV with the csv module and dicts."""
     schema_read, schema_entity = schema_dicts
-    entities = {}
+    entities: dict[str, str] = {}
     for code, info in schema_entity.items():
         entities[code] = code
         entities[code.lower()] = code
         entities[info["name"]["value"].lower()] = code
-    fields = {e: {**{c: c for c in fs}, **{i["name"]["value"].lower(): c for c, i in fs.items()}} for e, fs in schema_read.items()}
-    table: Dict[tuple, Dict[str, str]] = {}
+    fields = {e: {**{c: c for c in fs}, **{i["name"]["value"].lower(): c for c, i in fs.items()}}
+              for e, fs in schema_read.items()}
+    table: PyTable = {}
     with open(path, encoding="utf-8-sig", newline="") as f:
         reader = csv.reader(f)
         header = next(reader)
         roles = header[4:-1]
         for line, row in enumerate(reader, start=2):
-            kind, entity, name, action = (v.strip().lower() if i in (0, 3) else v.strip() for i, v in enumerate(row[:4]))
-            entity = entities.get(entity) or entities.get(entity.lower())
-            if entity is None:
+            kind, entity, name, action = (v.strip().lower() if i in (0, 3) else v.strip()
+                                          for i, v in enumerate(row[:4]))
+            found = entities.get(entity) or entities.get(entity.lower())
+            if found is None:
                 raise ValueError(f"row {line}: unknown entity type {row[1]!r}")
+            entity = found
             if kind == "field":
-                name = fields[entity].get(name) or fields[entity].get(name.lower())
-                if name is None:
+                found = fields[entity].get(name) or fields[entity].get(name.lower())
+                if found is None:
                     raise ValueError(f"row {line}: unknown field {row[2]!r}")
+                name = found
             cells = {}
             for role, value in zip(roles, row[4:-1]):
                 text = value.strip()
@@ -159,8 +172,8 @@ def py_read(path: str, schema_dicts: Tuple[dict, dict]) -> Dict[tuple, Dict[str,
     return table
 
 
-def py_diff(old: Dict[tuple, Dict[str, str]], new: Dict[tuple, Dict[str, str]]) -> List[tuple]:
-    """Cells that differ between two tables read by ``py_read``."""
+def py_diff(old: PyTable, new: PyTable) -> list[tuple[str, Target, str, str]]:
+    """Cells that differ between two tables read by ``py_read``: (role, target, before, after)."""
     changes = []
     for target, cells in new.items():
         before = old.get(target, {})
@@ -199,18 +212,30 @@ def median_time(fn: Callable[[], Any], runs: int) -> float:
 class Row:
     operation: str
     sgperms: float
-    python: Optional[float] = None
-    polars: Optional[float] = None
+    python: float | None = None
+    polars: float | None = None
     target: str = ""
 
 
-def measure(studio: Studio, runs: int) -> Tuple[List[Row], Dict[str, float]]:
+def measure(studio: Studio, runs: int) -> tuple[list[Row], dict[str, float]]:
     """Every measurement, in one process. Returns the rows and memory figures."""
+    rows = _timings(studio, runs)  # the tables it loads are gone when it returns
+    loaded = _table_memory(studio)
+    tracemalloc.start()
+    held_py = py_read(studio.wide, studio.schema_dicts)
+    py_peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    del held_py
+    return rows, {"sgperms_table": loaded, "python_table_peak": py_peak, "wide_csv": studio.wide_bytes}
+
+
+def _timings(studio: Studio, runs: int) -> list[Row]:
+    polars: ModuleType | None
     try:
-        import polars  # noqa: F401
+        polars = importlib.import_module("polars")
     except ImportError:
         polars = None
-    rows: List[Row] = []
+    rows: list[Row] = []
     py_table = py_read(studio.wide, studio.schema_dicts)
     polars_read = (lambda: polars.read_csv(studio.wide)) if polars else None
     rows.append(Row("read+normalise wide (schema)",
@@ -228,7 +253,8 @@ def measure(studio: Studio, runs: int) -> Tuple[List[Row], Dict[str, float]]:
     py_changed = py_read(studio.changed, studio.schema_dicts)
     rows.append(Row("diff (1% of cells differ)", median_time(lambda: diff(table, changed), runs),
                     median_time(lambda: py_diff(py_table, py_changed), runs), target=">= 30x Python"))
-    rows.append(Row("tiers check (30-role DAG)", median_time(lambda: studio.tiers.check(table), runs), target="< 0.2 s"))
+    rows.append(Row("tiers check (30-role DAG)", median_time(lambda: studio.tiers.check(table), runs),
+                    target="< 0.2 s"))
     lower = studio.roles[-1]
     rows.append(Row("tiers grant", median_time(
         lambda: studio.tiers.grant(table, lower, "entity", "CustomEntity000", "", "create"), runs)))
@@ -237,14 +263,7 @@ def measure(studio: Studio, runs: int) -> Tuple[List[Row], Dict[str, float]]:
         rows.append(Row("to_pandas()", median_time(lambda: table.to_pandas(), max(1, runs // 2)), target="< 1 s"))
     except ImportError:
         pass
-    del table, changed
-    loaded = _table_memory(studio)
-    tracemalloc.start()
-    held_py = py_read(studio.wide, studio.schema_dicts)
-    py_peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    del held_py
-    return rows, {"sgperms_table": loaded, "python_table_peak": py_peak, "wide_csv": studio.wide_bytes}
+    return rows
 
 
 _MEMORY_PROBE = """
@@ -274,13 +293,13 @@ def _table_memory(studio: Studio) -> int:
     return int(out.stdout.strip())
 
 
-def _fmt(seconds: Optional[float]) -> str:
+def _fmt(seconds: float | None) -> str:
     if seconds is None:
         return "n/a"
     return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
-def render(rows: List[Row], memory: Dict[str, float], studio: Studio) -> str:
+def render(rows: list[Row], memory: dict[str, float], studio: Studio) -> str:
     """The results as a Markdown table, with the machine they ran on."""
     lines = [
         f"studio: {studio.cells:,} cells, {len(studio.roles)} roles, wide CSV {studio.wide_bytes / 1e6:.1f} MB; "
@@ -292,7 +311,8 @@ def render(rows: List[Row], memory: Dict[str, float], studio: Studio) -> str:
     for r in rows:
         vs_py = f"{r.python / r.sgperms:.1f}x faster" if r.python else ""
         vs_pl = f"{r.sgperms / r.polars:.1f}x polars' time" if r.polars else ""
-        lines.append(f"| {r.operation} | {_fmt(r.sgperms)} | {_fmt(r.python)} | {_fmt(r.polars)} | {vs_py} | {vs_pl} | {r.target} |")
+        lines.append(f"| {r.operation} | {_fmt(r.sgperms)} | {_fmt(r.python)} | {_fmt(r.polars)} "
+                     f"| {vs_py} | {vs_pl} | {r.target} |")
     mb = 1e6
     lines += [
         "",
@@ -303,7 +323,7 @@ def render(rows: List[Row], memory: Dict[str, float], studio: Studio) -> str:
     return "\n".join(lines)
 
 
-def run(*, smoke: bool = False, runs: int = 5, folder: Optional[str] = None, progress: Any = None) -> str:
+def run(*, smoke: bool = False, runs: int = 5, folder: str | None = None, progress: Any = None) -> str:
     """Generate the studio (a tiny one with ``smoke``), measure, and return the report."""
     with tempfile.TemporaryDirectory(prefix="sgperms-bench-") as tmp:
         where = folder or tmp

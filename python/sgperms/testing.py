@@ -28,7 +28,8 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import json
-from typing import Any, Dict, List, Optional, Set, Tuple
+from collections.abc import Iterable
+from typing import Any
 
 import shotgun_api3
 from shotgun_api3.lib import mockgun
@@ -36,24 +37,30 @@ from shotgun_api3.lib import mockgun
 from . import PermissionTable
 
 SENTINEL_ID = 999999999
-_SITES: Dict[str, "_Site"] = {}
+_SITES: dict[str, _Site] = {}
+
+Row = dict[str, Any]
+"""A mockgun record: ShotGrid field values, arbitrary JSON."""
+Database = dict[str, dict[int, Row]]
+"""mockgun's database: entity type -> id -> record."""
 
 
 class _Site:
-    def __init__(self, table: PermissionTable, refusal_style: str, no_impersonation: Set[str]) -> None:
+    def __init__(self, table: PermissionTable, refusal_style: str, no_impersonation: Iterable[str]) -> None:
         self.table = table
         self.refusal_style = refusal_style
         self.no_impersonation = set(no_impersonation)
-        self.db: Optional[dict] = None
-        self.calls: Dict[str, int] = {}
-        self.failures: List[Tuple[Optional[str], Optional[str], Optional[str], BaseException]] = []
+        self.db: Database | None = None
+        self.calls: dict[str, int] = {}
+        self.failures: list[tuple[str | None, str | None, str | None, BaseException]] = []
 
 
 def _fault(text: str) -> Exception:
     return shotgun_api3.Fault(text)
 
 
-def enforce(sg: Any, table: PermissionTable, *, refusal_style: str = "all", no_impersonation: Set[str] = frozenset()) -> None:
+def enforce(sg: Any, table: PermissionTable, *, refusal_style: str = "all",
+            no_impersonation: Iterable[str] = frozenset()) -> None:
     """Make every later ``EnforcingShotgun(sg.base_url, ..., sudo_as_login=...)``
     share ``sg``'s database and obey ``table``. ``refusal_style`` is "all"
     (a refusal lists every refused field) or "first" (only the first)."""
@@ -79,8 +86,8 @@ def enforced(table: PermissionTable, role: str, kind: str, entity_type: str, nam
     return value
 
 
-def fail(sg_or_url: Any, error: BaseException, *, method: Optional[str] = None, entity_type: Optional[str] = None,
-         login: Optional[str] = None) -> None:
+def fail(sg_or_url: Any, error: BaseException, *, method: str | None = None, entity_type: str | None = None,
+         login: str | None = None) -> None:
     """Make every later matching call on the site raise ``error`` instead of
     answering: ``socket.timeout`` for a call that hangs past the session's
     timeout, ``shotgun_api3.ProtocolError`` for an HTTP error, a ``Fault``
@@ -92,7 +99,7 @@ def fail(sg_or_url: Any, error: BaseException, *, method: Optional[str] = None, 
     _SITES[url].failures.append((method, entity_type, login, error))
 
 
-def calls(sg_or_url: Any) -> Dict[str, int]:
+def calls(sg_or_url: Any) -> dict[str, int]:
     """Calls made so far on a site, by the login acting (admin sessions count as "")."""
     url = getattr(sg_or_url, "base_url", sg_or_url)
     return dict(_SITES[url].calls)
@@ -102,13 +109,19 @@ class EnforcingShotgun(mockgun.Shotgun):
     """A mockgun session that shares its site's database and, made with
     ``sudo_as_login``, enforces the site's permission table."""
 
-    def __init__(self, base_url, script_name=None, api_key=None, convert_datetimes_to_utc=True,
-                 http_proxy=None, connect=True, ca_certs=None, login=None, password=None,
-                 sudo_as_login=None, session_token=None, auth_token=None):
+    def __init__(self, base_url: str, script_name: str | None = None, api_key: str | None = None,
+                 convert_datetimes_to_utc: bool = True, http_proxy: str | None = None, connect: bool = True,
+                 ca_certs: str | None = None, login: str | None = None, password: str | None = None,
+                 sudo_as_login: str | None = None, session_token: str | None = None,
+                 auth_token: str | None = None) -> None:
         # mockgun's constructor writes a first event: unrestricted, uncounted.
-        self._site, self._as, self._journal = None, None, None
-        super().__init__(base_url, script_name=script_name, api_key=api_key, login=login, password=password,
-                         sudo_as_login=sudo_as_login, session_token=session_token)
+        self._site: _Site | None = None
+        self._as: str | None = None
+        # Inside a batch: (entity type, id, the row before, or None if created).
+        self._journal: list[tuple[str, int, Row | None]] | None = None
+        super().__init__(  # type: ignore[no-untyped-call]  # mockgun is unannotated
+            base_url, script_name=script_name, api_key=api_key, login=login, password=password,
+            sudo_as_login=sudo_as_login, session_token=session_token)
         site = _SITES.get(base_url)
         if site is not None and site.db is not None:
             self._db = site.db
@@ -131,7 +144,7 @@ class EnforcingShotgun(mockgun.Shotgun):
                     and (f_login is None or f_login.lower() == key.lower())):
                 raise error
 
-    def _role(self) -> Optional[str]:
+    def _role(self) -> str | None:
         """The acting person's role code, or None for an unrestricted session."""
         if not self._as or self._site is None:
             return None
@@ -145,7 +158,8 @@ class EnforcingShotgun(mockgun.Shotgun):
             raise _fault(f"Cannot 'sudo' - 'can_impersonate_this_user' turned off for '{self._as}'")
         link = person.get("permission_rule_set") or {}
         rule_set = self._db["PermissionRuleSet"].get(link.get("id"), {})
-        return rule_set.get("code")
+        code: str | None = rule_set.get("code")
+        return code
 
     def _rule_name(self, role: str) -> str:
         for r in self._db["PermissionRuleSet"].values():
@@ -153,44 +167,58 @@ class EnforcingShotgun(mockgun.Shotgun):
                 return r.get("display_name") or role
         return role
 
+    def _enforcing(self) -> _Site:
+        """The site whose table this session obeys (only sessions acting as
+        someone, on an :func:`enforce`d site, check permissions)."""
+        assert self._site is not None
+        return self._site
+
     def _value(self, role: str, kind: str, entity: str, name: str, action: str) -> str:
-        return enforced(self._site.table, role, kind, entity, name, action)
+        return enforced(self._enforcing().table, role, kind, entity, name, action)
 
     def _conditional(self, role: str, what: str, entity: str, field: str, value: str) -> Exception:
         rule = json.dumps({"condition": value[3:]})
         target = f"entity_type => {entity}" + (f", field_name => {field}" if field else "")
-        return _fault(f"{what} Rule: {self._rule_name(role)} -- PermissionRule 2615: {'update_field' if field else 'entity'}_condition FOR {target} RULE: {rule}")
+        condition = "update_field_condition" if field else "entity_condition"
+        return _fault(f"{what} Rule: {self._rule_name(role)} -- "
+                      f"PermissionRule 2615: {condition} FOR {target} RULE: {rule}")
 
     # -- reads -----------------------------------------------------------------
 
-    def find(self, entity_type, filters, fields=None, order=None, filter_operator=None, limit=0,
-             retired_only=False, page=0):
+    def find(self, entity_type: str, filters: Any, fields: list[str] | None = None,
+             order: list[dict[str, str]] | None = None, filter_operator: str | None = None, limit: int = 0,
+             retired_only: bool = False, page: int = 0) -> list[Row]:
         self._count("find", entity_type)
         role = self._role()
-        rows = super().find(entity_type, filters, fields, order, filter_operator, 0, retired_only, page)
+        rows: list[Row] = super().find(  # type: ignore[no-untyped-call]  # mockgun is unannotated
+            entity_type, filters, fields, order, filter_operator, 0, retired_only, page)
         if role is not None:
             see = self._value(role, "entity", entity_type, "", "see")
             if see == "no":
-                raise _fault(f"Entity of type {entity_type} can not be accessed by this user. Rule: {self._rule_name(role)}")
+                raise _fault(f"Entity of type {entity_type} can not be accessed by this user. "
+                             f"Rule: {self._rule_name(role)}")
             if see.startswith("if "):
                 rows = [r for r in rows if r["id"] % 2 == 0]
         return rows[:limit] if limit else rows
 
-    def find_one(self, entity_type, filters, fields=None, order=None, filter_operator=None, retired_only=False):
+    def find_one(self, entity_type: str, filters: Any, fields: list[str] | None = None,
+                 order: list[dict[str, str]] | None = None, filter_operator: str | None = None,
+                 retired_only: bool = False) -> Row | None:
         found = self.find(entity_type, filters, fields, order, filter_operator, 1, retired_only)
         return found[0] if found else None
 
     # -- writes ----------------------------------------------------------------
 
-    def _check_update(self, role: str, entity_type: str, entity_id: int, data: dict) -> None:
-        refused, conditional = [], None
+    def _check_update(self, role: str, entity_type: str, entity_id: int, data: Row) -> None:
+        refused: list[str] = []
+        conditional: tuple[str, str] | None = None
         for field in data:
             value = self._value(role, "field", entity_type, field, "edit")
             if value == "no":
                 refused.append(field)
             elif value.startswith("if ") and conditional is None:
                 conditional = (field, value)
-            if refused and self._site.refusal_style == "first":
+            if refused and self._enforcing().refusal_style == "first":
                 break
         if refused:
             fields = ", ".join(f"{entity_type}.{f}" for f in refused)
@@ -200,32 +228,34 @@ class EnforcingShotgun(mockgun.Shotgun):
             raise self._conditional(role, f"The field is not editable for this user: [{entity_type}.{field}].",
                                     entity_type, field, value)
 
-    def update(self, entity_type, entity_id, data, multi_entity_update_modes=None):
+    def update(self, entity_type: str, entity_id: int, data: Row,
+               multi_entity_update_modes: dict[str, str] | None = None) -> Any:
         self._count("update", entity_type)
         return self._update(entity_type, entity_id, data, multi_entity_update_modes)
 
-    def _update(self, entity_type, entity_id, data, modes=None):
+    def _update(self, entity_type: str, entity_id: int, data: Row, modes: dict[str, str] | None = None) -> Any:
         role = self._role()
         if role is not None:
             self._check_update(role, entity_type, entity_id, data)
         if entity_id not in self._db.get(entity_type, {}):
             raise _fault(f"API update() CRUD ERROR: {entity_type} with id {entity_id} not found")
         self._remember(entity_type, entity_id)
-        result = super().update(entity_type, entity_id, data, modes)
+        result = super().update(entity_type, entity_id, data, modes)  # type: ignore[no-untyped-call]  # mockgun
         if "updated_at" in self._schema.get(entity_type, {}):
             self._db[entity_type][entity_id]["updated_at"] = _dt.datetime.now(_dt.timezone.utc)
         return result
 
-    def delete(self, entity_type, entity_id):
+    def delete(self, entity_type: str, entity_id: int) -> bool:
         self._count("delete", entity_type)
         return self._delete(entity_type, entity_id)
 
-    def _delete(self, entity_type, entity_id):
+    def _delete(self, entity_type: str, entity_id: int) -> bool:
         self._check_entity(entity_type, "retire", f"Entity of type {entity_type} can not be deleted by this user.")
         if entity_id not in self._db.get(entity_type, {}):
             raise _fault(f"API delete() CRUD ERROR: {entity_type} with id {entity_id} not found")
         self._remember(entity_type, entity_id)
-        return super().delete(entity_type, entity_id)
+        deleted: bool = super().delete(entity_type, entity_id)  # type: ignore[no-untyped-call]  # mockgun
+        return deleted
 
     def _check_entity(self, entity_type: str, action: str, refusal: str) -> None:
         """Refuses an entity-level action the acting role may not take."""
@@ -238,14 +268,14 @@ class EnforcingShotgun(mockgun.Shotgun):
         if value.startswith("if "):
             raise self._conditional(role, refusal, entity_type, "", value)
 
-    def create(self, entity_type, data, return_fields=None):
+    def create(self, entity_type: str, data: Row, return_fields: list[str] | None = None) -> Row:
         self._count("create", entity_type)
         return self._create(entity_type, data, return_fields)
 
-    def _create(self, entity_type, data, return_fields=None):
+    def _create(self, entity_type: str, data: Row, return_fields: list[str] | None = None) -> Row:
         self._check_entity(entity_type, "create", f"Entity of type {entity_type} cannot be created by this user.")
         self._validate(entity_type, data)
-        created = super().create(entity_type, data, return_fields)
+        created: Row = super().create(entity_type, data, return_fields)  # type: ignore[no-untyped-call]  # mockgun
         if self._journal is not None:
             self._journal.append((entity_type, created["id"], None))
         return created
@@ -255,7 +285,7 @@ class EnforcingShotgun(mockgun.Shotgun):
         if self._journal is not None:
             self._journal.append((entity_type, entity_id, copy.deepcopy(self._db[entity_type][entity_id])))
 
-    def _validate(self, entity_type: str, data: dict) -> None:
+    def _validate(self, entity_type: str, data: Row) -> None:
         """ShotGrid refuses invalid data before storing anything."""
         for field, value in data.items():
             info = self._schema.get(entity_type, {}).get(field)
@@ -265,14 +295,14 @@ class EnforcingShotgun(mockgun.Shotgun):
             if info["data_type"]["value"] == "status_list" and valid and value not in valid:
                 raise _fault(f"API create() CRUD ERROR: Invalid value {value!r} for {entity_type}.{field}")
         try:
-            self._validate_entity_data(entity_type, data)
+            self._validate_entity_data(entity_type, data)  # type: ignore[no-untyped-call]  # mockgun's own
         except Exception as e:  # mockgun's own type checks, as a ShotGrid Fault
             raise _fault(f"API create() CRUD ERROR: {e}") from None
 
-    def batch(self, requests):
+    def batch(self, requests: list[dict[str, Any]]) -> list[Any]:
         self._count("batch", *(request["entity_type"] for request in requests))
         self._journal = []
-        results: List[Any] = []
+        results: list[Any] = []
         try:
             for request in requests:
                 kind = request["request_type"]
@@ -298,7 +328,8 @@ class EnforcingShotgun(mockgun.Shotgun):
         return results
 
 
-def dump(sg: Any) -> dict:
+def dump(sg: Any) -> Database:
     """Every record of a session's database, retired ones included, for
     comparing before and after (``updated_at`` included)."""
-    return copy.deepcopy(sg._db)
+    db: Database = copy.deepcopy(sg._db)
+    return db
