@@ -1,9 +1,32 @@
+from __future__ import annotations
+
+import os
 import pathlib
+import subprocess
+import sys
+from typing import Any, Callable
 
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-SHARED_MOCKGUN = ROOT.parent / "shared" / "fixtures" / "mockgun"
+# ShotGrid's own mockgun test schema, vendored with its licence (see its README).
+MOCKGUN_SCHEMA = ROOT / "tests" / "fixtures" / "mockgun"
+# The sgperms command as a user runs it, in a process of its own.
+CLI = [sys.executable, "-m", "sgperms"]
+
+
+def run_cli(*args: Any, stdin: str | None = None, env: dict[str, str] | None = None,
+            cwd: str | os.PathLike[str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Runs ``sgperms ARGS...`` in a new process (the one way tests run the
+    command); returns the finished process with its text output."""
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, input=stdin, env=env, cwd=cwd,
+                          timeout=timeout)
+
+
+@pytest.fixture
+def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``run_cli`` as a fixture: ``cli("diff", a, b).returncode``."""
+    return run_cli
 
 
 @pytest.fixture

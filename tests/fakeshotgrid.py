@@ -49,7 +49,7 @@ import select
 import socket
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from sgperms import demo, testing
 
@@ -71,11 +71,11 @@ class Call:
     """One call the server received."""
 
     method: str
-    sudo: Optional[str]
-    entity_type: Optional[str]
-    page: Optional[int] = None
-    per_page: Optional[int] = None
-    returned: Optional[int] = None
+    sudo: str | None
+    entity_type: str | None
+    page: int | None = None
+    per_page: int | None = None
+    returned: int | None = None
     outcome: str = ""  # "ok", "fault: ...", "held", "http 503", "auth"
 
 
@@ -84,10 +84,10 @@ class _Trap:
     kind: str  # "hang" or "fail"
     method: str
     sudo: Any
-    entity_type: Optional[str]
+    entity_type: str | None
     status: int = 503
     skip: int = 0
-    hits: List[Call] = field(default_factory=list)
+    hits: list[Call] = field(default_factory=list)
 
 
 class _Fault(Exception):
@@ -115,17 +115,17 @@ class FakeShotGrid:
         testing.enforce(sg, table)
         self._schema, self._schema_entity = sg._schema, sg._schema_entity
         self._admin = self._session(None)
-        self._sessions: Dict[Optional[str], Any] = {None: self._admin}
+        self._sessions: dict[str | None, Any] = {None: self._admin}
         self._lock = threading.RLock()
         self._release = threading.Event()
-        self._traps: List[_Trap] = []
-        self.calls: List[Call] = []
+        self._traps: list[_Trap] = []
+        self.calls: list[Call] = []
         self.writes = 0
         self.write_attempts = 0
         self.abandoned = 0
         self.echo_key_in_faults = False
-        self._httpd: Optional[http.server.ThreadingHTTPServer] = None
-        self._thread: Optional[threading.Thread] = None
+        self._httpd: http.server.ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
 
     # -- life ------------------------------------------------------------------
 
@@ -135,7 +135,7 @@ class FakeShotGrid:
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "FakeShotGrid":
+    def start(self) -> FakeShotGrid:
         handler = type("Handler", (_Handler,), {"site": self})
         self._httpd = _Server(("127.0.0.1", 0), handler)
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="fakeshotgrid", daemon=True)
@@ -150,7 +150,7 @@ class FakeShotGrid:
         if self._thread is not None:
             self._thread.join(10)
 
-    def __enter__(self) -> "FakeShotGrid":
+    def __enter__(self) -> FakeShotGrid:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -158,7 +158,7 @@ class FakeShotGrid:
 
     # -- controls --------------------------------------------------------------
 
-    def hang(self, method: str, *, sudo: Any = ANY, entity_type: Optional[str] = None, skip: int = 0) -> _Trap:
+    def hang(self, method: str, *, sudo: Any = ANY, entity_type: str | None = None, skip: int = 0) -> _Trap:
         """Hold the next matching call (after ``skip`` more) open without
         answering until the client gives up (closes the connection) or the
         server stops. ``sudo``: a login, None (calls without sudo; ``info``
@@ -168,7 +168,7 @@ class FakeShotGrid:
             self._traps.append(trap)
         return trap
 
-    def fail(self, method: str, status: int = 503, *, sudo: Any = ANY, entity_type: Optional[str] = None,
+    def fail(self, method: str, status: int = 503, *, sudo: Any = ANY, entity_type: str | None = None,
              skip: int = 0) -> _Trap:
         """Answer the next matching call (after ``skip`` more) with an HTTP
         error (503: what a site down for maintenance or too busy answers)."""
@@ -197,7 +197,7 @@ class FakeShotGrid:
         with self._lock:
             return self._admin.find(*args, **kwargs)
 
-    def change_role(self, login: str, role: str, *, by: Optional[str] = None) -> None:
+    def change_role(self, login: str, role: str, *, by: str | None = None) -> None:
         """Move a person to another role as an admin does in the web app: the
         field changes and the event log records it."""
         with self._lock:
@@ -215,20 +215,20 @@ class FakeShotGrid:
                 "user": {"type": "HumanUser", "id": actor["id"]} if actor else None,
                 "created_at": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0),
                 "description": f"changed \"Permission Group\" on Person {person.get('name')}",
-                "meta": {"type": "attribute_change", "attribute_name": "permission_rule_set", "entity_type": "HumanUser",
-                         "entity_id": person["id"], "old_value": old, "new_value": new},
+                "meta": {"type": "attribute_change", "attribute_name": "permission_rule_set",
+                         "entity_type": "HumanUser", "entity_id": person["id"], "old_value": old, "new_value": new},
             })
 
     # -- the protocol ----------------------------------------------------------
 
-    def _session(self, sudo: Optional[str]) -> Any:
+    def _session(self, sudo: str | None) -> Any:
         session = testing.EnforcingShotgun(self._key, script_name=self.script_name, api_key="(server side)",
                                            sudo_as_login=sudo)
         # mockgun's schema is set class-wide: pin this site's own.
         session._schema, session._schema_entity = self._schema, self._schema_entity
         return session
 
-    def _trap(self, call: Call) -> Optional[_Trap]:
+    def _trap(self, call: Call) -> _Trap | None:
         for trap in list(self._traps):
             if trap.method != call.method:
                 continue
@@ -244,7 +244,7 @@ class FakeShotGrid:
             return trap
         return None
 
-    def _authenticate(self, auth: dict) -> Optional[str]:
+    def _authenticate(self, auth: dict) -> str | None:
         """The sudo login of an authenticated call; raises the auth fault."""
         if not isinstance(auth, dict):
             raise _Fault("Invalid authentication parameters", ERR_AUTH)
@@ -259,7 +259,7 @@ class FakeShotGrid:
             raise _Fault("Can't authenticate: no valid credentials", ERR_AUTH)
         return auth.get("sudo_as_login") or None
 
-    def answer(self, method: str, args: Any, sudo: Optional[str], call: Call) -> Any:
+    def answer(self, method: str, args: Any, sudo: str | None, call: Call) -> Any:
         """The ``results`` of one authenticated call (raises _Fault)."""
         with self._lock:
             if sudo not in self._sessions:
@@ -298,7 +298,8 @@ class FakeShotGrid:
             raise _Fault(f"API read() {entity} is not a valid entity type")
         filters, operator = _filters(args.get("filters") or {"logical_operator": "and", "conditions": []},
                                      entity, self._schema)
-        order = [{"field_name": s["field_name"], "direction": s.get("direction", "asc")} for s in args.get("sorts") or []]
+        order = [{"field_name": s["field_name"], "direction": s.get("direction", "asc")}
+                 for s in args.get("sorts") or []]
         rows = sg.find(entity, filters, args.get("return_fields") or ["id"], order or None, operator,
                        retired_only=args.get("return_only") == "retired")
         paging = args.get("paging") or {}
@@ -306,7 +307,7 @@ class FakeShotGrid:
         page = int(paging.get("current_page") or 1)
         chunk = rows[(page - 1) * per_page: page * per_page]
         call.page, call.per_page, call.returned = page, per_page, len(chunk)
-        info: Dict[str, Any] = {"has_next_page": page * per_page < len(rows)}
+        info: dict[str, Any] = {"has_next_page": page * per_page < len(rows)}
         if "return_paging_info_without_counts" not in args:
             info = {"entity_count": len(rows), "current_page": page, "page_count": -(-len(rows) // per_page)}
         return {"entities": [self._outbound(r) for r in chunk], "paging_info": info}
@@ -326,13 +327,14 @@ class FakeShotGrid:
         if method == "create":
             return self._outbound(sg.create(entity, self._data(entity, args["fields"]), args.get("return_fields")))
         if method == "update":
-            modes = {f["field_name"]: f["multi_entity_update_mode"] for f in args["fields"] if "multi_entity_update_mode" in f}
+            modes = {f["field_name"]: f["multi_entity_update_mode"]
+                     for f in args["fields"] if "multi_entity_update_mode" in f}
             return self._outbound(sg.update(entity, args["id"], self._data(entity, args["fields"]), modes or None)[0])
         if method == "delete":
             return sg.delete(entity, args["id"])
         return sg.revive(entity, args["id"])
 
-    def _data(self, entity: str, fields: List[dict]) -> dict:
+    def _data(self, entity: str, fields: list[dict]) -> dict:
         """``[{"field_name", "value"}]`` as mockgun data, dates as datetimes."""
         return {f["field_name"]: _inbound(self._schema, entity, f["field_name"], f.get("value")) for f in fields}
 
@@ -358,7 +360,7 @@ class FakeShotGrid:
         return value
 
 
-def _field_type(schema: dict, entity: str, path: str) -> Optional[str]:
+def _field_type(schema: dict, entity: str, path: str) -> str | None:
     parts = path.split(".", 2)
     if len(parts) == 3:
         return _field_type(schema, parts[1], parts[2])
@@ -381,7 +383,7 @@ def _inbound(schema: dict, entity: str, path: str, value: Any) -> Any:
 def _filters(wire: dict, entity: str, schema: dict):
     """ShotGrid's wire filters as mockgun's: (filters, filter_operator)."""
     operator = {"and": "all", "or": "any"}[wire.get("logical_operator", "and")]
-    out: List[Any] = []
+    out: list[Any] = []
     for condition in wire.get("conditions", []):
         if "conditions" in condition:
             nested, nested_operator = _filters(condition, entity, schema)
@@ -427,7 +429,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _json(self, payload: Any) -> None:
         self._send(200, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         site = self.site
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
@@ -494,7 +496,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.close_connection = True
 
 
-def _entity_of(method: str, args: Any) -> Optional[str]:
+def _entity_of(method: str, args: Any) -> str | None:
     if isinstance(args, dict):
         return args.get("type")
     if method == "batch" and isinstance(args, list) and args:
@@ -551,7 +553,8 @@ def shotgrid_schema_site(schema_pickles: Any, people: int, roles=("admin", "arti
         code = roles[i % len(roles)]
         sg.create("HumanUser", {"login": f"person.{i:04d}", "name": f"Person {i:04d}", "sg_status_list": "act",
                                 "permission_rule_set": {"type": "PermissionRuleSet", "id": ids[code]}})
-    sg.create("ApiUser", {"firstname": "sgperms", "permission_rule_set": {"type": "PermissionRuleSet", "id": ids["api_admin"]}})
+    sg.create("ApiUser", {"firstname": "sgperms",
+                          "permission_rule_set": {"type": "PermissionRuleSet", "id": ids["api_admin"]}})
     sg.create("EventLogEntry", {
         "event_type": "Shotgun_HumanUser_Change", "attribute_name": "permission_rule_set",
         "entity": {"type": "HumanUser", "id": 2}, "user": {"type": "HumanUser", "id": 1},

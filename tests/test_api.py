@@ -142,7 +142,8 @@ def test_to_pandas():
     assert list(df.columns) == ["role", "kind", "entity_type", "name", "action", "value", "note"]
     assert len(df) == 10
     assert str(df["value"].dtype) == "category"
-    artist_edit = df[(df.role == "artist") & (df.entity_type == "Asset") & (df.kind == "entity") & (df.action == "edit")]
+    artist_edit = df[(df.role == "artist") & (df.entity_type == "Asset") & (df.kind == "entity")
+                     & (df.action == "edit")]
     assert artist_edit["value"].tolist() == ["no"]
     assert isinstance(df, pd.DataFrame)
 

@@ -1,15 +1,15 @@
 """The benchmark's smoke mode, so it never rots (no timing is asserted), and
 the pure-Python baseline gives the same answers as sgperms."""
 
-import subprocess
-import sys
 
 import sgperms
 from sgperms import bench
 
+from conftest import run_cli
+
 
 def test_smoke_run_measures_every_operation():
-    r = subprocess.run([sys.executable, "-m", "sgperms.cli", "bench", "--smoke"], capture_output=True, text=True)
+    r = run_cli("bench", "--smoke")
     assert r.returncode == 0, r.stderr
     for operation in ("read+normalise wide (schema)", "read+normalise long (schema)", "write wide", "write long",
                       "diff (1% of cells differ)", "tiers check (30-role DAG)", "tiers grant", "to_pandas()"):

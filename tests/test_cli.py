@@ -10,15 +10,12 @@ import pytest
 import sgperms
 from sgperms.cli import build_parser, main
 
+from conftest import run_cli as run
+
 MESSY = "\ufeffsep=;\r\nKind;Entity Type;Name;Action;artist\r\nentity;Shots;;delete;✓\r\nentity;Asset;;see;no\r\n"
 CANONICAL = "kind,entity_type,name,action,artist,note\nentity,Asset,,see,no,\nentity,Shot,,retire,yes,\n"
 
 
-def run(*args, stdin=None):
-    """Run the installed console script, as a user would."""
-    return subprocess.run(
-        [sys.executable, "-m", "sgperms.cli", *args], capture_output=True, text=True, input=stdin
-    )
 
 
 def test_fmt_rewrites_in_place(tmp_path):
@@ -126,7 +123,7 @@ def test_version_and_help_on_every_command(capsys):
     assert info.value.code == 0
     assert capsys.readouterr().out.strip() == f"sgperms {sgperms.__version__}"
     parser = build_parser()
-    commands = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"][0].choices
+    commands = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction").choices
     assert "fmt" in commands
     for argv in [["--help"]] + [[name, "--help"] for name in commands]:
         with pytest.raises(SystemExit) as info:

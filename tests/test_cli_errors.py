@@ -17,6 +17,8 @@ import pytest
 import sgperms
 from sgperms import cli
 
+from conftest import CLI, run_cli
+
 ROLES_CSV = (
     "code,display_name,user_type,template,system_default,id\n"
     "admin,Admin,HumanUser,admin_system_default,no,1\n"
@@ -24,7 +26,8 @@ ROLES_CSV = (
     "artist,Artist,HumanUser,artist_system_default,no,3\n"
     "artist_system_default,Artist,PermissionRuleSet.HumanUser,,yes,9\n"
 )
-USERS_CSV = "user_type,id,login,name,active,role\nHumanUser,1,ada,Ada Abara,yes,artist\nHumanUser,2,bo,Bo Berg,yes,lead\n"
+USERS_CSV = ("user_type,id,login,name,active,role\n"
+             "HumanUser,1,ada,Ada Abara,yes,artist\nHumanUser,2,bo,Bo Berg,yes,lead\n")
 TIERS = "admins: admin\nadmin > lead > artist\n"
 SITE = "https://example-studio.shotgrid.autodesk.com"
 
@@ -100,7 +103,8 @@ def spoil(path, kind, filetype):
         path.write_bytes(WRONG_HEADER[filetype])  # never read if the test works
         path.chmod(0)
     else:
-        path.write_bytes({"not_utf8": NOT_UTF8[filetype], "empty": b"", "wrong_header": WRONG_HEADER[filetype], "junk": JUNK}[kind])
+        path.write_bytes({"not_utf8": NOT_UTF8[filetype], "empty": b"", "wrong_header": WRONG_HEADER[filetype],
+                          "junk": JUNK}[kind])
 
 
 NO_SITE = ["--site", "http://127.0.0.1:9", "--script-name", "sgperms", "--api-key", "k" * 20]
@@ -125,11 +129,15 @@ FILE_ARGS = [
     ("diff-plan-NEW", ["diff", "snap", "{f}", "--format", "plan"], "perms.csv", "csv", True),
     ("compare", ["compare", "{f}", "admin", "artist"], "perms.csv", "csv", True),
     ("report", ["report", "{f}", "--role", "artist", "-o", "out.md"], "perms.csv", "csv", True),
-    ("report--users", ["report", "perms.csv", "--role", "artist", "-o", "out.md", "--users", "{f}"], "given/users.csv", "users", True),
-    ("report--roles", ["report", "perms.csv", "--role", "artist", "-o", "out.md", "--roles", "{f}"], "given/roles.csv", "roles", True),
-    ("report--schema", ["report", "perms.csv", "--role", "artist", "-o", "out.md", "--schema", "{f}"], "given/schema.json", "json", True),
+    ("report--users", ["report", "perms.csv", "--role", "artist", "-o", "out.md", "--users", "{f}"], "given/users.csv",
+     "users", True),
+    ("report--roles", ["report", "perms.csv", "--role", "artist", "-o", "out.md", "--roles", "{f}"], "given/roles.csv",
+     "roles", True),
+    ("report--schema", ["report", "perms.csv", "--role", "artist", "-o", "out.md", "--schema", "{f}"],
+     "given/schema.json", "json", True),
     ("report-all", ["report", "{f}", "--all", "-o", "site"], "perms.csv", "csv", True),
-    ("promote--tiers", ["promote", "--actor", "bo", "--user", "ada", "--role", "lead", "--tiers", "{f}", *NO_SITE], "tiers.txt", "tiers", False),
+    ("promote--tiers", ["promote", "--actor", "bo", "--user", "ada", "--role", "lead", "--tiers", "{f}", *NO_SITE],
+     "tiers.txt", "tiers", False),
     # An earlier probe's table is read before anything is asked of the site ("missing" is a first run).
     ("probe-o", ["probe", "--as", "artist=ada", "-o", "{f}", *NO_SITE], "probed.csv", "csv", False),
 ]
@@ -137,7 +145,8 @@ FILE_ARGS = [
 # Commands that read a snapshot folder, and the files of it each one reads.
 FOLDER_READERS = [
     ("fmt", ["fmt", "snap/permissions.csv"], ("roles.csv",)),
-    ("report", ["report", "snap", "--role", "artist", "-o", "out.md"], ("permissions.csv", "roles.csv", "users.csv", "schema.json")),
+    ("report", ["report", "snap", "--role", "artist", "-o", "out.md"],
+     ("permissions.csv", "roles.csv", "users.csv", "schema.json")),
     ("audit", ["audit", "snap"], ("permissions.csv", "roles.csv", "schema.json")),
     ("tiers-check", ["tiers", "check", "tiers.txt", "snap"], ("permissions.csv", "roles.csv", "schema.json")),
     ("tiers-grant", ["tiers", "grant", "tiers.txt", "snap", *GRANT], ("permissions.csv", "roles.csv", "schema.json")),
@@ -158,7 +167,8 @@ def file_cases():
         for name in names:
             for kind in KINDS:
                 if kind == "missing" and name != "permissions.csv":
-                    continue  # a folder without roles.csv is a folder of CSVs: see test_missing_beside_files_are_optional
+                    # A folder without roles.csv is a folder of CSVs: see test_missing_beside_files_are_optional.
+                    continue
                 yield pytest.param(argv, f"snap/{name}", FILETYPE[name], kind, id=f"snap-{case_id}-{name}-{kind}")
 
 
@@ -174,7 +184,7 @@ def invoke(argv, cwd):
                 status = cli.main(argv)
             except SystemExit as e:
                 status = e.code
-            except BaseException as e:  # noqa: BLE001 - what escapes is a traceback
+            except BaseException as e:  # what escapes is a traceback
                 status = None
                 err.write(f"Traceback (most recent call last):\n{type(e).__name__}: {e}\n")
     finally:
@@ -248,7 +258,8 @@ def listing(root):
         for name in dirs + files:
             path = os.path.join(folder, name)
             st = os.lstat(path)
-            found[os.path.relpath(path, root)] = (st.st_mode,) if name in dirs else (st.st_mode, st.st_size, st.st_mtime_ns)
+            seen = (st.st_mode,) if name in dirs else (st.st_mode, st.st_size, st.st_mtime_ns)
+            found[os.path.relpath(path, root)] = seen
     return found
 
 
@@ -305,7 +316,7 @@ def test_a_bad_file_is_one_line_naming_it_exit_2_nothing_written(argv, name, fil
 def test_control_every_matrix_command_succeeds_on_good_files(case_id, argv, name, tmp_path):
     """The matrix above fails for the bad file, not for a bad setup."""
     root = make_tree(tmp_path)
-    status, out, err = invoke([a.replace("{f}", name) for a in argv], root)
+    status, _out, err = invoke([a.replace("{f}", name) for a in argv], root)
     assert status in (0, 1), err
     assert "error" not in err, err
 
@@ -316,7 +327,7 @@ def test_control_snapshot_folder_readers_succeed_and_ignore_snapshot_json(case_i
     depend on it, garbled or not."""
     root = make_tree(tmp_path)
     (root / "snap" / "snapshot.json").write_bytes(JUNK)
-    status, out, err = invoke(argv, root)
+    status, _out, err = invoke(argv, root)
     assert status in (0, 1), err
     assert "error" not in err, err
 
@@ -344,10 +355,7 @@ def test_diff_plan_with_a_roles_csv_lacking_a_column_is_one_line_exit_2(column, 
     (root / "snap" / "roles.csv").write_text(
         "\n".join(",".join(line.split(",")[i] for i in keep) for line in [header, *rows]) + "\n"
     )
-    r = subprocess.run(
-        [sys.executable, "-m", "sgperms.cli", "diff", "perms.csv", "snap", "--format", "plan"],
-        cwd=root, capture_output=True, text=True,
-    )
+    r = run_cli("diff", "perms.csv", "snap", "--format", "plan", cwd=root)
     assert r.returncode == 2, r.stderr
     assert "Traceback" not in r.stderr
     assert r.stderr.splitlines() == [
@@ -360,10 +368,7 @@ def test_diff_plan_with_a_roles_csv_lacking_a_column_is_one_line_exit_2(column, 
 def test_a_missing_tier_file_is_named(tmp_path):
     """It said "No such file or directory (os error 2)", naming no file."""
     root = make_tree(tmp_path)
-    r = subprocess.run(
-        [sys.executable, "-m", "sgperms.cli", "tiers", "check", "nope.txt", "perms.csv"],
-        cwd=root, capture_output=True, text=True,
-    )
+    r = run_cli("tiers", "check", "nope.txt", "perms.csv", cwd=root)
     assert r.returncode == 2
     assert r.stderr == "sgperms: error: nope.txt: No such file or directory\n"
 
@@ -381,7 +386,7 @@ def test_tiers_read_names_the_file_in_python_too(tmp_path):
 def test_an_empty_tier_file_is_an_error_not_a_passing_check(tmp_path):
     root = make_tree(tmp_path)
     (root / "tiers.txt").write_text("# nothing yet\n")
-    status, out, err = invoke(["tiers", "check", "tiers.txt", "perms.csv"], root)
+    status, _out, err = invoke(["tiers", "check", "tiers.txt", "perms.csv"], root)
     assert status == 2
     assert err.startswith("sgperms: error: tiers.txt: the file names no role;")
 
@@ -400,7 +405,7 @@ def test_an_output_that_cannot_be_written_is_named(argv, named, tmp_path):
     """fmt -o DIR used to blame the input file."""
     root = make_tree(tmp_path)
     (root / "adir").mkdir()
-    status, out, err = invoke(argv, root)
+    status, _out, err = invoke(argv, root)
     assert status == 2, err
     assert len(err.splitlines()) == 1 and err.startswith("sgperms: error: "), err
     assert named in err
@@ -447,14 +452,15 @@ def test_display_names_from_roles_csv_still_resolve(tmp_path):
     root = make_tree(tmp_path)
     perms = root / "snap" / "permissions.csv"
     perms.write_text(perms.read_text().replace(",lead,artist,", ",Lead,ARTIST,", 1))
-    status, out, err = invoke(["compare", "snap", "admin", "artist"], root)
+    status, _out, err = invoke(["compare", "snap", "admin", "artist"], root)
     assert status in (0, 1), err
 
 
 def test_the_table_is_checked_against_an_explicit_roles_file(tmp_path):
     root = make_tree(tmp_path)
     (root / "perms.csv").write_text(perms_csv().replace(",artist,", ",artsit,", 1))
-    status, out, err = invoke(["report", "perms.csv", "--role", "lead", "-o", "out.md", "--roles", "given/roles.csv"], root)
+    status, _out, err = invoke(
+        ["report", "perms.csv", "--role", "lead", "-o", "out.md", "--roles", "given/roles.csv"], root)
     assert status == 2
     assert '(did you mean "artist"?)' in err and "(the roles of given/roles.csv)" in err
 
@@ -474,7 +480,7 @@ def test_without_roles_csv_a_new_role_column_is_still_a_role(tmp_path):
     """Lenient where there is nothing to check against: a loose CSV may add roles."""
     root = make_tree(tmp_path)
     (root / "perms.csv").write_text(perms_csv().replace(",artist,", ",compositor,", 1))
-    status, out, err = invoke(["compare", "perms.csv", "admin", "compositor"], root)
+    status, _out, err = invoke(["compare", "perms.csv", "admin", "compositor"], root)
     assert status in (0, 1), err
 
 
@@ -485,9 +491,9 @@ def test_an_unexpected_exception_is_one_line_never_a_traceback(tmp_path, monkeyp
     def boom(args):
         raise KeyError("code")
 
-    monkeypatch.setattr(cli, "_audit", boom)
+    monkeypatch.setattr(cli.audit, "run", boom)
     root = make_tree(tmp_path)
-    status, out, err = invoke(["audit", "perms.csv"], root)
+    status, _out, err = invoke(["audit", "perms.csv"], root)
     assert status == 2
     assert err.splitlines() == [
         "sgperms: error: unexpected KeyError: 'code' (this is a bug in sgperms, please report it with the command "
@@ -501,9 +507,9 @@ def test_an_unexpected_exception_is_scrubbed(tmp_path, monkeypatch):
     def boom(args):
         raise RuntimeError(f"server said: bad key {secret}")
 
-    monkeypatch.setattr(cli, "_snapshot", boom)
+    monkeypatch.setattr(cli.snapshot, "run", boom)
     monkeypatch.setenv("SGPERMS_API_KEY", secret)
-    status, out, err = invoke(["snapshot", "-o", str(tmp_path / "out")], tmp_path)
+    status, _out, err = invoke(["snapshot", "-o", str(tmp_path / "out")], tmp_path)
     assert status == 2
     assert secret not in err and "bad key ***" in err
 
@@ -511,7 +517,8 @@ def test_an_unexpected_exception_is_scrubbed(tmp_path, monkeypatch):
 def popen_closed(argv, cwd):
     """Runs the real console script with its stdout already closed by the
     reader (as `| head -0` would), and returns (status, stderr)."""
-    p = subprocess.Popen([sys.executable, "-m", "sgperms.cli", *argv], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = subprocess.Popen([*CLI, *argv], cwd=cwd, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
     p.stdout.close()
     err = p.stderr.read().decode()
     return p.wait(timeout=60), err
@@ -522,7 +529,8 @@ def demo_like(tmp_path):
     """A table big enough that its output outgrows any pipe buffer."""
     root = make_tree(tmp_path)
     rows = ["kind,entity_type,name,action,admin,lead,artist,note"]
-    rows += [f"entity,CustomEntity{i:02d},,{a},yes,yes,no,{'why ' * 20}" for i in range(1, 60) for a in ("see", "create", "retire", "edit")]
+    rows += [f"entity,CustomEntity{i:02d},,{a},yes,yes,no,{'why ' * 20}"
+             for i in range(1, 60) for a in ("see", "create", "retire", "edit")]
     rows += [f"field,Shot,sg_field_{i},see,yes,no,yes,{'note ' * 30}" for i in range(600)]
     (root / "big.csv").write_text("\n".join(rows) + "\n")
     (root / "big2.csv").write_text("\n".join(rows).replace(",yes,yes,no,", ",no,yes,yes,") + "\n")
@@ -559,7 +567,8 @@ def test_a_closed_pipe_still_finishes_the_command(demo_like):
 
 def test_a_closed_stderr_is_quiet_too(tmp_path):
     p = subprocess.Popen(
-        [sys.executable, "-m", "sgperms.cli", "fmt", "nope.csv"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [*CLI, "fmt", "nope.csv"], cwd=tmp_path, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE
     )
     p.stderr.close()
     out = p.stdout.read()
@@ -579,15 +588,17 @@ def earlier_snapshot(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("earlier") / "snap"
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(cli, "_connect", lambda args: demo.build_site())
-        status, out, err = invoke(["snapshot", "-o", str(folder), "-q", *DEMO_SITE], folder.parent)
+        patch.setattr(cli._connect, "connect", lambda args: demo.build_site())
+        status, _out, err = invoke(["snapshot", "-o", str(folder), "-q", *DEMO_SITE], folder.parent)
     assert status == 0, err
     return folder
 
 
 @pytest.mark.parametrize("kind", ["folder", "junk", "empty", "wrong_header"])
-@pytest.mark.parametrize("name, filetype", [("permissions.csv", "csv"), ("history.csv", "csv"), ("snapshot.json", "json")])
-def test_snapshot_into_a_folder_with_a_bad_file_is_one_line_naming_it(name, filetype, kind, earlier_snapshot, tmp_path, monkeypatch):
+@pytest.mark.parametrize("name, filetype",
+                         [("permissions.csv", "csv"), ("history.csv", "csv"), ("snapshot.json", "json")])
+def test_snapshot_into_a_folder_with_a_bad_file_is_one_line_naming_it(name, filetype, kind, earlier_snapshot, tmp_path,
+                                                                      monkeypatch):
     """The files a snapshot reads back before writing (the earlier table, the
     history it continues, the site it belongs to)."""
     import shutil
@@ -598,7 +609,7 @@ def test_snapshot_into_a_folder_with_a_bad_file_is_one_line_naming_it(name, file
     shutil.copytree(earlier_snapshot, folder)
     spoil(folder / name, kind, filetype)
     before = listing(tmp_path)
-    monkeypatch.setattr(cli, "_connect", lambda args: demo.build_site())
+    monkeypatch.setattr(cli._connect, "connect", lambda args: demo.build_site())
     status, out, err = invoke(["snapshot", "-o", "snap", "-q", *DEMO_SITE], tmp_path)
     if (name, kind) == ("history.csv", "empty"):
         assert status == 0, err  # an empty history is read as none: the next snapshot writes it whole

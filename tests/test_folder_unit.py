@@ -18,10 +18,10 @@ import time
 
 import pytest
 
-import sgperms
 from sgperms import folder
 
-CLI = [sys.executable, "-m", "sgperms.cli"]
+from conftest import CLI
+
 # Python's own bytecode cache would add renames of its own to count.
 ENV = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", SGPERMS_LOCK_WAIT="5")
 FILE_CALLS = "rename,renameat,renameat2,link,linkat,unlink,unlinkat"
@@ -109,7 +109,8 @@ def reference(old_folder, tmp_path_factory):
     old = files(base)
     subprocess.run(snapshot(base, "new"), check=True, env=ENV)
     new = files(base)
-    assert old != new and {n for n in old if old[n] != new.get(n)} >= {"roles.csv", "users.csv", "permissions.csv", "history.csv"}
+    changed = {n for n in old if old[n] != new.get(n)}
+    assert old != new and changed >= {"roles.csv", "users.csv", "permissions.csv", "history.csv"}
     return old, new
 
 
@@ -197,7 +198,8 @@ def test_overlapping_snapshots_never_both_write(old_folder, tmp_path):
     for r in (second, report):
         assert r.returncode == 2, r.stderr
         assert len(r.stderr.splitlines()) == 1, r.stderr
-        assert f"pid {os.getpid()}, sgperms snapshot on " in r.stderr and "in use by another sgperms process" in r.stderr
+        assert f"pid {os.getpid()}, sgperms snapshot on " in r.stderr
+        assert "in use by another sgperms process" in r.stderr
     assert holder.startswith(f"pid {os.getpid()}, sgperms snapshot on ")
     assert files(out) == before
     assert ours(out) == []
@@ -271,7 +273,8 @@ def test_report_site_killed_at_every_file_operation_is_old_or_new(strace, tmp_pa
     assert old != new
     for n in range(1, 100):
         shutil.rmtree(site, ignore_errors=True)
-        subprocess.run(CLI + ["report", str(old_csv), "--all", "-o", str(site)], check=True, env=ENV, capture_output=True)
+        subprocess.run(CLI + ["report", str(old_csv), "--all", "-o", str(site)], check=True, env=ENV,
+                       capture_output=True)
         r = run_killed(strace, CLI + ["report", str(new_csv), "--all", "-o", str(site)], n)
         if r.returncode == 0:
             assert files(site) == new

@@ -16,7 +16,6 @@ import io
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,7 @@ import sgperms
 from sgperms import demo, testing
 
 import fakeshotgrid
-from conftest import SHARED_MOCKGUN
+from conftest import MOCKGUN_SCHEMA, run_cli
 from fakeshotgrid import FakeShotGrid
 
 GOOD_KEY = "good-key-5b0e7c1d9a3f"   # the script key the fake site accepts
@@ -46,8 +45,7 @@ def run(server, *args, key=GOOD_KEY, env=None):
     """Run the command as a user would (``python -m sgperms.cli``), against
     the fake site; credentials through the environment."""
     try:
-        return subprocess.run([sys.executable, "-m", "sgperms.cli", *args], capture_output=True, text=True,
-                              env=env or env_for(server, key), timeout=GUARD)
+        return run_cli(*args, env=env or env_for(server, key), timeout=GUARD)
     except subprocess.TimeoutExpired as e:
         pytest.fail(f"sgperms {' '.join(args)} did not finish within {GUARD} s (a held call was never given up: "
                     f"--timeout not honoured?); stderr so far: {e.stderr!r}")
@@ -162,8 +160,10 @@ def test_the_fake_server_speaks_shotgrids_wire_protocol(studio):
     assert sg.delete("Shot", shot["id"]) is True
     assert (studio.writes, studio.write_attempts) == (3, 4)
     # sudo_as_login: the enforced table, with the measured refusal texts.
-    artist = shotgun_api3.Shotgun(studio.url, script_name=SCRIPT, api_key=GOOD_KEY, sudo_as_login=active(studio, "artist")[0])
-    with pytest.raises(shotgun_api3.Fault, match="Entity of type ApiUser can not be accessed by this user. Rule: Artist"):
+    artist = shotgun_api3.Shotgun(studio.url, script_name=SCRIPT, api_key=GOOD_KEY,
+                                  sudo_as_login=active(studio, "artist")[0])
+    with pytest.raises(shotgun_api3.Fault,
+                       match=r"Entity of type ApiUser can not be accessed by this user\. Rule: Artist"):
         artist.find("ApiUser", [])
     # A wrong key, a 503 and a call that never answers.
     with pytest.raises(shotgun_api3.AuthenticationFault, match="Can't authenticate script 'sgperms'"):
@@ -212,9 +212,7 @@ def test_snapshot_pages_past_500_records(studio, tmp_path):
 
 
 def test_snapshot_of_shotgrids_own_schema(tmp_path):
-    if not (SHARED_MOCKGUN / "schema.pickle").exists():
-        pytest.skip(f"ShotGrid's mockgun schema is not at {SHARED_MOCKGUN}")
-    sg = fakeshotgrid.shotgrid_schema_site(str(SHARED_MOCKGUN), people=510)
+    sg = fakeshotgrid.shotgrid_schema_site(str(MOCKGUN_SCHEMA), people=510)
     table = demo.permission_table(sg.schema_read())
     with FakeShotGrid(sg, table, script_name=SCRIPT, script_key=GOOD_KEY) as server:
         out = tmp_path / "snap"
@@ -348,7 +346,8 @@ def test_probe_does_not_call_a_restricted_view_yes_when_both_views_fill_a_page(t
                 "-o", str(out), "--evidence", str(ev))
         assert r.returncode == 0, r.stderr
         seen = sgperms.read_csv(out).get("artist", "entity", "Task", "", "see")
-        assert seen in ("", "if restricted") or seen.startswith("if "), (seen, evidence(ev)[("artist", "entity", "Task", "", "see")])
+        assert seen in ("", "if restricted") or seen.startswith("if "), (
+            seen, evidence(ev)[("artist", "entity", "Task", "", "see")])
         assert_matches(sgperms.read_csv(out), table, ["artist"])
 
 
@@ -394,7 +393,8 @@ def test_probe_gives_up_on_a_call_that_never_answers(studio, tmp_path, hang):
     assert len(trap.hits) == 1, "the call was never made"
     assert r.returncode == 0, r.stderr
     assert_no_secret(r, out, ev)
-    assert TIMED_OUT.search(r.stdout + r.stderr), "the run does not say that a call was given up:\n" + r.stdout + r.stderr
+    output = r.stdout + r.stderr
+    assert TIMED_OUT.search(output), "the run does not say that a call was given up:\n" + output
     assert studio.gave_up() == 1  # the client closed the held call
     probed = sgperms.read_csv(out)
     assert_matches(probed, studio.table, [role])
@@ -449,7 +449,8 @@ def test_snapshot_on_a_503_changes_nothing_and_says_so(studio, tmp_path):
 @pytest.mark.parametrize("given", ["environment", "flag"])
 def test_a_wrong_key_is_one_clear_line_and_never_printed(studio, tmp_path, command, given):
     out = tmp_path / ("snap" if command == "snapshot" else "probed.csv")
-    args = [command, "-o", str(out), "--timeout", "10"] + (["--as", f"artist={active(studio, 'artist')[0]}"] if command == "probe" else [])
+    args = [command, "-o", str(out), "--timeout", "10"]
+    args += ["--as", f"artist={active(studio, 'artist')[0]}"] if command == "probe" else []
     if given == "flag":
         env = {k: v for k, v in os.environ.items() if not k.startswith("SGPERMS_")}
         r = run(studio, *args, "--site", studio.url, "--script-name", SCRIPT, "--api-key", WRONG_KEY, env=env)

@@ -2,9 +2,6 @@
 on mockgun of the behaviour measured on a real site)."""
 
 import copy
-import os
-import subprocess
-import sys
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +12,7 @@ import sgperms
 from sgperms import demo, testing
 from sgperms.probe import ProbeAborted
 
-from conftest import SHARED_MOCKGUN
+from conftest import MOCKGUN_SCHEMA, run_cli
 
 
 def enforced_demo(refusal_style="all", table=None, **kwargs):
@@ -103,11 +100,12 @@ def random_table(draw, roles, schema, entities):
     return t
 
 
-def shared_site(entities):
+def shotgrid_site(entities):
     """ShotGrid's own mockgun schema, with three roles, a person in each and
     two records of each probed entity type."""
-    mockgun.Shotgun.set_schema_paths(str(SHARED_MOCKGUN / "schema.pickle"), str(SHARED_MOCKGUN / "schema_entity.pickle"))
-    sg = mockgun.Shotgun("https://shared-%d.example.com" % id(entities), script_name="s", api_key="k")
+    mockgun.Shotgun.set_schema_paths(str(MOCKGUN_SCHEMA / "schema.pickle"),
+                                     str(MOCKGUN_SCHEMA / "schema_entity.pickle"))
+    sg = mockgun.Shotgun(f"https://shotgrid-schema-{id(entities)}.example.com", script_name="s", api_key="k")
     for code in ("artist", "lead", "vendor"):
         rule = sg.create("PermissionRuleSet", {"code": code, "display_name": code.title(), "entity_type": "HumanUser"})
         sg.create("HumanUser", {"login": f"{code}.one", "name": code, "sg_status_list": "act",
@@ -121,7 +119,7 @@ def shared_site(entities):
 
 @st.composite
 def scenario(draw, source):
-    if source == "shared":
+    if source == "shotgrid":
         pool = ["Shot", "Asset", "Version", "Note", "Task", "CustomEntity01", "Playlist", "TimeLog"]
     else:
         pool = ["Shot", "Asset", "Version", "Note", "Task", "CustomEntity01", "Ticket", "Delivery"]
@@ -130,15 +128,13 @@ def scenario(draw, source):
     return entities, style
 
 
-@pytest.mark.parametrize("source", ["demo", "shared"])
+@pytest.mark.parametrize("source", ["demo", "shotgrid"])
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_property_probe_returns_every_decidable_cell_and_writes_nothing(source, data):
-    if source == "shared" and not (SHARED_MOCKGUN / "schema.pickle").exists():
-        pytest.skip(f"ShotGrid's mockgun schema is not at {SHARED_MOCKGUN}")
     entities, style = data.draw(scenario(source))
-    if source == "shared":
-        sg = shared_site(entities)
+    if source == "shotgrid":
+        sg = shotgrid_site(entities)
         users = {"artist": "artist.one", "lead": "lead.one", "vendor": "vendor.one"}
     else:
         sg = demo.build_site()
@@ -159,7 +155,7 @@ def test_property_probe_returns_every_decidable_cell_and_writes_nothing(source, 
 
 
 def test_a_sentinel_that_exists_stops_the_probe_before_any_write():
-    admin, truth = enforced_demo()
+    admin, _truth = enforced_demo()
     row = copy.deepcopy(next(iter(admin._db["Shot"].values())))
     row["id"] = testing.SENTINEL_ID
     admin._db["Shot"][testing.SENTINEL_ID] = row
@@ -190,7 +186,8 @@ def test_drift_is_exactly_the_cells_that_differ():
     recorded.set("lead", "field", "Version", "sg_status_list", "edit", "no")
     drift = measured.compare(recorded)
     assert sorted((r["role"], r["entity_type"], r["name"], r["action"]) for r in drift) == [
-        ("artist", "Version", "", "retire"), ("lead", "Version", "sg_status_list", "edit"), ("vendor", "Note", "", "create")
+        ("artist", "Version", "", "retire"), ("lead", "Version", "sg_status_list", "edit"),
+        ("vendor", "Note", "", "create")
     ]
 
 
@@ -208,7 +205,7 @@ def test_snapshot_probe_fills_the_table_and_tiers_still_find_the_missed_permissi
     from sgperms import cli
 
     admin, _ = enforced_demo()
-    monkeypatch.setattr(cli, "_connect", lambda args: admin)
+    monkeypatch.setattr(cli._connect, "connect", lambda args: admin)
     out = tmp_path / "snap"
     code = cli.main(["snapshot", "-o", str(out), "--site", demo.DEMO_URL, "--session-token", "token-123456",
                      "--probe", "--rate", "0"])
@@ -218,16 +215,15 @@ def test_snapshot_probe_fills_the_table_and_tiers_still_find_the_missed_permissi
     assert t.get("artist", "entity", "Version", "", "retire") == "yes"
     assert t.get("lead", "entity", "Version", "", "retire") == "no"
     (out / "tiers.txt").write_text(demo.TIERS)
-    r = subprocess.run([sys.executable, "-m", "sgperms.cli", "tiers", "check", str(out / "tiers.txt"), str(out / "permissions.csv")],
-                       capture_output=True, text=True)
+    r = run_cli("tiers", "check", out / "tiers.txt", out / "permissions.csv")
     assert r.returncode == 1 and "entity:Version::retire: lead (no) allows less than artist (yes)" in r.stdout
 
 
 def test_probe_command_writes_the_table_and_resumes(monkeypatch, tmp_path, capsys):
     from sgperms import cli
 
-    admin, truth = enforced_demo()
-    monkeypatch.setattr(cli, "_connect", lambda args: admin)
+    admin, _truth = enforced_demo()
+    monkeypatch.setattr(cli._connect, "connect", lambda args: admin)
     users = sgperms.Site(admin).probe_users()
     out = tmp_path / "probed.csv"
     base = ["probe", "--site", demo.DEMO_URL, "--session-token", "token-123456", "--rate", "0", "-o", str(out)]
@@ -249,3 +245,21 @@ def test_probe_command_writes_the_table_and_resumes(monkeypatch, tmp_path, capsy
     assert resumed.get("lead", "entity", "Version", "", "retire") == "no"
     assert cli.main(base + ["--as", "artist"]) == 2
     assert "expected ROLE=LOGIN" in capsys.readouterr().err
+
+
+def test_probe_resume_keeps_the_earlier_roles_and_adds_the_new_ones():
+    from sgperms.probe import Probe
+
+    earlier = sgperms.read_csv("kind,entity_type,name,action,artist,note\nentity,Shot,,see,yes,kept\n")
+    now = Probe(table=sgperms.read_csv(
+        "kind,entity_type,name,action,lead\nentity,Shot,,see,no\nentity,Asset,,see,yes\n"))
+    resumed = now.resume(earlier)
+    assert resumed.roles == ["artist", "lead"]
+    assert resumed.get("artist", "entity", "Shot", "", "see") == "yes"
+    assert resumed.note("entity", "Shot", "", "see") == "kept"
+    assert resumed.get("lead", "entity", "Asset", "", "see") == "yes"
+    assert resumed.get("artist", "entity", "Asset", "", "see") == ""
+    assert earlier.roles == ["artist"] and now.table.roles == ["lead"]  # neither is changed
+    clash = Probe(table=sgperms.read_csv("kind,entity_type,name,action,artist\nentity,Shot,,see,no\n"))
+    with pytest.raises(sgperms.CsvError, match="conflicting"):
+        clash.resume(earlier)

@@ -66,7 +66,8 @@ UNAVAILABLE = shotgun_api3.ProtocolError(
     "demo-studio.shotgrid.autodesk.com", 503,
     "Flow Production Tracking is currently down for maintenance or too busy to reply. Please try again later.",
     "HTTP error from server")
-NOT_FOUND_PAGE = shotgun_api3.ProtocolError("demo-studio.shotgrid.autodesk.com", 404, "Not Found", "HTTP error from server")
+NOT_FOUND_PAGE = shotgun_api3.ProtocolError("demo-studio.shotgrid.autodesk.com", 404, "Not Found",
+                                            "HTTP error from server")
 
 
 @pytest.mark.parametrize("method, error", [
@@ -74,7 +75,8 @@ NOT_FOUND_PAGE = shotgun_api3.ProtocolError("demo-studio.shotgrid.autodesk.com",
     ("create", shotgun_api3.Fault("Entity of type Version can not be accessed by this user. Rule: Artist")),
     ("create", shotgun_api3.Fault("Entity of type Shot cannot be created by this user.")),
     ("create", shotgun_api3.Fault("Internal error: please retry later (ref 8c1f2e)")),
-    ("create", shotgun_api3.Fault("API create() CRUD ERROR #6: Create failed for [Version]: Path /mnt/x doesn't match any defined Local Storage.")),
+    ("create", shotgun_api3.Fault("API create() CRUD ERROR #6: Create failed for [Version]: "
+                                  "Path /mnt/x doesn't match any defined Local Storage.")),
     ("create", UNAVAILABLE),
     ("create", ConnectionResetError(104, "Connection reset by peer")),
     # A measured text that is not ShotGrid's answer (no Fault), e.g. raised by a layer of the client.
@@ -88,10 +90,11 @@ NOT_FOUND_PAGE = shotgun_api3.ProtocolError("demo-studio.shotgrid.autodesk.com",
     ("batch", shotgun_api3.Fault("API update() CRUD ERROR #20: Version with id 3 not found")),
     ("batch", NOT_FOUND_PAGE),
     ("batch", UNAVAILABLE),
-], ids=["see-refusal-on-create", "other-type-create-refusal", "unfamiliar-fault-on-create", "other-crud-error-on-create", "http-503-on-create",
-        "reset-on-create", "not-a-fault-on-create", "other-type-refused-on-find", "unfamiliar-fault-on-find", "http-503-on-find",
-        "see-refusal-on-batch", "other-type-fields-refused-on-batch", "other-type-delete-refusal-on-batch", "real-record-not-found-on-batch",
-        "http-404-on-batch", "http-503-on-batch"])
+], ids=["see-refusal-on-create", "other-type-create-refusal", "unfamiliar-fault-on-create",
+        "other-crud-error-on-create", "http-503-on-create", "reset-on-create", "not-a-fault-on-create",
+        "other-type-refused-on-find", "unfamiliar-fault-on-find", "http-503-on-find",
+        "see-refusal-on-batch", "other-type-fields-refused-on-batch", "other-type-delete-refusal-on-batch",
+        "real-record-not-found-on-batch", "http-404-on-batch", "http-503-on-batch"])
 def test_an_answer_that_does_not_decide_leaves_its_cells_unknown_with_the_answer_as_evidence(baseline, method, error):
     measured, _, _ = probe_demo(error, method=method, entity_type="Version")
     answer = str(error) if isinstance(error, shotgun_api3.Fault) else f"{type(error).__name__}: {error}"
@@ -112,14 +115,17 @@ def test_an_answer_that_does_not_decide_leaves_its_cells_unknown_with_the_answer
     assert measured.timed_out == {}
 
 
-@pytest.mark.parametrize("error", [socket.timeout("timed out"), TimeoutError("timed out")], ids=["socket.timeout", "TimeoutError"])
+@pytest.mark.parametrize("error", [socket.timeout("timed out"), TimeoutError("timed out")],
+                         ids=["socket.timeout", "TimeoutError"])
 @pytest.mark.parametrize("method", ["find", "batch", "create"])
 def test_a_timeout_gives_up_that_entity_type_for_that_role_and_the_run_goes_on(baseline, error, method):
     measured, lines, users = probe_demo(error, method=method, entity_type="Shot")
     shot = [t for (role, t) in baseline.evidence if role == "lead" and t[1] == "Shot"]
     fields = [t for t in shot if t[0] == "field"]
-    hung = {"find": [("entity", "Shot", "", "see")], "batch": fields, "create": [("entity", "Shot", "", "create")]}[method]
-    after = {"find": [t for t in shot if t not in hung], "batch": [("entity", "Shot", "", a) for a in ("edit", "retire", "create")],
+    hung = {"find": [("entity", "Shot", "", "see")], "batch": fields,
+            "create": [("entity", "Shot", "", "create")]}[method]
+    after = {"find": [t for t in shot if t not in hung],
+             "batch": [("entity", "Shot", "", a) for a in ("edit", "retire", "create")],
              "create": []}[method]
     for target in hung:
         call, answer = measured.evidence[("lead", target)]
@@ -127,7 +133,8 @@ def test_a_timeout_gives_up_that_entity_type_for_that_role_and_the_run_goes_on(b
         assert answer == f"no answer within the timeout ({type(error).__name__}: timed out)"
         assert measured.table.get("lead", *target) == ""
     for target in after:
-        assert measured.evidence[("lead", target)] == ("not asked", f"{measured.evidence[('lead', hung[0])][0]} timed out before")
+        assert measured.evidence[("lead", target)] == ("not asked",
+                                                       f"{measured.evidence[('lead', hung[0])][0]} timed out before")
         assert measured.table.get("lead", *target) == ""
     # What was asked before the timeout is decided as it was; the next entity
     # type and the next role are probed as if nothing had happened.
@@ -187,7 +194,8 @@ def test_a_read_that_fills_the_limit_decides_only_what_its_rows_show():
         f"find Shot (ids in id order, up to {limit}, {sgperms.probe.PAGE} a call)",
         f"the admin's first {limit} rows, and there are more: cannot tell yes from a condition")
     assert measured.table.get("artist", *see) == "if restricted"
-    assert measured.evidence[("artist", see)][1] == f"{limit // 2} of the rows the admin sees are not returned (id 1 first)"
+    assert measured.evidence[("artist", see)][1] == (
+        f"{limit // 2} of the rows the admin sees are not returned (id 1 first)")
 
 
 @settings(max_examples=10, deadline=None)
@@ -201,7 +209,8 @@ def test_property_answers_that_do_not_decide_never_decide_a_cell(data):
     sg = demo.build_site()
     users = {r: sgperms.Site(sg).probe_users()[r] for r in ("artist", "lead", "vendor")}
     truth = sgperms.PermissionTable(list(users))
-    values, field_values = st.sampled_from(["yes", "no", "if on their project"]), st.sampled_from(["inherit", "yes", "no"])
+    values = st.sampled_from(["yes", "no", "if on their project"])
+    field_values = st.sampled_from(["inherit", "yes", "no"])
     for role in users:
         for entity in entities:
             for action in ("see", "create", "retire", "edit"):
@@ -249,7 +258,7 @@ def test_the_sudo_session_carries_the_timeout_before_its_first_connection():
     admin = Recording("https://studio.example.com", script_name="sgperms", api_key="key-not-secret",
                       http_proxy="proxy.example.com:3128", connect=False)
     admin.config.timeout_secs = 12.5
-    session = sgperms.Site(admin)._sudo_connect("ada.abara")
+    session = sgperms.probe.sudo_session(admin, "ada.abara")
     assert type(session) is Recording
     assert opened == []  # made without connecting
     assert (session.config.sudo_as_login, session.config.timeout_secs) == ("ada.abara", 12.5)

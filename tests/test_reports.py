@@ -5,12 +5,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 
 import pytest
 
 import sgperms
 from sgperms import demo
+
+from conftest import run_cli as run
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +22,6 @@ def studio(tmp_path_factory):
     return out
 
 
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "sgperms.cli", *args], capture_output=True, text=True)
 
 
 # -- diff -------------------------------------------------------------------------
@@ -38,8 +37,10 @@ def test_diff_properties_on_the_demo(studio):
     assert d.summary() == "2 cells changed (artist, vendor); 1 note changed; 1 target added"
     assert d.apply(a) == b
     back = sgperms.diff(b, a)
-    forward = {(r["role"], r["entity_type"], r["action"]): (r["before"], r["after"]) for r in d if r["change"] == "cell"}
-    reverse = {(r["role"], r["entity_type"], r["action"]): (r["after"], r["before"]) for r in back if r["change"] == "cell"}
+    forward = {(r["role"], r["entity_type"], r["action"]): (r["before"], r["after"])
+               for r in d if r["change"] == "cell"}
+    reverse = {(r["role"], r["entity_type"], r["action"]): (r["after"], r["before"])
+               for r in back if r["change"] == "cell"}
     assert forward[("artist", "Version", "retire")] == reverse[("artist", "Version", "retire")] == ("yes", "no")
     assert back.apply(b) == a
     records = list(d)
@@ -140,7 +141,7 @@ def test_artist_page_states_the_documented_conditions(studio, tmp_path):
 
 def test_a_role_with_no_rights_says_so_plainly(studio):
     t = sgperms.read_csv(studio / "permissions.csv")
-    page = sgperms.role_report(t, "suspended", **sgperms.reports.snapshot_context(str(studio)))
+    page = sgperms.role_report(t, "suspended", **sgperms.snapshot.report_context(str(studio)))
     assert "**This role has no rights: it cannot see, create, retire or edit anything" in page
     html = sgperms.role_report(t, "vendor", format="html")
     assert "only if assigned to the task, or a group they are in" in html and "<h1>vendor</h1>" in html
@@ -165,7 +166,8 @@ def browser():
         subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], capture_output=True, env=env)
         path = find_browser()
     if path is None:
-        pytest.skip("no browser could be installed: install Debian's chromium (apt-get install chromium) to run this test")
+        pytest.skip("no browser could be installed: "
+                    "install Debian's chromium (apt-get install chromium) to run this test")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the [test] extra")
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=path, args=["--no-sandbox"])
@@ -179,7 +181,8 @@ def test_html_site_renders_in_a_real_browser(studio, tmp_path, browser):
     assert r.returncode == 0, r.stderr
     assert sorted(os.listdir(site))[:3] == ["index.html", "matrix.html", "role-admin.html"]
     for name in os.listdir(site):
-        assert "http" not in (site / name).read_text().replace("http-equiv", ""), f"{name} loads nothing from the network"
+        text = (site / name).read_text().replace("http-equiv", "")
+        assert "http" not in text, f"{name} loads nothing from the network"
     page = browser.new_page(viewport={"width": 1366, "height": 900})
     problems = []
     page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
@@ -217,3 +220,59 @@ def test_html_site_renders_in_a_real_browser(studio, tmp_path, browser):
     for shot in ("index.png", "matrix.png", "artist-print.png"):
         data = (tmp_path / shot).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+# -- names, overrides and stale changes ----------------------------------------------
+
+
+def test_role_pages_never_collide(tmp_path):
+    t = sgperms.PermissionTable(["a b", "a_b", "é", "è"])
+    t.set("a b", "entity", "Shot", "", "see", "yes")
+    written = sgperms.write_site(t, tmp_path)
+    assert len(written) == len(set(written)) == 6
+    assert len(os.listdir(tmp_path)) == 6
+
+
+def test_matrix_keeps_fields_that_override_their_entity(tmp_path):
+    t = sgperms.read_csv("kind,entity_type,name,action,a,b\nentity,Shot,,edit,yes,yes\n"
+                         "field,Shot,sg_cut_in,edit,no,no\nfield,Shot,code,edit,inherit,inherit\n")
+    sgperms.write_site(t, tmp_path)
+    matrix = (tmp_path / "matrix.html").read_text()
+    assert "sg_cut_in" in matrix and "Shot › code" not in matrix  # noqa: RUF001 - the matrix's own separator
+
+
+def test_snapshot_folders_resolve_display_names(studio, tmp_path):
+    folder = tmp_path / "named"
+    shutil.copytree(studio, folder)
+    text = (folder / "permissions.csv").read_text()
+    header, rest = text.split("\n", 1)
+    (folder / "permissions.csv").write_text(
+        header.replace(",artist,", ",Artist,").replace(",lead,", ",Lead,") + "\n" + rest)
+    r = run("diff", str(studio), str(folder))
+    assert (r.returncode, r.stdout) == (0, "no changes\n")
+
+
+def test_markdown_escapes_html_and_click_plans_name_things_as_the_ui_does(studio):
+    a = sgperms.read_csv(studio / "permissions.csv")
+    b = a.copy()
+    b.set("artist", "entity", "Task", "", "edit", "if assigned to <team> of the shot")
+    b.set("vendor", "entity", "Version", "", "see", "no")
+    md = sgperms.diff(a, b).to_markdown()
+    assert "\\<team\\>" in md and "<team>" not in md
+    schema = sgperms.snapshot.report_context(str(studio))["schema"]
+    plan = sgperms.diff(a, b).to_click_plan(schema=schema)
+    assert "Version: See is a conditional rule today (greyed out, not settable by checkbox)" in plan
+    c = a.copy()
+    c.set("artist", "entity", "CustomEntity01", "", "create", "yes")
+    assert "Outsource Package (CustomEntity01): tick Create" in sgperms.diff(a, c).to_click_plan(schema=schema)
+
+
+def test_changes_refuse_a_table_that_moved_on(studio):
+    a = sgperms.read_csv(studio / "permissions.csv")
+    b = a.copy()
+    b.set("artist", "entity", "Version", "", "retire", "no")
+    c = a.copy()
+    c.set("artist", "entity", "Version", "", "retire", "if own")
+    with pytest.raises(sgperms.TableError, match="no longer fit this table"):
+        sgperms.diff(a, b).apply(c)
+

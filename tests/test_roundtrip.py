@@ -24,7 +24,8 @@ notes = st.text(alphabet=st.sampled_from(list(' ,;"\n\r\tabc漢é✓')), max_siz
 @st.composite
 def targets(draw):
     kind = draw(st.sampled_from(["entity", "field", "app", "advanced"]))
-    actions = {"entity": ["see", "create", "retire", "edit"], "field": ["see", "edit"], "app": ["see"], "advanced": ["allow"]}
+    actions = {"entity": ["see", "create", "retire", "edit"], "field": ["see", "edit"], "app": ["see"],
+               "advanced": ["allow"]}
     action = draw(st.sampled_from(actions[kind]))
     et = draw(entity_types) if kind in ("entity", "field") else ""
     name = draw(names) if kind != "entity" else ""
@@ -72,4 +73,5 @@ def test_records_match_the_long_layout(t):
     records = t.to_records()
     assert len(records) == len(t) * len(t.roles)
     for record in records:
-        assert t.get(record["role"], record["kind"], record["entity_type"], record["name"], record["action"]) == record["value"]
+        assert t.get(record["role"], record["kind"], record["entity_type"], record["name"],
+                     record["action"]) == record["value"]

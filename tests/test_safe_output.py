@@ -9,8 +9,6 @@ import html
 import io
 import json
 import re
-import subprocess
-import sys
 import warnings
 
 import pytest
@@ -18,6 +16,8 @@ import pytest
 import sgperms
 from sgperms.cli import main
 from sgperms.probe import Probe
+
+from conftest import run_cli as run
 
 HYPERLINK = '=HYPERLINK("http://evil","click")'
 FORMULAS = [HYPERLINK, "+cmd|' /C calc'!A0", "@SUM(1)", "\t=1", "-2+3+cmd|' /C calc'!A0"]
@@ -265,8 +265,6 @@ def test_diff_csv_and_json_on_stdout_keep_data_exact(tmp_path, capsys):
     assert notes == {h.strip() for h in HOSTILE}
 
 
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "sgperms.cli", *args], capture_output=True, text=True)
 
 
 def test_error_lines_and_reports_paths_show_controls(tmp_path):
@@ -284,7 +282,8 @@ def test_cli_reading_warns_once_per_file_on_stderr(tmp_path):
     (folder / "users.csv").write_text(
         "user_type,id,login,name,active,role\nHumanUser,1,ada,\"=HYPERLINK(\"\"http://evil\"\",\"\"click\"\")\",yes,artist\n"
     )
-    (folder / "roles.csv").write_text("code,display_name,user_type,template,system_default,id\nartist,Artist,HumanUser,,no,1\n")
+    (folder / "roles.csv").write_text(
+        "code,display_name,user_type,template,system_default,id\nartist,Artist,HumanUser,,no,1\n")
     r = run("fmt", "--check", str(folder / "permissions.csv"))
     assert r.returncode == 0, r.stderr
     warned = [line for line in r.stderr.splitlines() if line.startswith("sgperms: warning: ")]
@@ -313,14 +312,16 @@ def test_the_same_file_read_twice_warns_once(tmp_path, capsys):
 
 
 def test_error_lines_are_terminal_safe_even_outside_main(capsys):
-    from sgperms.cli import _error
+    from sgperms.cli._output import error as _error
 
     _error("bad\x1b[2J\u202ename\r\nsecond line")
     assert capsys.readouterr().err == "sgperms: error: bad\\x1b[2J\\u202ename\\r\\nsecond line\n"
 
 
 def test_reading_history_warns_and_keeps_the_rows(tmp_path):
-    from sgperms.site import Event, _header, _read_history
+    from sgperms.records import Event
+    from sgperms.snapshot import _header
+    from sgperms.snapshot import read_history as _read_history
 
     path = tmp_path / "history.csv"
     header = _header(Event)
@@ -330,3 +331,19 @@ def test_reading_history_warns_and_keeps_the_rows(tmp_path):
     with pytest.warns(sgperms.FormulaWarning, match=r"history.csv: 1 cell .* row 2, column description"):
         history = _read_history(str(path))
     assert list(history.values()) == [row]
+
+
+def test_the_output_module_is_what_the_command_prints_and_writes_through(tmp_path):
+    from sgperms import output
+
+    assert output.terminal_text("a\x1b[31mb\u202ec\td\ne") == "a\\x1b[31mb\\u202ec\td\ne"
+    assert output.terminal_text("a\r\nb", one_line=True) == "a\\r\\nb"
+    path = tmp_path / "page.md"
+    output.write_atomic(path, "é\n")
+    output.write_atomic(str(tmp_path / "data.bin"), b"\x00\xff")
+    assert path.read_bytes() == "é\n".encode() and (tmp_path / "data.bin").read_bytes() == b"\x00\xff"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.bin", "page.md"]  # no temporary file left
+    assert output.display_path(b"caf\xe9.csv") == "caf\\xe9.csv"
+    path.chmod(0o444)
+    with pytest.raises(OSError, match=r"page\.md"):
+        output.write_atomic(path, "x")

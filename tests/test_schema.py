@@ -5,23 +5,17 @@ from shotgun_api3.lib import mockgun
 
 import sgperms
 
-from conftest import SHARED_MOCKGUN
-
-needs_shared = pytest.mark.skipif(
-    not (SHARED_MOCKGUN / "schema.pickle").exists(),
-    reason=f"ShotGrid's mockgun schema is not at {SHARED_MOCKGUN} (CI has it beside the repo)",
-)
+from conftest import MOCKGUN_SCHEMA
 
 
 @pytest.fixture
 def real_site():
     mockgun.Shotgun.set_schema_paths(
-        str(SHARED_MOCKGUN / "schema.pickle"), str(SHARED_MOCKGUN / "schema_entity.pickle")
+        str(MOCKGUN_SCHEMA / "schema.pickle"), str(MOCKGUN_SCHEMA / "schema_entity.pickle")
     )
     return mockgun.Shotgun("https://example.shotgunstudio.com", script_name="sgperms-test", api_key="not-a-key")
 
 
-@needs_shared
 def test_real_mockgun_schema_builds_and_normalises(real_site):
     schema = sgperms.Schema.from_shotgun_dicts(real_site.schema_read(), real_site.schema_entity_read())
     assert len(schema) == 77

@@ -4,7 +4,6 @@ mockgun with the project's own demo schema and with ShotGrid's own schema."""
 import copy
 import csv
 import datetime as dt
-import io
 import json
 import os
 import subprocess
@@ -17,12 +16,7 @@ from shotgun_api3.lib import mockgun
 import sgperms
 from sgperms import demo
 
-from conftest import SHARED_MOCKGUN
-
-needs_shared = pytest.mark.skipif(
-    not (SHARED_MOCKGUN / "schema.pickle").exists(),
-    reason=f"ShotGrid's mockgun schema is not at {SHARED_MOCKGUN} (CI has it beside the repo)",
-)
+from conftest import MOCKGUN_SCHEMA, run_cli
 
 
 @pytest.fixture
@@ -32,21 +26,27 @@ def demo_sg():
 
 def populate_small_studio(sg):
     """Roles, templates, people, a script and events on any schema that has the permission types."""
-    artist_t = sg.create("PermissionRuleSet", {"code": "artist_system_default", "display_name": "Artist", "entity_type": "PermissionRuleSet.HumanUser"})
-    api_t = sg.create("PermissionRuleSet", {"code": "api_admin_system_default", "display_name": "API Admin", "entity_type": "PermissionRuleSet.ApiUser"})
+    artist_t = sg.create("PermissionRuleSet", {"code": "artist_system_default", "display_name": "Artist",
+                                               "entity_type": "PermissionRuleSet.HumanUser"})
+    api_t = sg.create("PermissionRuleSet", {"code": "api_admin_system_default", "display_name": "API Admin",
+                                            "entity_type": "PermissionRuleSet.ApiUser"})
     roles = {}
-    for code, user_type, template in [("artist", "HumanUser", artist_t), ("lead", "HumanUser", artist_t), ("api_admin", "ApiUser", api_t)]:
+    for code, user_type, template in [("artist", "HumanUser", artist_t), ("lead", "HumanUser", artist_t),
+                                      ("api_admin", "ApiUser", api_t)]:
         row = sg.create("PermissionRuleSet", {"code": code, "display_name": code.title(), "entity_type": user_type,
                                               "parent_set": {"type": "PermissionRuleSet", "id": template["id"]}})
         roles[code] = {"type": "PermissionRuleSet", "id": row["id"]}
-    alice = sg.create("HumanUser", {"login": "alice", "name": "Alice", "permission_rule_set": roles["lead"], "sg_status_list": "act"})
-    sg.create("HumanUser", {"login": "bob", "name": "Bob", "permission_rule_set": roles["artist"], "sg_status_list": "dis"})
+    alice = sg.create("HumanUser", {"login": "alice", "name": "Alice", "permission_rule_set": roles["lead"],
+                                    "sg_status_list": "act"})
+    sg.create("HumanUser",
+              {"login": "bob", "name": "Bob", "permission_rule_set": roles["artist"], "sg_status_list": "dis"})
     sg.create("ApiUser", {"firstname": "toolkit", "permission_rule_set": roles["api_admin"]})
     sg.create("EventLogEntry", {"event_type": "Shotgun_PermissionRuleSet_ChangeRule", "entity": roles["artist"],
                                 "user": {"type": "HumanUser", "id": alice["id"]}, "description": "rule changed",
                                 "created_at": dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.timezone.utc)})
     sg.create("EventLogEntry", {"event_type": "Shotgun_HumanUser_Change", "attribute_name": "permission_rule_set",
-                                "entity": {"type": "HumanUser", "id": alice["id"]}, "user": {"type": "HumanUser", "id": alice["id"]},
+                                "entity": {"type": "HumanUser", "id": alice["id"]},
+                                "user": {"type": "HumanUser", "id": alice["id"]},
                                 "meta": {"new_value": roles["lead"], "old_value": roles["artist"]},
                                 "created_at": dt.datetime(2026, 4, 1, 12, 0, tzinfo=dt.timezone.utc)})
     sg.create("EventLogEntry", {"event_type": "Shotgun_Shot_Change", "attribute_name": "code",
@@ -55,8 +55,9 @@ def populate_small_studio(sg):
 
 
 @pytest.fixture
-def shared_sg():
-    mockgun.Shotgun.set_schema_paths(str(SHARED_MOCKGUN / "schema.pickle"), str(SHARED_MOCKGUN / "schema_entity.pickle"))
+def shotgrid_sg():
+    mockgun.Shotgun.set_schema_paths(str(MOCKGUN_SCHEMA / "schema.pickle"),
+                                     str(MOCKGUN_SCHEMA / "schema_entity.pickle"))
     sg = mockgun.Shotgun("https://user:pw@studio.shotgunstudio.com/?x=1", script_name="s", api_key="k")
     sg._schema = copy.deepcopy(sg._schema)  # tests may change it; mockgun caches one copy per path
     populate_small_studio(sg)
@@ -75,9 +76,8 @@ def files(folder):
 # -- reading ---------------------------------------------------------------
 
 
-@needs_shared
-def test_shared_schema_roles_assignments_schema_template_history(shared_sg):
-    site = sgperms.Site(shared_sg)
+def test_shotgrid_schema_roles_assignments_schema_template_history(shotgrid_sg):
+    site = sgperms.Site(shotgrid_sg)
     roles = {r.code: r for r in site.roles()}
     assert roles["artist"].template == "artist_system_default"
     assert roles["artist"].user_type == "HumanUser" and not roles["artist"].system_default
@@ -124,7 +124,8 @@ def test_demo_roles_people_and_templates(demo_sg):
     assert {a.user_type for a in site.assignments()} == {"HumanUser", "ApiUser", "ClientUser"}
     schema = site.schema()
     assert len(schema) >= 40
-    assert {"CustomEntity01", "CustomNonProjectEntity01", "PermissionRuleSet", "EventLogEntry", "HumanUser"} <= set(schema.entity_types())
+    types = set(schema.entity_types())
+    assert {"CustomEntity01", "CustomNonProjectEntity01", "PermissionRuleSet", "EventLogEntry", "HumanUser"} <= types
     assert schema.display_name("CustomEntity01") == "Outsource Package"
     t = site.template()
     assert t.roles == [r.code for r in site.roles() if not r.system_default]
@@ -165,7 +166,8 @@ def test_sgperms_does_not_import_shotgun_api3():
 def test_snapshot_writes_every_file_and_a_second_changes_no_byte(demo_sg, tmp_path):
     site = sgperms.Site(demo_sg)
     result = site.snapshot(tmp_path)
-    assert sorted(os.listdir(tmp_path)) == ["history.csv", "permissions.csv", "roles.csv", "schema.json", "snapshot.json", "users.csv"]
+    assert sorted(os.listdir(tmp_path)) == ["history.csv", "permissions.csv", "roles.csv", "schema.json",
+                                            "snapshot.json", "users.csv"]
     info = json.loads((tmp_path / "snapshot.json").read_text())
     assert info["site"] == demo.DEMO_URL and info["sgperms_version"] == sgperms.__version__
     assert info["taken_at"].endswith("Z") and info["counts"]["users"] == result.users
@@ -176,9 +178,8 @@ def test_snapshot_writes_every_file_and_a_second_changes_no_byte(demo_sg, tmp_pa
     assert "files changed: none" in again.summary()
 
 
-@needs_shared
-def test_snapshot_of_shared_schema_has_no_credentials_in_files(shared_sg, tmp_path):
-    sgperms.Site(shared_sg).snapshot(tmp_path)
+def test_snapshot_of_shotgrid_schema_has_no_credentials_in_files(shotgrid_sg, tmp_path):
+    sgperms.Site(shotgrid_sg).snapshot(tmp_path)
     info = json.loads((tmp_path / "snapshot.json").read_text())
     assert info["site"] == "https://studio.shotgunstudio.com/"
     for name, data in files(tmp_path).items():
@@ -234,7 +235,8 @@ def test_changing_a_role_changes_users_and_adds_a_history_row(demo_sg, tmp_path)
                                      "created_at": dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc)})
     result = sgperms.Site(demo_sg).snapshot(tmp_path)
     assert result.written == ["users.csv", "history.csv", "snapshot.json"]
-    changed = [line for line in (tmp_path / "users.csv").read_text().splitlines() if line not in users_before.splitlines()]
+    changed = [line for line in (tmp_path / "users.csv").read_text().splitlines()
+               if line not in users_before.splitlines()]
     assert changed == [f"HumanUser,{person.id},{person.login},{person.name},yes,lead"]
     history = read_rows(tmp_path / "history.csv")
     assert history[:-1] == history_before
@@ -285,7 +287,8 @@ class FailingSession:
 
 @pytest.mark.parametrize(
     "error",
-    [shotgun_api3.Fault("API read() PermissionRuleSet.find: server error"), ConnectionResetError("Connection reset by peer")],
+    [shotgun_api3.Fault("API read() PermissionRuleSet.find: server error"),
+     ConnectionResetError("Connection reset by peer")],
     ids=["fault", "network"],
 )
 @pytest.mark.parametrize("ok", [0, 2, 4])
@@ -302,7 +305,7 @@ def test_a_corrupt_previous_snapshot_is_an_error_not_overwritten(demo_sg, tmp_pa
     sgperms.Site(demo_sg).snapshot(tmp_path)
     (tmp_path / "permissions.csv").write_text("kind,entity_type,name,action,artist\nentity,Shot,,see,maybe\n")
     before = files(tmp_path)
-    with pytest.raises(sgperms.CsvError, match="permissions.csv, row 2"):
+    with pytest.raises(sgperms.CsvError, match=r"permissions\.csv, row 2"):
         sgperms.Site(demo_sg).snapshot(tmp_path)
     assert files(tmp_path) == before
 
@@ -312,11 +315,11 @@ def test_a_corrupt_previous_snapshot_is_an_error_not_overwritten(demo_sg, tmp_pa
 SECRET = "s3cr3t-key-7f1d9a"
 
 
-def run_cli(monkeypatch, capsys, argv, session=None):
+def run_in_process(monkeypatch, capsys, argv, session=None):
     from sgperms import cli
 
     if session is not None:
-        monkeypatch.setattr(cli, "_connect", lambda args: session)
+        monkeypatch.setattr(cli._connect, "connect", lambda args: session)
     code = cli.main(argv)
     out = capsys.readouterr()
     return code, out.out, out.err
@@ -330,7 +333,7 @@ def test_cli_snapshot_reads_credentials_from_the_environment(monkeypatch, capsys
         seen.update(site=args.site, script=args.script_name, key=args.api_key)
         return demo_sg
 
-    monkeypatch.setattr(cli, "_connect", connect)
+    monkeypatch.setattr(cli._connect, "connect", connect)
     monkeypatch.setenv("SGPERMS_SITE", "https://studio.shotgrid.autodesk.com")
     monkeypatch.setenv("SGPERMS_SCRIPT_NAME", "sgperms")
     monkeypatch.setenv("SGPERMS_API_KEY", SECRET)
@@ -343,13 +346,14 @@ def test_cli_snapshot_reads_credentials_from_the_environment(monkeypatch, capsys
         assert SECRET.encode() not in data, name
 
 
-@pytest.mark.parametrize("error", [shotgun_api3.Fault(f"Can't authenticate script 'x' with key {SECRET}"), OSError("network unreachable")])
+@pytest.mark.parametrize("error", [shotgun_api3.Fault(f"Can't authenticate script 'x' with key {SECRET}"),
+                                   OSError("network unreachable")])
 def test_cli_failure_is_one_line_nonzero_secret_free_and_writes_nothing(monkeypatch, capsys, demo_sg, tmp_path, error):
     sgperms.Site(demo_sg).snapshot(tmp_path)
     before = files(tmp_path)
     argv = ["snapshot", "-o", str(tmp_path), "--site", "https://studio.shotgrid.autodesk.com",
             "--script-name", "sgperms", "--api-key", SECRET]
-    code, out, err = run_cli(monkeypatch, capsys, argv, FailingSession(demo_sg, 1, error))
+    code, out, err = run_in_process(monkeypatch, capsys, argv, FailingSession(demo_sg, 1, error))
     assert code == 2
     assert out == "" and len(err.splitlines()) == 1
     assert err.startswith("sgperms: error: could not snapshot https://studio.shotgrid.autodesk.com")
@@ -359,8 +363,7 @@ def test_cli_failure_is_one_line_nonzero_secret_free_and_writes_nothing(monkeypa
 
 def test_cli_snapshot_with_a_real_shotgun_api3_session_that_cannot_connect(tmp_path):
     env = dict(os.environ, SGPERMS_API_KEY=SECRET, SGPERMS_SITE="https://127.0.0.1:9", SGPERMS_SCRIPT_NAME="x")
-    r = subprocess.run([sys.executable, "-m", "sgperms.cli", "snapshot", "-o", str(tmp_path / "out")],
-                       capture_output=True, text=True, env=env, timeout=120)
+    r = run_cli("snapshot", "-o", tmp_path / "out", env=env, timeout=120)
     assert r.returncode == 2
     assert len(r.stderr.splitlines()) == 1 and r.stderr.startswith("sgperms: error: could not snapshot https://127.0.0.1:9")
     assert SECRET not in r.stdout + r.stderr
@@ -373,13 +376,15 @@ def test_cli_snapshot_with_a_real_shotgun_api3_session_that_cannot_connect(tmp_p
         (["snapshot", "-o", "x"], "no site: pass --site URL or set SGPERMS_SITE"),
         (["snapshot", "-o", "x", "--site", "https://s"], "no credentials"),
         (["snapshot", "-o", "x", "--site", "https://s", "--script-name", "a"], "go together"),
-        (["snapshot", "-o", "x", "--site", "https://s", "--session-token", "t", "--since", "last tuesday"], "expected a date"),
+        (["snapshot", "-o", "x", "--site", "https://s", "--session-token", "t", "--since", "last tuesday"],
+         "expected a date"),
     ],
 )
 def test_cli_snapshot_misuse_is_explained(monkeypatch, capsys, demo_sg, argv, message):
-    for var in ("SGPERMS_SITE", "SGPERMS_SCRIPT_NAME", "SGPERMS_API_KEY", "SGPERMS_LOGIN", "SGPERMS_PASSWORD", "SGPERMS_SESSION_TOKEN"):
+    for var in ("SGPERMS_SITE", "SGPERMS_SCRIPT_NAME", "SGPERMS_API_KEY", "SGPERMS_LOGIN", "SGPERMS_PASSWORD",
+                "SGPERMS_SESSION_TOKEN"):
         monkeypatch.delenv(var, raising=False)
-    code, _, err = run_cli(monkeypatch, capsys, argv, demo_sg)
+    code, _, err = run_in_process(monkeypatch, capsys, argv, demo_sg)
     assert code == 2 and message in err
 
 
@@ -388,12 +393,13 @@ def test_cli_snapshot_misuse_is_explained(monkeypatch, capsys, demo_sg, argv, me
 
 def test_demo_command_writes_the_studio_and_is_deterministic(tmp_path):
     out = tmp_path / "demo"
-    r = subprocess.run([sys.executable, "-m", "sgperms.cli", "demo", "-o", str(out)], capture_output=True, text=True)
+    r = run_cli("demo", "-o", out)
     assert r.returncode == 0, r.stderr
     assert "Try next:" in r.stdout and "artist" in r.stdout
-    assert sorted(os.listdir(out)) == ["history.csv", "permissions.csv", "roles.csv", "schema.json", "snapshot.json", "tiers.txt", "users.csv"]
+    assert sorted(os.listdir(out)) == ["history.csv", "permissions.csv", "roles.csv", "schema.json", "snapshot.json",
+                                       "tiers.txt", "users.csv"]
     first = files(out)
-    r = subprocess.run([sys.executable, "-m", "sgperms.cli", "demo", "-o", str(out), "-q"], capture_output=True, text=True)
+    r = run_cli("demo", "-o", out, "-q")
     assert r.returncode == 0 and r.stdout == ""
     assert files(out) == first
 
@@ -422,5 +428,6 @@ def test_demo_command_writes_the_studio_and_is_deterministic(tmp_path):
 def test_demo_schema_fixture_is_generated_by_the_repo_script():
     from conftest import ROOT
 
-    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_demo_schema.py"), "--check"], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_demo_schema.py"), "--check"], capture_output=True,
+                       text=True)
     assert r.returncode == 0, r.stdout + r.stderr

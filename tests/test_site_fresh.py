@@ -31,7 +31,8 @@ def test_a_long_lived_site_records_a_role_change_made_after_it_was_created(sg, t
     site.snapshot(tmp_path)
     person = next(a for a in site.assignments() if a.role == "artist" and a.active)
     assert users_csv(tmp_path)[person.login]["role"] == "artist"
-    sg.update("HumanUser", person.id, {"permission_rule_set": {"type": "PermissionRuleSet", "id": role_id(site, "lead")}})
+    sg.update("HumanUser", person.id,
+              {"permission_rule_set": {"type": "PermissionRuleSet", "id": role_id(site, "lead")}})
     again = site.snapshot(tmp_path)
     assert "users.csv" in again.written and "the site is unchanged" not in again.summary()
     assert users_csv(tmp_path)[person.login]["role"] == "lead"
@@ -42,7 +43,8 @@ def test_roles_added_and_renamed_after_the_site_was_created_are_read(sg, tmp_pat
     site = sgperms.Site(sg)
     site.snapshot(tmp_path)
     assert "matte_painter" not in {r.code for r in site.roles()}
-    sg.create("PermissionRuleSet", {"code": "matte_painter", "display_name": "Matte Painter", "entity_type": "HumanUser"})
+    sg.create("PermissionRuleSet",
+              {"code": "matte_painter", "display_name": "Matte Painter", "entity_type": "HumanUser"})
     sg.update("PermissionRuleSet", role_id(site, "lead"), {"display_name": "Team Lead"})
     roles = {r.code: r for r in site.roles()}
     assert roles["matte_painter"].display_name == "Matte Painter" and roles["lead"].display_name == "Team Lead"
@@ -123,7 +125,8 @@ def test_probe_and_allowed_act_on_the_site_as_it_is_now(sg):
     first = site.probe_users()["artist"]
     assert site.allowed(first).startswith("# Artist\n")
     person = next(a for a in site.assignments() if a.login == first)
-    admin.update("HumanUser", person.id, {"permission_rule_set": {"type": "PermissionRuleSet", "id": role_id(site, "lead")}})
+    admin.update("HumanUser", person.id,
+                 {"permission_rule_set": {"type": "PermissionRuleSet", "id": role_id(site, "lead")}})
     assert site.allowed(first).startswith("# Lead\n")
     assert site.probe_users()["artist"] != first
     assert site.probe("auto", targets=["Version"]).users["artist"] == site.probe_users()["artist"]

@@ -2,13 +2,14 @@
 audit, Site.assign_role on mockgun, and the tiers/audit/promote commands."""
 
 import json
-import subprocess
-import sys
+import shutil
 
 import pytest
 
 import sgperms
 from sgperms import demo
+
+from conftest import run_cli as run
 
 STUDIO = demo.TIERS  # the demo studio is the feature request's studio
 ROLES = ["admin", "it_support", "pipeline_td", "tech_artist", "senior_manager", "producer",
@@ -178,7 +179,8 @@ def test_unknown_people_are_refused(site):
 def test_dry_run_writes_nothing(site):
     tiers = sgperms.Tiers.parse(demo.TIERS)
     before = roles_on_site(site)
-    change = site.assign_role(person(site, "supervisor").login, person(site, "artist").login, "lead", tiers, dry_run=True)
+    change = site.assign_role(person(site, "supervisor").login, person(site, "artist").login, "lead", tiers,
+                              dry_run=True)
     assert change.allowed and change.dry_run and not change.written
     assert roles_on_site(site) == before
 
@@ -186,8 +188,6 @@ def test_dry_run_writes_nothing(site):
 # -- commands ---------------------------------------------------------------------
 
 
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "sgperms.cli", *args], capture_output=True, text=True)
 
 
 def test_tiers_check_finds_the_demo_missed_permission(tmp_path):
@@ -210,7 +210,8 @@ def test_tiers_grant_and_revoke_commands(tmp_path):
             "--target", "entity:Asset::create", "--plan", str(tmp_path / "plan.csv"), "--dry-run")
     assert r.returncode == 0 and perms.read_text() == original
     assert len((tmp_path / "plan.csv").read_text().splitlines()) == 6
-    r = run("tiers", "grant", str(tmp_path / "tiers.txt"), str(perms), "--role", "coordinator", "--target", "entity:Asset::create")
+    r = run("tiers", "grant", str(tmp_path / "tiers.txt"), str(perms), "--role", "coordinator", "--target",
+            "entity:Asset::create")
     assert r.returncode == 0, r.stderr
     assert sgperms.read_csv(perms).get("senior_manager", "entity", "Asset", "", "create") == "yes"
     r = run("tiers", "grant", str(tmp_path / "tiers.txt"), str(perms), "--role", "lead", "--target", "entity:Asset")
@@ -228,10 +229,11 @@ def test_promote_command(monkeypatch, capsys):
     from sgperms import cli
 
     sg = demo.build_site()
-    monkeypatch.setattr(cli, "_connect", lambda args: sg)
+    monkeypatch.setattr(cli._connect, "connect", lambda args: sg)
     site = sgperms.Site(sg)
     producer, artist = person(site, "producer"), person(site, "artist")
-    import pathlib, tempfile
+    import pathlib
+    import tempfile
 
     with tempfile.TemporaryDirectory() as folder:
         tiers = pathlib.Path(folder) / "tiers.txt"
@@ -244,3 +246,47 @@ def test_promote_command(monkeypatch, capsys):
         out = capsys.readouterr().out
         assert code == 0 and out.startswith(f"allowed: {artist.login} artist -> lead by {producer.login}")
     assert next(a for a in sgperms.Site(sg).assignments() if a.login == artist.login).role == "lead"
+
+
+# -- tier files and grants on a snapshot folder -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    """The demo studio's snapshot folder."""
+    out = tmp_path_factory.mktemp("demo") / "studio"
+    demo.run(str(out))
+    return out
+
+
+def test_grant_refuses_typos_keeps_the_layout_and_resolves_display_names(studio, tmp_path):
+    folder = tmp_path / "s"
+    shutil.copytree(studio, folder)
+    r = run("tiers", "grant", str(folder / "tiers.txt"), str(folder), "--role", "coordinator", "--target",
+            "entity:Asest::create")
+    assert r.returncode == 2 and 'unknown entity type "Asest"' in r.stderr
+    long = tmp_path / "long.csv"
+    long.write_text("role,kind,entity_type,name,action,value,note\nlead,entity,Shot,,see,no,\nartist,entity,Shot,,see,no,\n")
+    tiers = tmp_path / "t.txt"
+    tiers.write_text("lead > artist\n")
+    assert run("tiers", "grant", str(tiers), str(long), "--role", "artist", "--target",
+               "entity:Shot::see").returncode == 0
+    assert long.read_text().startswith("role,kind,entity_type,name,action,value,note\n")
+    r = run("tiers", "grant", str(tiers), str(long), "--role", "artist", "--target", "entity:Shot::edit")
+    assert r.returncode == 2 and "is not a row of the table" in r.stderr
+
+
+def test_tier_files_with_a_bom(studio, tmp_path):
+    tiers = tmp_path / "bom.txt"
+    tiers.write_bytes(b"\xef\xbb\xbfadmins: admin\nsupervisor > lead > artist\n")
+    assert sgperms.Tiers.read(tiers).admins == ["admin"]
+    r = run("tiers", "check", str(tiers), str(studio))
+    assert r.returncode == 1 and "lead (no) allows less than artist (yes)" in r.stdout
+
+
+def test_unknown_pairs_only_when_they_matter():
+    tiers = sgperms.Tiers.parse("lead > artist")
+    t = sgperms.read_csv("kind,entity_type,name,action,lead,artist\n"
+                         "entity,Shot,,see,yes,\nentity,Asset,,see,,no\nentity,Task,,see,,yes\n")
+    found = tiers.check(t, unknown=True)
+    assert [v.target[1] for v in found] == ["Task"]

@@ -1,6 +1,6 @@
-"""What a new user hit when snapshotting odd sites and folders, each now
-handled: partial writes, bad URLs, hangs, mixed credentials, foreign folders,
-hand-edited files, unusual roles, time zones."""
+"""Snapshots of odd sites and folders: partial writes, bad URLs, hangs,
+mixed credentials, foreign folders, hand-edited files, unusual roles, time
+zones."""
 
 import datetime as dt
 import json
@@ -8,13 +8,14 @@ import os
 import shlex
 import socket
 import subprocess
-import sys
 import threading
 
 import pytest
 
 import sgperms
 from sgperms import cli, demo
+
+from conftest import run_cli
 
 
 @pytest.fixture
@@ -31,7 +32,7 @@ def test_a_write_failure_leaves_the_whole_previous_snapshot(sg, tmp_path):
     (tmp_path / "permissions.csv").chmod(0o444)
     before = files(tmp_path)
     sg.create("PermissionRuleSet", {"code": "new_role", "display_name": "New Role", "entity_type": "HumanUser"})
-    with pytest.raises(sgperms.folder.FolderError, match="permissions.csv: the file is read-only") as refused:
+    with pytest.raises(sgperms.folder.FolderError, match=r"permissions\.csv: the file is read-only") as refused:
         sgperms.Site(sg).snapshot(tmp_path)
     assert refused.value.kind == "refused" and isinstance(refused.value, OSError)
     assert files(tmp_path) == before
@@ -39,15 +40,17 @@ def test_a_write_failure_leaves_the_whole_previous_snapshot(sg, tmp_path):
 
 @pytest.mark.parametrize("url", ["https://h.invalid:99999", "https://[bad", "http://host:abc", "not-a-url", "ftp://x"])
 def test_bad_urls_are_one_line(url, capsys, tmp_path):
-    code = cli.main(["snapshot", "-o", str(tmp_path / "out"), "--site", url, "--script-name", "s", "--api-key", "key-123456"])
+    code = cli.main(["snapshot", "-o", str(tmp_path / "out"), "--site", url, "--script-name", "s", "--api-key",
+                     "key-123456"])
     err = capsys.readouterr().err
     assert code == 2 and len(err.splitlines()) == 1 and "expected a URL such as https://" in err
 
 
 def test_sessions_have_a_timeout_and_a_silent_server_does_not_hang(tmp_path):
-    args = cli.build_parser().parse_args(["snapshot", "-o", "x", "--site", "https://s.example", "--session-token", "t" * 10])
-    cli._resolve_credentials(args)
-    assert cli._connect(args).config.timeout_secs == 60.0
+    args = cli.build_parser().parse_args(["snapshot", "-o", "x", "--site", "https://s.example", "--session-token",
+                                          "t" * 10])
+    cli._connect.resolve_credentials(args)
+    assert cli._connect.connect(args).config.timeout_secs == 60.0
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(5)
@@ -55,9 +58,9 @@ def test_sessions_have_a_timeout_and_a_silent_server_does_not_hang(tmp_path):
     threading.Thread(target=lambda: held.append(server.accept()), daemon=True).start()
     port = server.getsockname()[1]
     env = dict(os.environ, SGPERMS_SESSION_TOKEN="token-abcdef")
-    r = subprocess.run(
-        [sys.executable, "-m", "sgperms.cli", "snapshot", "-o", str(tmp_path / "o"), "--site", f"http://127.0.0.1:{port}", "--timeout", "1"],
-        capture_output=True, text=True, env=env, timeout=300,  # a guard for the harness, not a timing assertion
+    r = run_cli(
+        "snapshot", "-o", tmp_path / "o", "--site", f"http://127.0.0.1:{port}", "--timeout", "1",
+        env=env, timeout=300,  # a guard for the harness, not a timing assertion
     )
     assert r.returncode == 2 and "could not snapshot" in r.stderr
     server.close()
@@ -70,7 +73,7 @@ def test_credential_flags_replace_the_environment(monkeypatch, sg, tmp_path, cap
         seen.update({name: getattr(args, name) for name in cli.CREDENTIALS})
         return sg
 
-    monkeypatch.setattr(cli, "_connect", connect)
+    monkeypatch.setattr(cli._connect, "connect", connect)
     monkeypatch.setenv("SGPERMS_SITE", demo.DEMO_URL)
     monkeypatch.setenv("SGPERMS_SCRIPT_NAME", "stale_script")
     monkeypatch.setenv("SGPERMS_API_KEY", "stale-key-123")
@@ -83,7 +86,7 @@ def test_folders_of_another_site_or_of_other_files_are_refused(sg, tmp_path):
     other = tmp_path / "other"
     other.mkdir()
     (other / "snapshot.json").write_text(json.dumps({"site": "https://another.shotgrid.autodesk.com"}))
-    with pytest.raises(ValueError, match="holds a snapshot of https://another.shotgrid.autodesk.com"):
+    with pytest.raises(ValueError, match=r"holds a snapshot of https://another\.shotgrid\.autodesk\.com"):
         sgperms.Site(sg).snapshot(other)
     mine = tmp_path / "mine"
     mine.mkdir()
@@ -91,7 +94,7 @@ def test_folders_of_another_site_or_of_other_files_are_refused(sg, tmp_path):
     with pytest.raises(ValueError, match="sgperms would overwrite a file it did not write"):
         sgperms.Site(sg).snapshot(mine)
     assert (mine / "users.csv").read_text() == "my own list\n"
-    r = subprocess.run([sys.executable, "-m", "sgperms.cli", "demo", "-o", str(mine)], capture_output=True, text=True)
+    r = run_cli("demo", "-o", mine)
     assert r.returncode == 2 and "is not empty and holds no earlier demo" in r.stderr
     assert sorted(os.listdir(mine)) == ["users.csv"]
 
@@ -156,15 +159,15 @@ def test_history_since_accepts_dates_naive_times_and_text(sg, since):
 def test_secrets_are_scrubbed_however_quoted():
     secret = 'Se"c\\rEt-key-1'
     message = f"server said: {json.dumps(secret)} and {secret!r}"
-    assert secret[3:] not in cli._scrub(message, [secret]).replace("***", "")
-    assert cli._scrub("x y z", ["y"]) == (
+    assert secret[3:] not in cli._connect.scrub(message, [secret]).replace("***", "")
+    assert cli._connect.scrub("x y z", ["y"]) == (
         "details withheld: the message contained a credential too short (under 6 characters) to mask"
     )
 
 
 def test_demo_hints_are_quoted_and_run(tmp_path):
     out = tmp_path / "my demo"
-    r = subprocess.run([sys.executable, "-m", "sgperms.cli", "demo", "-o", str(out)], capture_output=True, text=True)
+    r = run_cli("demo", "-o", out)
     assert r.returncode == 0, r.stderr
     lines = [line.strip() for line in r.stdout.splitlines()]
     assert "files: history.csv, permissions.csv, roles.csv, schema.json, snapshot.json, tiers.txt, users.csv" in lines
@@ -172,5 +175,5 @@ def test_demo_hints_are_quoted_and_run(tmp_path):
     ran = subprocess.run(shlex.split(hint), capture_output=True, text=True)
     assert ran.stdout.strip() == "yes", ran.stderr
     check = next(line for line in lines if line.startswith("sgperms tiers check")).split("#")[0]
-    ran = subprocess.run([sys.executable, "-m", "sgperms.cli", *shlex.split(check)[1:]], capture_output=True, text=True)
+    ran = run_cli(*shlex.split(check)[1:])
     assert ran.returncode == 1 and "lead (no) allows less than artist (yes)" in ran.stdout

@@ -1,22 +1,23 @@
-"""What a new user hit when trying the tool on inputs nobody had tested, each
-now handled: spreadsheet quirks, file-system corners, clearer messages."""
+"""Permission CSV files as people, spreadsheets and file systems make them:
+spreadsheet quirks, file modes and links, odd file names, huge or binary
+values, and the messages for common mistakes."""
 
 import io
 import os
 import stat
-import subprocess
-import sys
 
 import pytest
 
 import sgperms
+
+from conftest import run_cli
 
 HEADER = "kind,entity_type,name,action,artist\n"
 CANONICAL = HEADER.replace("\n", ",note\n") + "entity,Shot,,see,yes,\n"
 
 
 def fmt(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "sgperms.cli", "fmt", *args], capture_output=True, text=True, input=stdin)
+    return run_cli("fmt", *args, stdin=stdin)
 
 
 def test_rewriting_keeps_mode_follows_symlinks_and_refuses_read_only(tmp_path):
@@ -115,7 +116,8 @@ def test_huge_or_binary_values_are_quoted_short():
 
 def test_very_wide_headers_read():
     roles = [f"role_{i}" for i in range(30000)]
-    text = "kind,entity_type,name,action," + ",".join(roles) + "\nentity,Shot,,see," + ",".join(["yes"] * len(roles)) + "\n"
+    text = ("kind,entity_type,name,action," + ",".join(roles) + "\n"
+            + "entity,Shot,,see," + ",".join(["yes"] * len(roles)) + "\n")
     t = sgperms.read_csv(text)
     assert len(t.roles) == 30000 and t.get("role_29999", "entity", "Shot", "", "see") == "yes"
 
