@@ -33,6 +33,13 @@ ROLES = (
     "admin,Admin,HumanUser,,no,1\nlead,Lead,HumanUser,,no,2\nartist,Artist,HumanUser,,no,3\n"
 )
 
+USERS = "user_type,id,login,name,active,role\nHumanUser,7,ada,Ada <b>Abara</b>,yes,artist\n"
+SCHEMA = sgperms.Schema.from_shotgun_dicts(
+    {"Shot": {"code": {"name": {"value": "Shot Code"}, "data_type": {"value": "text"}}},
+     "HumanUser": {"permission_rule_set": {"name": {"value": "Permission Group"}, "data_type": {"value": "entity"}}}},
+    {"Shot": {"name": {"value": "Shot"}}, "HumanUser": {"name": {"value": "Person"}}},
+).to_json()
+
 
 def run(args, cwd, stdin=None):
     command = [sys.executable, "-m", "sgperms", *args]
@@ -45,6 +52,10 @@ def tree(tmp_path):
     (tmp_path / "other.csv").write_text(OTHER)
     (tmp_path / "tiers.txt").write_text(TIERS)
     (tmp_path / "roles.csv").write_text(ROLES)
+    # Not beside perms.csv, where commands would read them on their own.
+    (tmp_path / "side").mkdir()
+    (tmp_path / "side" / "users.csv").write_text(USERS)
+    (tmp_path / "side" / "schema.json").write_text(SCHEMA)
     return tmp_path
 
 
@@ -92,6 +103,12 @@ STDIN_CASES = [
     ("diff-NEW", ["diff", "perms.csv", "{}", "--format", "json"], "other.csv", OTHER),
     ("compare", ["compare", "{}", "lead", "artist"], "perms.csv", PERMS),
     ("report", ["report", "{}", "--role", "artist", "-o", "-", "--roles", "roles.csv"], "perms.csv", PERMS),
+    ("report--roles", ["report", "perms.csv", "--role", "artist", "-o", "-", "--roles", "{}"], "roles.csv", ROLES),
+    ("report--users", ["report", "perms.csv", "--role", "artist", "-o", "-", "--users", "{}"], "side/users.csv",
+     USERS),
+    ("report--schema", ["report", "perms.csv", "--role", "artist", "-o", "-", "--schema", "{}"],
+     "side/schema.json", SCHEMA),
+    ("fmt--schema", ["fmt", "perms.csv", "--check", "--schema", "{}"], "side/schema.json", SCHEMA),
 ]
 
 
@@ -103,7 +120,7 @@ def test_dash_reads_stdin_for_every_file_argument(argv, name, content, tree):
     from_stdin = run([a.replace("{}", "-") for a in argv], tree, stdin=content)
     assert from_stdin.returncode == from_file.returncode, from_stdin.stderr
     assert from_stdin.returncode in (ExitStatus.OK, ExitStatus.FINDINGS), from_stdin.stderr
-    if argv[0] == "fmt":
+    if argv[:2] == ["fmt", "{}"]:
         assert from_stdin.stdout == sgperms.read_csv(content).to_csv()
     else:
         assert from_stdin.stdout == from_file.stdout
@@ -139,7 +156,9 @@ def test_a_table_from_stdin_is_checked_against_the_roles_given(tree):
     assert 'unknown role "artsit"' in r.stderr and "(the roles of roles.csv)" in r.stderr
 
 
-@pytest.mark.parametrize("argv", [["diff", "-", "-"], ["tiers", "check", "-", "-"], ["audit", "-", "--tiers", "-"]])
+@pytest.mark.parametrize("argv", [["diff", "-", "-"], ["tiers", "check", "-", "-"], ["audit", "-", "--tiers", "-"],
+                                  ["report", "-", "--role", "artist", "-o", "-", "--roles", "-"],
+                                  ["fmt", "-", "--schema", "-"]])
 def test_stdin_is_read_once(argv, tree):
     r = run(argv, tree, stdin=PERMS)
     assert r.returncode == 2

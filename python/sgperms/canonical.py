@@ -24,6 +24,7 @@ from typing import IO, Union
 
 from . import CsvError, PermissionTable, Schema, _load, _looks_like_text
 from ._core import read_csv_bytes as _read_csv_bytes
+from .snapshot import Source as FileSource
 from .snapshot import _naming_roles_file, roles_beside
 
 __all__ = ["Canonical", "read"]
@@ -52,7 +53,7 @@ class Canonical:
 
 
 def read(source: Source, *, schema: Schema | None = None,
-         roles_file: str | os.PathLike[str] | None = None) -> Canonical:
+         roles_file: FileSource | None = None) -> Canonical:
     """Reads a permission CSV (wide or long) from ``source``: a path, a file
     object (``sys.stdin.buffer``), or the CSV text itself, as
     ``sgperms.read_csv`` takes it. With ``schema``, entity and field display

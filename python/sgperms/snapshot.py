@@ -37,7 +37,7 @@ import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Protocol, Union
 
 from . import CsvError, PermissionTable, Schema, __version__, _html, _load
 from . import folder as _folder
@@ -60,6 +60,24 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PathLike = Union[str, "os.PathLike[str]"]
+
+
+class Readable(Protocol):
+    """Bytes from somewhere other than a named file (the command's stdin);
+    ``name`` is how errors name it."""
+
+    name: str
+
+    def read(self) -> bytes: ...
+
+
+#: A file sgperms reads: a path, or something with read() and a name.
+Source = Union[str, "os.PathLike[str]", Readable]
+
+
+def _name(source: Source) -> str:
+    """How errors name a source: its path, or its name."""
+    return os.fspath(source) if isinstance(source, (str, os.PathLike)) else source.name
 
 ROLES_CSV = "roles.csv"
 USERS_CSV = "users.csv"
@@ -146,12 +164,16 @@ def beside(path: PathLike, name: str) -> str | None:
     return found if os.path.lexists(found) else None
 
 
-def _text(path: str) -> str:
+def _text(source: Source) -> str:
     """A file's UTF-8 text (a BOM dropped). OSError (naming the file) when it
     cannot be opened; ValueError naming the file and line when it is not
     UTF-8 text."""
-    with open(path, "rb") as f:
-        data = f.read()
+    path = _name(source)
+    if isinstance(source, (str, os.PathLike)):
+        with open(path, "rb") as f:
+            data = f.read()
+    else:
+        data = source.read()
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -160,11 +182,12 @@ def _text(path: str) -> str:
             f"{path}, row {line}: invalid UTF-8; save the file as UTF-8 (\"CSV UTF-8\" in a spreadsheet)") from None
 
 
-def _read_rows(path: str, kind: str = "") -> list[dict[str, str]]:
+def _read_rows(source: Source, kind: str = "") -> list[dict[str, str]]:
     """The rows of roles.csv or users.csv (``kind``, or the file's name) as
     dicts; missing cells are empty. Errors name the file (and row): not UTF-8,
     no header, a header without the columns sgperms reads."""
-    text = _text(path)
+    path = _name(source)
+    text = _text(source)
     _warn_formulas(text.encode("utf-8"), path)
     kind = kind or os.path.basename(path)
     needed = _NEEDED.get(kind, ())
@@ -202,11 +225,10 @@ def _id(value: str) -> int:
     return int(text) if text.isdigit() else 0
 
 
-def read_roles(path: PathLike) -> list[Role]:
+def read_roles(path: Source) -> list[Role]:
     """The roles of a roles.csv, in file order, cells as written. A hand-made
     file needs only ``code`` and ``display_name``; a column it lacks reads
     as empty ('', ``system_default`` False, ``id`` 0). Returns the Roles."""
-    path = os.fspath(path)
     return [
         Role(code=r.get("code", ""), display_name=r.get("display_name", ""), user_type=r.get("user_type", ""),
              template=r.get("template", ""), system_default=_flag(r.get("system_default")) is True,
@@ -215,12 +237,11 @@ def read_roles(path: PathLike) -> list[Role]:
     ]
 
 
-def read_users(path: PathLike) -> list[Assignment]:
+def read_users(path: Source) -> list[Assignment]:
     """Who holds which role, from a users.csv, in file order, cells as
     written. A hand-made file needs only ``login`` and ``role``; a column it
     lacks reads as empty ('', ``active`` None, ``id`` 0). Returns the
     Assignments."""
-    path = os.fspath(path)
     return [
         Assignment(user_type=r.get("user_type", ""), id=_id(r.get("id", "")), login=r.get("login", ""),
                    name=r.get("name", ""), active=_flag(r.get("active")), role=r.get("role", ""))
@@ -260,12 +281,12 @@ def read_history(path: PathLike) -> dict[int, list[str]]:
     return history
 
 
-def read_schema(path: PathLike) -> Schema:
+def read_schema(source: Source) -> Schema:
     """The Schema a schema.json holds (what ``Schema.to_json()`` writes).
     Errors name the file."""
-    path = os.fspath(path)
+    path = _name(source)
     try:
-        return Schema.from_json(_text(path))
+        return Schema.from_json(_text(source))
     except ValueError as e:
         raise ValueError(e if str(e).startswith(path) else f"{path}: {e}") from None
 
@@ -294,13 +315,13 @@ def schema_beside(path: PathLike) -> Schema | None:
     return read_schema(found) if found else None
 
 
-def roles_beside(path: PathLike, roles_file: PathLike | None = None
+def roles_beside(path: PathLike, roles_file: Source | None = None
                  ) -> tuple[list[tuple[str, str]] | None, str | None]:
     """The roles a table beside ``path`` may have as columns, and the file
     they came from: (code, display name) of each assignable role in
     ``roles_file``, else in the roles.csv beside ``path``; (None, None) when
     there is none. ShotGrid's *_system_default templates are not columns."""
-    found = os.fspath(roles_file) if roles_file else beside(path, ROLES_CSV)
+    found: Source | None = roles_file if roles_file else beside(path, ROLES_CSV)
     if found is None:
         return None, None
     pairs = [
@@ -308,7 +329,7 @@ def roles_beside(path: PathLike, roles_file: PathLike | None = None
         for r in read_roles(found)
         if r.code.strip() and not r.system_default
     ]
-    return pairs, found
+    return pairs, _name(found)
 
 
 def display_names(path: PathLike) -> list[tuple[str, str]] | None:
@@ -330,7 +351,7 @@ def _naming_roles_file(e: CsvError, roles_file: str | None) -> CsvError:
     return e
 
 
-def read_table_with_layout(path: PathLike, *, roles_file: PathLike | None = None) -> tuple[PermissionTable, str]:
+def read_table_with_layout(path: PathLike, *, roles_file: Source | None = None) -> tuple[PermissionTable, str]:
     """A permission table from a CSV file or a snapshot folder (its
     permissions.csv), and the layout it was in ("wide" or "long").
 
@@ -358,14 +379,14 @@ def read_table_with_layout(path: PathLike, *, roles_file: PathLike | None = None
         raise _naming_roles_file(e, found) from None
 
 
-def read_table(path: PathLike, *, roles_file: PathLike | None = None) -> PermissionTable:
+def read_table(path: PathLike, *, roles_file: Source | None = None) -> PermissionTable:
     """A permission table from a CSV file or a snapshot folder, checked
     against the roles.csv beside it; see ``read_table_with_layout``."""
     return read_table_with_layout(path, roles_file=roles_file)[0]
 
 
-def report_context(path: PathLike, *, roles: PathLike | None = None, users: PathLike | None = None,
-                   schema: PathLike | None = None) -> dict[str, Any]:
+def report_context(path: PathLike, *, roles: Source | None = None, users: Source | None = None,
+                   schema: Source | None = None) -> dict[str, Any]:
     """What a role report knows about a table: ``roles`` (Roles), ``users``
     (Assignments) and ``schema`` (Schema) from the files given, else from
     those beside ``path`` (a snapshot folder, or a table in one), for those

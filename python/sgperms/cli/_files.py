@@ -9,8 +9,12 @@ import sys
 from typing import IO, Callable, TypeVar
 
 from .. import PermissionTable, TierError, Tiers, canonical, snapshot
+from ..snapshot import Source
 
-__all__ = ["STDIN", "named", "one_stdin", "read_table", "read_table_with_layout", "read_tiers", "stdin"]
+__all__ = [
+    "STDIN", "StdinFile", "named", "one_stdin", "read_table", "read_table_with_layout", "read_tiers", "side_files",
+    "stdin",
+]
 
 #: The file argument that means stdin (or, for an output, stdout).
 STDIN = "-"
@@ -37,7 +41,30 @@ def one_stdin(args: argparse.Namespace, **names: str) -> None:
         raise ValueError(f"{' and '.join(dashes)} are both - (stdin): only one of them can be")
 
 
-def read_table_with_layout(path: str, roles_file: str | None = None) -> tuple[PermissionTable, str]:
+class StdinFile:
+    """Stdin's bytes for a side file given as ``-`` (a roles.csv, users.csv
+    or schema.json), read once: every ``read()`` returns all of them, so an
+    option read twice (report checks the table against its roles, then lists
+    them) sees the same file. Errors name it ``<stdin>``."""
+
+    name = STDIN_NAME
+
+    def __init__(self) -> None:
+        self._data = stdin().read()
+
+    def read(self) -> bytes:
+        return self._data
+
+
+def side_files(args: argparse.Namespace, *names: str) -> None:
+    """Each option in ``names`` given as ``-`` becomes a StdinFile, which the
+    library's readers take like a path. Check ``one_stdin`` first."""
+    for name in names:
+        if getattr(args, name) == STDIN:
+            setattr(args, name, StdinFile())
+
+
+def read_table_with_layout(path: str, roles_file: Source | None = None) -> tuple[PermissionTable, str]:
     """A permission table and the layout it was in, from a CSV file, a
     snapshot folder (checked against the roles.csv beside it, display names
     resolved with its schema.json: ``sgperms.snapshot.read_table``) or ``-``
@@ -48,7 +75,7 @@ def read_table_with_layout(path: str, roles_file: str | None = None) -> tuple[Pe
     return snapshot.read_table_with_layout(path, roles_file=roles_file)
 
 
-def read_table(path: str, roles_file: str | None = None) -> PermissionTable:
+def read_table(path: str, roles_file: Source | None = None) -> PermissionTable:
     """A permission table; see ``read_table_with_layout``."""
     return read_table_with_layout(path, roles_file)[0]
 

@@ -10,7 +10,7 @@ import sys
 from .. import Schema, canonical
 from ..output import write_atomic
 from ..snapshot import read_schema
-from ._files import STDIN, stdin
+from ._files import STDIN, StdinFile, side_files, stdin
 from ._output import describe, error, os_message
 from ._parsers import Commands, add_command
 from .status import ExitStatus, Failure
@@ -60,7 +60,7 @@ def add_parser(commands: Commands) -> None:
         "--schema",
         metavar="SCHEMA.json",
         help="the schema.json a snapshot writes (or Schema.to_json()): resolves entity and field "
-        "display names and rejects unknown ones",
+        "display names and rejects unknown ones (-: stdin)",
     )
 
 
@@ -75,10 +75,13 @@ def run(args: argparse.Namespace) -> ExitStatus:
         raise Failure("--check writes nothing: drop -o/--output")
     schema = None
     if args.schema:
+        if args.schema == STDIN and STDIN in args.files:
+            raise Failure("FILE and --schema are both - (stdin): only one of them can be")
+        side_files(args, "schema")
         try:
             schema = read_schema(args.schema)
         except (ValueError, OSError) as e:
-            raise Failure(describe(e, args.schema)) from None
+            raise Failure(describe(e, STDIN if isinstance(args.schema, StdinFile) else args.schema)) from None
     failed, unchanged = 0, 0
     changed: list[str] = []
     for name in args.files:

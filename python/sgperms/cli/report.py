@@ -12,7 +12,7 @@ from typing import Any, Callable
 from .. import role_report, write_site
 from ..output import write_atomic
 from ..snapshot import read_roles, read_schema, read_users, report_context
-from ._files import STDIN, read_table
+from ._files import STDIN, one_stdin, read_table, side_files
 from ._output import one_line_errors
 from ._parsers import Commands, add_command
 from .status import ExitStatus
@@ -44,10 +44,12 @@ def add_parser(commands: Commands) -> None:
     report.add_argument(
         "-o", "--output", required=True, metavar="FILE|DIR", help="FILE.md, FILE.html, - (stdout), or DIR with --all"
     )
-    report.add_argument("--users", metavar="users.csv", help="who holds which role (default: beside PERMS.csv)")
-    report.add_argument("--roles", metavar="roles.csv", help="role display names (default: beside PERMS.csv)")
     report.add_argument(
-        "--schema", metavar="schema.json", help="entity and field display names (default: beside PERMS.csv)"
+        "--users", metavar="users.csv", help="who holds which role (default: beside PERMS.csv; -: stdin)"
+    )
+    report.add_argument("--roles", metavar="roles.csv", help="role display names (default: beside PERMS.csv; -: stdin)")
+    report.add_argument(
+        "--schema", metavar="schema.json", help="entity and field display names (default: beside PERMS.csv; -: stdin)"
     )
     report.add_argument("--title", default="", help="a title for the pages, e.g. the studio's name")
 
@@ -67,6 +69,8 @@ def _context(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> ExitStatus:
     if bool(args.role) == bool(args.all):
         raise ValueError("pass --role ROLE (one page) or --all (the HTML site)")
+    one_stdin(args, perms="PERMS.csv", roles="--roles", users="--users", schema="--schema")
+    side_files(args, "roles", "users", "schema")
     table = read_table(args.perms, args.roles)
     context = _context(args)
     if args.all:
