@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import pathlib
 import subprocess
@@ -21,6 +23,30 @@ def run_cli(*args: Any, stdin: str | None = None, env: dict[str, str] | None = N
     command); returns the finished process with its text output."""
     return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, input=stdin, env=env, cwd=cwd,
                           timeout=timeout)
+
+
+def run_in_process(argv: list[str], cwd: str | os.PathLike[str] | None = None) -> tuple[Any, str, str]:
+    """Runs ``sgperms ARGV...`` in this process (so a test can monkeypatch
+    the connection); returns (exit status, stdout, stderr). An exception
+    escaping main() is written to stderr as the traceback a user would see."""
+    from sgperms import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    old = os.getcwd()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                status: Any = cli.main(argv)
+            except SystemExit as e:
+                status = e.code
+            except BaseException as e:  # what escapes is a traceback
+                status = None
+                err.write(f"Traceback (most recent call last):\n{type(e).__name__}: {e}\n")
+    finally:
+        os.chdir(old)
+    return status, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture

@@ -4,9 +4,7 @@ nothing written; a table in a snapshot folder is checked against the
 roles.csv beside it; a closed pipe ends quietly with the command's own status.
 """
 
-import contextlib
 import ctypes
-import io
 import json
 import os
 import subprocess
@@ -17,7 +15,7 @@ import pytest
 import sgperms
 from sgperms import cli
 
-from conftest import CLI, run_cli
+from conftest import CLI, run_cli, run_in_process
 
 ROLES_CSV = (
     "code,display_name,user_type,template,system_default,id\n"
@@ -173,23 +171,8 @@ def file_cases():
 
 
 def invoke(argv, cwd):
-    """Runs the command in this process; returns (status, stdout, stderr).
-    An exception escaping main() is reported as the traceback a user would see."""
-    out, err = io.StringIO(), io.StringIO()
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                status = cli.main(argv)
-            except SystemExit as e:
-                status = e.code
-            except BaseException as e:  # what escapes is a traceback
-                status = None
-                err.write(f"Traceback (most recent call last):\n{type(e).__name__}: {e}\n")
-    finally:
-        os.chdir(old)
-    return status, out.getvalue(), err.getvalue()
+    """Runs the command in this process; returns (status, stdout, stderr)."""
+    return run_in_process(argv, cwd)
 
 
 CHILD = r"""

@@ -4,9 +4,7 @@ percent-encoded, HTML-escaped, Unicode-normalised, in a Basic-auth header or a U
 user:password@, or base64 anywhere. Ordinary text is left alone."""
 
 import base64
-import contextlib
 import html
-import io
 import json
 import re
 import unicodedata
@@ -17,6 +15,8 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from sgperms import cli
+
+from conftest import run_in_process
 
 SECRET_CHARS = st.characters(blacklist_categories=("Cs",))
 TRICKY = st.sampled_from(list('"\\/:@%+ &=?#\'\n\té€ß漢😀\u0301'))
@@ -156,11 +156,8 @@ def test_a_short_secret_withholds_the_message_only_when_it_appears():
 
 
 def run(argv, monkeypatch, tmp_path):
-    err = io.StringIO()
-    monkeypatch.chdir(tmp_path)
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        status = cli.main(argv)
-    return status, err.getvalue()
+    status, _, err = run_in_process(argv, tmp_path)
+    return status, err
 
 
 @pytest.mark.parametrize("where", ["flag", "env", "url"])

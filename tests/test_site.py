@@ -17,6 +17,7 @@ import sgperms
 from sgperms import demo
 
 from conftest import MOCKGUN_SCHEMA, run_cli
+from conftest import run_in_process as conftest_run_in_process
 
 
 @pytest.fixture
@@ -320,9 +321,7 @@ def run_in_process(monkeypatch, capsys, argv, session=None):
 
     if session is not None:
         monkeypatch.setattr(cli._connect, "connect", lambda args: session)
-    code = cli.main(argv)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    return conftest_run_in_process(argv)
 
 
 def test_cli_snapshot_reads_credentials_from_the_environment(monkeypatch, capsys, demo_sg, tmp_path):
