@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use crate::model::{ModelError, Table, Target, Value};
+use crate::model::{Kind, ModelError, Table, Target, Value, CODE_UNKNOWN, FIRST_CONDITION};
 use crate::safe;
 use crate::vocab;
 
@@ -78,9 +78,15 @@ pub struct Changes {
 
 /// Everything that differs from `old` to `new`. Roles are matched by code,
 /// targets by key; in canonical target order, roles in the new table's order.
+///
+/// Cells are compared by code, without building their texts: only the cells
+/// that differ become [`Value`]s. When both tables hold the same targets in
+/// the same row order (consecutive snapshots of one site nearly always do),
+/// rows are matched by position instead of by key.
 pub fn diff(old: &Table, new: &Table) -> Changes {
     let old_roles: Vec<&str> = old.roles().collect();
     let new_roles: Vec<&str> = new.roles().collect();
+    let positional = same_targets(old, new);
     let mut changes = Changes {
         old_label: "old".into(),
         new_label: "new".into(),
@@ -95,18 +101,42 @@ pub fn diff(old: &Table, new: &Table) -> Changes {
             .map(|r| r.to_string())
             .collect(),
         roles_after: new_roles.iter().map(|r| r.to_string()).collect(),
-        targets_removed: old
-            .targets_sorted()
-            .into_iter()
-            .filter(|t| new.target_index(t).is_none())
-            .cloned()
-            .collect(),
+        targets_removed: if positional {
+            Vec::new()
+        } else {
+            removed_targets(old, new)
+        },
         ..Changes::default()
     };
-    let old_columns: Vec<Option<usize>> = new_roles.iter().map(|r| old.role_index(r)).collect();
-    for row in new.sorted_rows() {
+    let cells = CellMatch::new(old, new);
+    let old_row = |row: usize| {
+        if positional {
+            Some(row)
+        } else {
+            old.target_index(new.target(row))
+        }
+    };
+    // First find the rows with a difference, in storage order; only those
+    // are sorted into canonical order and turned into changes.
+    let mut changed_cells = 0;
+    let mut rows: Vec<usize> = (0..new.len())
+        .filter(|&row| match old_row(row) {
+            None => {
+                changed_cells += cells.count_new(row);
+                true
+            }
+            Some(from) => {
+                let n = cells.count_differing(from, row);
+                changed_cells += n;
+                n > 0 || old.note(from) != new.note(row)
+            }
+        })
+        .collect();
+    canonical_order(new, &mut rows);
+    changes.cells.reserve_exact(changed_cells);
+    for row in rows {
         let target = new.target(row);
-        let old_row = old.target_index(target);
+        let old_row = old_row(row);
         if old_row.is_none() {
             changes.targets_added.push(target.clone());
         }
@@ -119,13 +149,11 @@ pub fn diff(old: &Table, new: &Table) -> Changes {
             });
         }
         for (role, code) in new_roles.iter().enumerate() {
-            let old_cell = match (old_row, old_columns[role]) {
+            let old_cell = match (old_row, cells.columns[role]) {
                 (Some(r), Some(c)) => Some((r, c)),
                 _ => None,
             };
-            // Compare texts first: building values for 2M equal cells would allocate.
-            let before_text = old_cell.map_or("", |(r, c)| old.cell_text(r, c));
-            if before_text != new.cell_text(row, role) {
+            if cells.differs(old_cell, row, role) {
                 changes.cells.push(CellChange {
                     role: code.to_string(),
                     target: target.clone(),
@@ -136,7 +164,135 @@ pub fn diff(old: &Table, new: &Table) -> Changes {
             }
         }
     }
+    debug_assert_eq!(changes.cells.len(), changed_cells);
     changes
+}
+
+/// Whether two tables hold the same targets in the same row order, so that
+/// rows can be matched by position. Compares the targets' parts, building
+/// no text.
+fn same_targets(old: &Table, new: &Table) -> bool {
+    old.len() == new.len() && (0..new.len()).all(|row| old.target(row) == new.target(row))
+}
+
+/// Sorts rows of `table` into canonical target order. The kind is the first
+/// key, and rows of one kind are usually stored in canonical order already:
+/// rows are split by kind and each part sorted, which costs one pass when it
+/// is in order.
+fn canonical_order(table: &Table, rows: &mut Vec<usize>) {
+    let mut parts: [Vec<usize>; Kind::ALL.len()] = Default::default();
+    for &row in rows.iter() {
+        parts[table.target(row).kind() as usize].push(row);
+    }
+    rows.clear();
+    for mut part in parts {
+        part.sort_unstable_by(|&a, &b| table.target(a).cmp(table.target(b)));
+        rows.append(&mut part);
+    }
+}
+
+/// The targets only `old` has, in canonical order.
+fn removed_targets(old: &Table, new: &Table) -> Vec<Target> {
+    let mut removed: Vec<&Target> = (0..old.len())
+        .map(|row| old.target(row))
+        .filter(|t| new.target_index(t).is_none())
+        .collect();
+    removed.sort_unstable();
+    removed.into_iter().cloned().collect()
+}
+
+/// A new-side code that no old-side code equals: a condition `old` lacks.
+const NO_MATCH: u32 = u32::MAX;
+
+/// How the new table's cells compare to the old table's, by code. Fixed
+/// codes mean the same in both tables; conditions are interned per table,
+/// so each new condition code is translated once into the old table's code
+/// for the same text. A cell of a role or target `old` lacks counts as
+/// unknown (empty).
+struct CellMatch<'a> {
+    old: &'a Table,
+    new: &'a Table,
+    /// For each new role, the old table's column for it.
+    columns: Vec<Option<usize>>,
+    /// For each new condition (code - [`FIRST_CONDITION`]), the old code of
+    /// the same text, or [`NO_MATCH`].
+    conditions: Vec<u32>,
+    /// Whether rows compare as whole code slices: the same roles in the
+    /// same order and every condition under the same code in both tables.
+    same_codes: bool,
+}
+
+impl<'a> CellMatch<'a> {
+    fn new(old: &'a Table, new: &'a Table) -> CellMatch<'a> {
+        let columns: Vec<Option<usize>> = new.roles().map(|r| old.role_index(r)).collect();
+        let conditions: Vec<u32> = new
+            .condition_texts()
+            .map(|text| old.condition_code(text).unwrap_or(NO_MATCH))
+            .collect();
+        let same_columns = old.role_count() == new.role_count()
+            && columns.iter().enumerate().all(|(i, c)| *c == Some(i));
+        let same_conditions = (FIRST_CONDITION..)
+            .zip(&conditions)
+            .all(|(code, old_code)| code == *old_code);
+        CellMatch {
+            old,
+            new,
+            columns,
+            conditions,
+            same_codes: same_columns && same_conditions,
+        }
+    }
+
+    /// The old table's code for the text of a new table's code.
+    fn translate(&self, code: u32) -> u32 {
+        if code < FIRST_CONDITION {
+            code
+        } else {
+            self.conditions[(code - FIRST_CONDITION) as usize]
+        }
+    }
+
+    /// Whether a new cell differs from the old cell at `old_cell` (unknown
+    /// when `None`).
+    fn differs(&self, old_cell: Option<(usize, usize)>, row: usize, role: usize) -> bool {
+        let code = self.new.code(row, role);
+        match old_cell {
+            None => code != CODE_UNKNOWN,
+            Some((r, c)) => self.old.code(r, c) != self.translate(code),
+        }
+    }
+
+    /// How many cells of new row `row` differ from old row `old_row`.
+    fn count_differing(&self, old_row: usize, row: usize) -> usize {
+        let (old_codes, new_codes) = (self.old.row_codes(old_row), self.new.row_codes(row));
+        if self.same_codes {
+            if old_codes == new_codes {
+                return 0;
+            }
+            return old_codes
+                .iter()
+                .zip(new_codes)
+                .filter(|(a, b)| a != b)
+                .count();
+        }
+        new_codes
+            .iter()
+            .zip(&self.columns)
+            .filter(|(&code, column)| match column {
+                None => code != CODE_UNKNOWN,
+                Some(c) => old_codes[*c] != self.translate(code),
+            })
+            .count()
+    }
+
+    /// How many cells of new row `row`, a target `old` lacks, are known.
+    fn count_new(&self, row: usize) -> usize {
+        self.new
+            .row_codes(row)
+            .iter()
+            .filter(|&&code| code != CODE_UNKNOWN)
+            .count()
+    }
 }
 
 /// Where role `b` differs from role `a` in one table (on effective values
@@ -652,6 +808,264 @@ mod tests {
             }
             t
         }
+    }
+
+    /// The straightforward diff the fast one must equal: every row of `new`
+    /// in canonical order, matched by key, cells compared as text.
+    fn reference_diff(old: &Table, new: &Table) -> Changes {
+        let new_roles: Vec<&str> = new.roles().collect();
+        let mut changes = Changes {
+            old_label: "old".into(),
+            new_label: "new".into(),
+            roles_added: new_roles
+                .iter()
+                .filter(|r| old.role_index(r).is_none())
+                .map(|r| r.to_string())
+                .collect(),
+            roles_removed: old
+                .roles()
+                .filter(|r| new.role_index(r).is_none())
+                .map(str::to_string)
+                .collect(),
+            roles_after: new_roles.iter().map(|r| r.to_string()).collect(),
+            targets_removed: old
+                .targets_sorted()
+                .into_iter()
+                .filter(|t| new.target_index(t).is_none())
+                .cloned()
+                .collect(),
+            ..Changes::default()
+        };
+        for row in new.sorted_rows() {
+            let target = new.target(row);
+            let old_row = old.target_index(target);
+            if old_row.is_none() {
+                changes.targets_added.push(target.clone());
+            }
+            let old_note = old_row.map_or("", |r| old.note(r));
+            if old_note != new.note(row) {
+                changes.notes.push(NoteChange {
+                    target: target.clone(),
+                    before: old_note.to_string(),
+                    after: new.note(row).to_string(),
+                });
+            }
+            for (role, code) in new_roles.iter().enumerate() {
+                let old_cell = old_row.zip(old.role_index(code));
+                let before =
+                    old_cell.map_or(String::new(), |(r, c)| old.cell_text(r, c).to_string());
+                if before != new.cell_text(row, role) {
+                    changes.cells.push(CellChange {
+                        role: code.to_string(),
+                        target: target.clone(),
+                        before: old_cell.map_or(Value::Unknown, |(r, c)| old.value(r, c)),
+                        after: new.value(row, role),
+                        note: new.note(row).to_string(),
+                    });
+                }
+            }
+        }
+        changes
+    }
+
+    /// One row of a table to build: target, note, a value per role.
+    type Spec = (Target, String, Vec<Value>);
+
+    /// A table with these roles and rows, inserted in this order; cells are
+    /// filled row by row, or from the last cell back when `backwards`, so
+    /// that conditions are interned in another order.
+    fn build(roles: &[&str], rows: &[Spec], backwards: bool) -> Table {
+        let mut t = Table::with_roles(roles.iter().copied()).unwrap();
+        for (target, note, _) in rows {
+            let row = t.insert_target(target.clone());
+            t.set_note(row, note);
+        }
+        let mut cells: Vec<(usize, usize)> = (0..rows.len())
+            .flat_map(|row| (0..roles.len()).map(move |role| (row, role)))
+            .collect();
+        if backwards {
+            cells.reverse();
+        }
+        for (row, role) in cells {
+            let target = &rows[row].0;
+            let value = &rows[row].2[role];
+            let value = match value {
+                Value::Inherit if target.kind() != Kind::Field => Value::Yes,
+                other => other.clone(),
+            };
+            t.set(row, role, &value).unwrap();
+        }
+        t
+    }
+
+    fn pool_target(i: usize) -> Target {
+        let entity = ["Asset", "Shot", "Task"][i % 3];
+        match i % 12 {
+            0..=5 => Target::new(
+                Kind::Entity,
+                entity,
+                "",
+                [Action::See, Action::Edit][i / 3 % 2],
+            ),
+            6..=10 => Target::new(
+                Kind::Field,
+                entity,
+                ["code", "sg_x"][i % 2],
+                [Action::See, Action::Edit][i / 6 % 2],
+            ),
+            _ => Target::new(Kind::App, "", "Media Center", Action::See),
+        }
+        .unwrap()
+    }
+
+    fn pool_value(i: usize) -> Value {
+        [
+            Value::Unknown,
+            Value::Yes,
+            Value::No,
+            Value::Inherit,
+            Value::If("c0".into()),
+            Value::If("c1".into()),
+            Value::If("c 2".into()),
+        ][i % 7]
+            .clone()
+    }
+
+    prop_compose! {
+        /// Two tables as consecutive snapshots might be: the same targets in
+        /// the same order with some cells and notes changed (mode 0), the
+        /// rows reordered (1), targets added and removed (2), or roles
+        /// changed as well (3); the new table's conditions interned forwards
+        /// or backwards.
+        fn snapshot_pair()(
+            rows in prop::collection::vec((0usize..12, prop::collection::vec(0usize..7, 4), 0usize..3), 0..10),
+            edits in prop::collection::vec((0usize..10, 0usize..4, 0usize..7), 0..6),
+            note_edits in prop::collection::vec((0usize..10, 0usize..3), 0..3),
+            order_seed in any::<u64>(),
+            added in prop::collection::vec((0usize..12, prop::collection::vec(0usize..7, 5)), 0..3),
+            removed in prop::collection::vec(0usize..10, 0..3),
+            new_roles in prop::collection::vec(0usize..5, 0..5),
+            mode in 0usize..4,
+            backwards in any::<bool>(),
+            old_backwards in any::<bool>(),
+        ) -> (Table, Table) {
+            let notes = ["", "why", "a, b"];
+            let mut old: Vec<Spec> = Vec::new();
+            for (target, values, note) in rows {
+                let target = pool_target(target);
+                if old.iter().all(|r| r.0 != target) {
+                    old.push((target, notes[note].to_string(), values.into_iter().map(pool_value).collect()));
+                }
+            }
+            let old_roles = ["r0", "r1", "r2", "r3"];
+            let mut new = old.clone();
+            for (row, role, value) in edits {
+                if let Some(r) = new.get_mut(row) {
+                    r.2[role] = pool_value(value);
+                }
+            }
+            for (row, note) in note_edits {
+                if let Some(r) = new.get_mut(row) {
+                    r.1 = notes[note].to_string();
+                }
+            }
+            if mode >= 1 {
+                let key = |i: usize| (i as u64 ^ order_seed).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                let mut order: Vec<usize> = (0..new.len()).collect();
+                order.sort_by_key(|&i| key(i));
+                new = order.into_iter().map(|i| new[i].clone()).collect();
+            }
+            let mut roles: Vec<&str> = old_roles.to_vec();
+            if mode >= 2 {
+                for row in removed {
+                    if row < new.len() {
+                        new.remove(row);
+                    }
+                }
+                for (target, values) in added {
+                    let target = pool_target(target);
+                    if new.iter().all(|r| r.0 != target) {
+                        new.push((target, String::new(), values[..4].iter().copied().map(pool_value).collect()));
+                    }
+                }
+            }
+            if mode == 3 {
+                let all = ["r0", "r1", "r2", "r3", "r4"];
+                roles = Vec::new();
+                for i in new_roles {
+                    if !roles.contains(&all[i]) {
+                        roles.push(all[i]);
+                    }
+                }
+                for r in &mut new {
+                    r.2 = roles.iter().map(|role| {
+                        let i = all.iter().position(|a| a == role).unwrap();
+                        r.2.get(i).cloned().unwrap_or(Value::Yes)
+                    }).collect();
+                }
+            }
+            (build(&old_roles, &old, old_backwards), build(&roles, &new, backwards))
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn diff_equals_the_text_reference((a, b) in snapshot_pair()) {
+            prop_assert_eq!(diff(&a, &b), reference_diff(&a, &b));
+            prop_assert_eq!(diff(&b, &a), reference_diff(&b, &a));
+            prop_assert!(diff(&a, &a).is_empty());
+            prop_assert!(diff(&b, &b.clone()).is_empty());
+            prop_assert_eq!(diff(&a, &b).apply(&a).unwrap(), b);
+        }
+
+        #[test]
+        fn diff_of_random_tables_equals_the_reference(a in small_table(), b in small_table()) {
+            prop_assert_eq!(diff(&a, &b), reference_diff(&a, &b));
+        }
+    }
+
+    #[test]
+    fn same_row_order_is_matched_by_position() {
+        let t = |i: usize| pool_target(i);
+        let v = |i: usize| vec![pool_value(i), pool_value(i + 4), Value::No, Value::Yes];
+        let rows: Vec<Spec> = (0..12).map(|i| (t(i), String::new(), v(i))).collect();
+        let old = build(&["r0", "r1", "r2", "r3"], &rows, false);
+        // Conditions interned backwards: the same texts under other codes
+        // (row 2's new value is the one it had).
+        let mut changed = rows.clone();
+        changed[2].2[1] = Value::If("c 2".into());
+        changed[5].2[0] = Value::If("new".into());
+        changed[8].2[2] = Value::Inherit;
+        changed[7].1 = "reviewed".into();
+        let new = build(&["r0", "r1", "r2", "r3"], &changed, true);
+        assert!(same_targets(&old, &new));
+        assert!(!CellMatch::new(&old, &new).same_codes);
+        assert!(diff(&old, &build(&["r0", "r1", "r2", "r3"], &rows, true)).is_empty());
+        let d = diff(&old, &new);
+        assert_eq!(d, reference_diff(&old, &new));
+        let cells: Vec<String> = d
+            .cells
+            .iter()
+            .map(|c| format!("{} {} {}>{}", c.role, c.target, c.before, c.after))
+            .collect();
+        assert_eq!(
+            cells,
+            [
+                "r0 entity:Task::edit if c1>if new",
+                "r2 field:Task:code:edit no>inherit"
+            ]
+        );
+        assert_eq!(d.notes.len(), 1);
+        // The same rows reordered, or one removed: matched by key.
+        let mut reordered = changed.clone();
+        reordered.reverse();
+        let new = build(&["r0", "r1", "r2", "r3"], &reordered, false);
+        assert!(!same_targets(&old, &new));
+        assert_eq!(diff(&old, &new), d);
+        let fewer = build(&["r0", "r1", "r2", "r3"], &changed[1..], false);
+        assert!(!same_targets(&old, &fewer));
+        assert_eq!(diff(&old, &fewer), reference_diff(&old, &fewer));
+        assert_eq!(diff(&old, &fewer).targets_removed, [t(0)]);
     }
 
     proptest! {

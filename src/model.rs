@@ -680,8 +680,30 @@ impl Table {
         self.cells[row * width + role] = code;
     }
 
-    fn code(&self, row: usize, role: usize) -> u32 {
+    /// The code of a cell: below [`FIRST_CONDITION`] a fixed value, from it
+    /// on one of this table's interned conditions.
+    pub(crate) fn code(&self, row: usize, role: usize) -> u32 {
         self.cells[row * self.roles.len() + role]
+    }
+
+    /// The codes of one row's cells, in role order.
+    pub(crate) fn row_codes(&self, row: usize) -> &[u32] {
+        let width = self.roles.len();
+        &self.cells[row * width..(row + 1) * width]
+    }
+
+    /// The table's interned condition texts (with their `if ` prefix), in
+    /// code order: the first is the text of code [`FIRST_CONDITION`].
+    pub(crate) fn condition_texts(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.conditions.iter().map(|c| &**c)
+    }
+
+    /// The code this table gives a condition text (with its `if ` prefix),
+    /// if it has interned it.
+    pub(crate) fn condition_code(&self, text: &str) -> Option<u32> {
+        self.conditions
+            .get_index_of(text)
+            .map(|i| FIRST_CONDITION + i as u32)
     }
 
     /// The canonical text of a cell, without allocating.
