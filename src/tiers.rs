@@ -681,52 +681,145 @@ impl Tiers {
         Plan { changes }
     }
 
-    /// Every (ancestor, descendant) pair where the descendant's effective
-    /// value is more permissive; with `include_unknown`, also the pairs where
-    /// exactly one side is unknown. In canonical target order.
+    /// Missed permissions, reported once per direct tier edge: on each target,
+    /// every edge `upper > lower` of the tier file where `lower`'s effective
+    /// value is more permissive (`no` < `if …` < `yes`; a field follows its
+    /// entity). The transitive pairs follow from these and are not listed, so
+    /// the cost grows with rows × edges, not with the square of a chain.
+    ///
+    /// An unknown (or unresolved `inherit`) role is not compared, and it does
+    /// not hide what lies across it: on a target where roles between `upper`
+    /// and `lower` are all unknown, `upper` and `lower` count as directly
+    /// linked (the edge of the tier graph with that target's unknown roles
+    /// contracted). Without unknown roles these are exactly the file's edges.
+    ///
+    /// Why nothing is lost: take roles `a` above `c`, both known, with `a`
+    /// allowing less than `c`. On any path from `a` down to `c`, the known
+    /// roles `a = k0, k1, …, km = c` are consecutive over unknown-only
+    /// stretches, so each `(ki, ki+1)` is a reported link. Were every
+    /// `ki` allowed at least `ki+1`, `a` would be allowed at least `c`; so some
+    /// link on the path is reported. Conversely every reported pair is a
+    /// transitive violation. So a transitive violation `(a, c)` exists iff
+    /// some path `a → … → c` carries a reported one.
+    ///
+    /// With `include_unknown`, also each direct edge where exactly one side
+    /// is unknown and the known side does not settle it (an upper `yes` or a
+    /// lower `no` holds whatever the other is), flagged `unknown`. In
+    /// canonical target order; within a target by lower role, then upper
+    /// role, in the tier file's order of first mention.
     pub fn check(&self, table: &Table, include_unknown: bool) -> Result<Vec<Violation>, TierError> {
         self.require_roles(table)?;
-        let pairs: Vec<(usize, usize)> = self
+        let count = self.graph.node_count();
+        let column: Vec<usize> = self
             .graph
             .node_indices()
-            .flat_map(|lower| {
-                self.ancestors[lower.index()]
-                    .iter()
-                    .map(move |&upper| (upper, lower))
-            })
-            .filter_map(|(u, l)| {
-                Some((
-                    table.role_index(&self.graph[u])?,
-                    table.role_index(&self.graph[l])?,
-                ))
+            .map(|n| {
+                table
+                    .role_index(&self.graph[n])
+                    .expect("require_roles: every tier role is a column")
             })
             .collect();
+        let parents: Vec<Vec<usize>> = self
+            .graph
+            .node_indices()
+            .map(|n| {
+                let mut up: Vec<usize> = self
+                    .graph
+                    .neighbors_directed(n, petgraph::Direction::Incoming)
+                    .map(|p| p.index())
+                    .collect();
+                up.sort_unstable();
+                up
+            })
+            .collect();
+        let names: Vec<&str> = table.roles().collect();
         let mut violations = Vec::new();
         let mut ranks = Vec::with_capacity(table.role_count());
+        let mut found: Vec<usize> = Vec::new();
+        let mut stack: Vec<usize> = Vec::new();
+        let mut seen = vec![0u32; count];
+        let mut stamp = 0u32;
+        // The effective values of the row being reported, made on demand.
+        let mut values: Vec<Option<Value>> = Vec::new();
+        let mut values_row: Option<usize> = None;
+        let mut entity_row: Option<Option<usize>> = None;
         for row in table.sorted_rows() {
             table.effective_ranks(row, &mut ranks);
-            for &(upper, lower) in &pairs {
-                let (u, l) = (ranks[upper], ranks[lower]);
-                let finding = match (u, l) {
-                    (NO_RANK, NO_RANK) => false,
-                    // An upper "yes" or a lower "no" holds whatever the other side is.
-                    (RANK_YES, NO_RANK) | (NO_RANK, RANK_NO) => false,
-                    (NO_RANK, _) | (_, NO_RANK) => include_unknown,
-                    (a, b) => a < b,
+            for lower in 0..count {
+                let l = ranks[column[lower]];
+                found.clear();
+                for &upper in &parents[lower] {
+                    let u = ranks[column[upper]];
+                    match (u, l) {
+                        (NO_RANK, NO_RANK) => {}
+                        (NO_RANK, _) => {
+                            if l == RANK_NO {
+                                continue;
+                            }
+                            if include_unknown {
+                                found.push(upper);
+                            }
+                            // Across unknown roles, to the nearest known ones.
+                            stamp += 1;
+                            stack.clear();
+                            stack.push(upper);
+                            seen[upper] = stamp;
+                            while let Some(at) = stack.pop() {
+                                for &above in &parents[at] {
+                                    if seen[above] == stamp {
+                                        continue;
+                                    }
+                                    seen[above] = stamp;
+                                    match ranks[column[above]] {
+                                        NO_RANK => stack.push(above),
+                                        a if a < l => found.push(above),
+                                        _ => {}
+                                    }
+                                }
+                            }
+                        }
+                        (RANK_YES, NO_RANK) => {}
+                        (_, NO_RANK) => {
+                            if include_unknown {
+                                found.push(upper);
+                            }
+                        }
+                        (a, b) => {
+                            if a < b {
+                                found.push(upper);
+                            }
+                        }
+                    }
+                }
+                if found.is_empty() {
+                    continue;
+                }
+                found.sort_unstable();
+                found.dedup();
+                let target = table.target(row);
+                if values_row != Some(row) {
+                    values_row = Some(row);
+                    values.clear();
+                    values.resize(table.role_count(), None);
+                    entity_row = target.entity_target().map(|e| table.target_index(&e));
+                }
+                let mut value_of = |col: usize| -> Value {
+                    let value = values[col]
+                        .get_or_insert_with(|| effective_at(table, row, entity_row, col))
+                        .clone();
+                    debug_assert_eq!(value, table.effective(target, col));
+                    value
                 };
-                if finding {
-                    let target = table.target(row);
-                    let (upper_value, lower_value) = (
-                        table.effective(target, upper),
-                        table.effective(target, lower),
-                    );
+                let lower_value = value_of(column[lower]);
+                for &upper in &found {
+                    let upper_value = value_of(column[upper]);
                     violations.push(Violation {
-                        upper: table.roles().nth(upper).unwrap_or_default().to_string(),
-                        lower: table.roles().nth(lower).unwrap_or_default().to_string(),
+                        upper: names[column[upper]].to_string(),
+                        lower: names[column[lower]].to_string(),
                         target: target.clone(),
                         unknown: rank(&upper_value).is_none() || rank(&lower_value).is_none(),
                         upper_value,
-                        lower_value,
+                        lower_value: lower_value.clone(),
                     });
                 }
             }
@@ -775,6 +868,28 @@ impl Tiers {
             true,
             format!("{new_role} and {current_role} are both below {actor_role}"),
         )
+    }
+}
+
+/// [`Table::effective`] of a cell, by row: `entity_row` is `None` for an
+/// entity row, else the row of the field's entity (`Some(None)` when the
+/// table lacks it), so a pass over many cells of one row looks it up once.
+fn effective_at(
+    table: &Table,
+    row: usize,
+    entity_row: Option<Option<usize>>,
+    role: usize,
+) -> Value {
+    let own = table.value(row, role);
+    let Some(entity_row) = entity_row else {
+        return own;
+    };
+    let entity = entity_row.map_or(Value::Unknown, |e| table.value(e, role));
+    match (own, entity) {
+        (Value::No, _) | (_, Value::No) => Value::No,
+        (_, Value::Unknown) => Value::Unknown,
+        (Value::Inherit, entity) => entity,
+        (own, _) => own,
     }
 }
 
@@ -1202,6 +1317,119 @@ mod tests {
                 prop_assert!(start[i] || !above_or_at.contains(role), "{} reached {}", i, role);
             }
         }
+    }
+
+    fn value_or_unknown(code: u8) -> Value {
+        if code == 3 {
+            Value::Unknown
+        } else {
+            value_of(code)
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn check_reports_links_and_every_transitive_violation_has_one_on_a_path(
+            (n, text, _) in dag(),
+            codes in prop::collection::vec(0u8..4, 8),
+        ) {
+            let tiers = Tiers::parse(&text).unwrap();
+            let roles: Vec<String> = (0..n).map(|i| format!("r{i}")).collect();
+            let mut t = Table::with_roles(roles.clone()).unwrap();
+            let row = t.insert_target(Target::new(Kind::Entity, "Shot", "", Action::Edit).unwrap());
+            for (r, &code) in codes.iter().take(n).enumerate() {
+                t.set(row, r, &value_or_unknown(code)).unwrap();
+            }
+            let known = |r: &str| codes[r[1..].parse::<usize>().unwrap()] != 3;
+            let rank_of = |r: &str| codes[r[1..].parse::<usize>().unwrap()];
+            let below_or_at = |r: &str| -> Vec<String> {
+                tiers.descendants(r).unwrap().into_iter().map(str::to_string).chain([r.to_string()]).collect()
+            };
+            let reported: Vec<(String, String)> = tiers.check(&t, false).unwrap().into_iter()
+                .map(|v| { assert!(!v.unknown); (v.upper, v.lower) }).collect();
+            // Sound: every reported pair is a transitive violation, linked
+            // through unknown roles only (a direct edge when there are none).
+            for (u, l) in &reported {
+                prop_assert!(tiers.descendants(u).unwrap().contains(&l.as_str()));
+                prop_assert!(known(u) && known(l) && rank_of(u) < rank_of(l));
+                let direct = tiers.directly_below(u).unwrap().contains(&l.as_str());
+                let all_known = codes[..n].iter().all(|&c| c != 3);
+                prop_assert!(direct || !all_known, "{} > {} is not an edge", u, l);
+            }
+            // Complete: each transitive violation (a, c) has a reported (u, l)
+            // on a path a → … → u → … → l → … → c.
+            for c in &roles {
+                for a in tiers.ancestors(c).unwrap() {
+                    if known(a) && known(c) && rank_of(a) < rank_of(c) {
+                        let on_path = reported.iter().any(|(u, l)| {
+                            below_or_at(a).contains(u)
+                                && below_or_at(u).contains(l)
+                                && below_or_at(l).contains(c)
+                        });
+                        prop_assert!(on_path, "({}, {}) has no reported link", a, c);
+                    }
+                }
+            }
+            // Unknown pairs are direct edges only, and add nothing else.
+            let with_unknown = tiers.check(&t, true).unwrap();
+            for v in &with_unknown {
+                if v.unknown {
+                    prop_assert!(tiers.directly_below(&v.upper).unwrap().contains(&v.lower.as_str()));
+                }
+            }
+            let known_pairs: Vec<(String, String)> = with_unknown.into_iter().filter(|v| !v.unknown)
+                .map(|v| (v.upper, v.lower)).collect();
+            prop_assert_eq!(known_pairs, reported);
+        }
+    }
+
+    #[test]
+    fn a_long_chain_is_checked_once_per_edge() {
+        let n = 10_000;
+        let roles: Vec<String> = (0..n).map(|i| format!("r{i}")).collect();
+        let tiers = Tiers::parse(&roles.join(" > ")).unwrap();
+        let mut t = Table::with_roles(roles.clone()).unwrap();
+        let row = t.insert_target(Target::new(Kind::Entity, "Shot", "", Action::Edit).unwrap());
+        for r in 0..n {
+            let value = if r % 2 == 0 { Value::No } else { Value::Yes };
+            t.set(row, r, &value).unwrap();
+        }
+        // Every "no" above a "yes": the edges r0 > r1, r2 > r3, ...
+        let found = tiers.check(&t, false).unwrap();
+        assert_eq!(found.len(), n / 2);
+        assert_eq!(
+            (found[0].upper.as_str(), found[0].lower.as_str()),
+            ("r0", "r1")
+        );
+    }
+
+    #[test]
+    fn an_unknown_role_between_does_not_hide_a_missed_permission() {
+        let tiers = Tiers::parse("lead > mid > artist").unwrap();
+        let mut t = Table::with_roles(["lead", "mid", "artist"]).unwrap();
+        let row = t.insert_target(Target::new(Kind::Entity, "Shot", "", Action::Edit).unwrap());
+        t.set(row, 0, &Value::No).unwrap();
+        t.set(row, 2, &Value::Yes).unwrap();
+        let found = tiers.check(&t, false).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            (found[0].upper.as_str(), found[0].lower.as_str()),
+            ("lead", "artist")
+        );
+        let pairs: Vec<(String, String, bool)> = tiers
+            .check(&t, true)
+            .unwrap()
+            .into_iter()
+            .map(|v| (v.upper, v.lower, v.unknown))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("lead".into(), "mid".into(), true),
+                ("lead".into(), "artist".into(), false),
+                ("mid".into(), "artist".into(), true),
+            ]
+        );
     }
 
     #[test]

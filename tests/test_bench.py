@@ -12,9 +12,21 @@ def test_smoke_run_measures_every_operation():
     r = run_cli("bench", "--smoke")
     assert r.returncode == 0, r.stderr
     for operation in ("read+normalise wide (schema)", "read+normalise long (schema)", "write wide", "write long",
-                      "diff (1% of cells differ)", "tiers check (30-role DAG)", "tiers grant", "to_pandas()"):
+                      "diff (1% of cells differ)", "tiers check, tier-respecting (30-role DAG)",
+                      "tiers check, untidy: random values (30-role DAG)", "tiers check, 10,000-role chain x 1 row",
+                      "tiers grant", "to_pandas()"):
         assert f"| {operation} |" in r.stdout, operation
     assert "memory: loaded sgperms table" in r.stdout and "x faster" in r.stdout
+    # The chain's one row misses a permission on every other edge, once each.
+    assert "| 5,000 violations |" in r.stdout
+
+
+def test_the_untidy_studio_breaks_its_tiers(tmp_path):
+    studio = bench.generate(str(tmp_path), entities=4, fields=5, roles=30)
+    untidy = sgperms.read_csv(studio.untidy, schema=studio.schema)
+    tidy = sgperms.read_csv(studio.wide, schema=studio.schema)
+    assert len(untidy) == len(tidy)
+    assert len(studio.tiers.check(untidy)) > len(studio.tiers.check(tidy))
 
 
 def test_the_baseline_is_honest(tmp_path):

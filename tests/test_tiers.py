@@ -290,3 +290,39 @@ def test_unknown_pairs_only_when_they_matter():
                          "entity,Shot,,see,yes,\nentity,Asset,,see,,no\nentity,Task,,see,,yes\n")
     found = tiers.check(t, unknown=True)
     assert [v.target[1] for v in found] == ["Task"]
+
+
+def test_check_reports_each_direct_edge_once_not_every_transitive_pair():
+    # Three roles in a chain, the top one allowed nothing, the others everything:
+    # one missed permission, on the edge lead > mid (lead > artist follows from it).
+    tiers = sgperms.Tiers.parse("lead > mid > artist")
+    t = sgperms.read_csv("kind,entity_type,name,action,lead,mid,artist\nentity,Shot,,see,no,yes,yes\n")
+    assert [(v.upper, v.lower) for v in tiers.check(t)] == [("lead", "mid")]
+    # An unknown role between does not hide it: the edge is taken across it.
+    t = sgperms.read_csv("kind,entity_type,name,action,lead,mid,artist\nentity,Shot,,see,no,,yes\n")
+    assert [(v.upper, v.lower) for v in tiers.check(t)] == [("lead", "artist")]
+    assert [(v.upper, v.lower, v.unknown) for v in tiers.check(t, unknown=True)] == [
+        ("lead", "mid", True), ("lead", "artist", False), ("mid", "artist", True)]
+
+
+def test_violations_have_columns_and_a_summary():
+    tiers = sgperms.Tiers.parse("lead > artist\nsupervisor > artist")
+    t = sgperms.read_csv("kind,entity_type,name,action,supervisor,lead,artist\n"
+                         "entity,Shot,,see,no,no,yes\nentity,Asset,,see,yes,no,if own\n")
+    found = tiers.check(t)
+    assert len(found) == 3 and found[0] is found[0] and found == list(found)
+    summary = found.summary()
+    assert summary == {
+        "edges": [("lead", "artist", 2), ("supervisor", "artist", 1)],
+        "targets": [(("entity", "Asset", "", "see"), 1), (("entity", "Shot", "", "see"), 2)],
+    }
+    pandas = pytest.importorskip("pandas")
+    frame = found.to_pandas()
+    assert list(frame.columns) == ["kind", "entity_type", "name", "action", "upper", "upper_value",
+                                   "lower", "lower_value", "unknown"]
+    assert len(frame) == 3 and frame["upper"].dtype == "category" and frame["unknown"].dtype == bool
+    assert frame.iloc[0].to_dict() == {
+        "kind": "entity", "entity_type": "Asset", "name": "", "action": "see", "upper": "lead",
+        "upper_value": "no", "lower": "artist", "lower_value": "if own", "unknown": False}
+    assert isinstance(tiers.check(sgperms.PermissionTable(["supervisor", "lead", "artist"])).to_pandas(),
+                      pandas.DataFrame)

@@ -272,7 +272,8 @@ class Violation:
 
 @final
 class Violations:
-    """The result of Tiers.check: behaves as a list of Violation, with a Jupyter preview."""
+    """The result of Tiers.check: behaves as a list of Violation (made on first
+    use), with a Jupyter preview, to_pandas() and summary()."""
 
     def __len__(self) -> int: ...
     def __bool__(self) -> bool: ...
@@ -285,6 +286,11 @@ class Violations:
     def __contains__(self, value: object, /) -> bool: ...
     def __eq__(self, other: object, /) -> bool: ...
     def _repr_html_(self) -> str: ...
+    def to_pandas(self) -> Any:  # pandas.DataFrame
+        """One row per violation: kind, entity_type, name, action, upper, upper_value,
+        lower, lower_value, unknown."""
+    def summary(self) -> dict[str, list[Any]]:
+        """{"edges": [(upper, lower, count)], "targets": [((kind, entity_type, name, action), count)]}."""
 
 @final
 class Decision:
@@ -346,7 +352,8 @@ class Tiers:
     def revoke(self, table: PermissionTable, role: str, kind: str, entity_type: str, name: str, action: str) -> Plan:
         """Plan: `role` and every role below it get "no"."""
     def check(self, table: PermissionTable, *, unknown: bool = False) -> Violations:
-        """Lower tiers allowed more than higher ones, on effective values."""
+        """Lower tiers allowed more than higher ones, on effective values: once per
+        direct tier edge (across roles unknown on that target)."""
     def can_assign(self, actor_role: str, current_role: str, new_role: str) -> Decision:
         """Whether actor_role may move someone from current_role to new_role."""
     def _repr_html_(self) -> str: ...

@@ -11,6 +11,7 @@ warm-up; memory is the resident-size growth while the loaded table is held.
 from __future__ import annotations
 
 import csv
+import functools
 import gc
 import importlib
 import os
@@ -39,6 +40,7 @@ class Studio:
     wide: str
     long: str
     changed: str
+    untidy: str
     schema: Schema
     schema_dicts: SchemaDicts
     tiers: Tiers
@@ -120,7 +122,18 @@ def generate(folder: str, *, entities: int = 250, fields: int = 150, roles: int 
         w = csv.writer(out, lineterminator="\n")
         w.writerow(header)
         w.writerows(changed_rows)
-    return Studio(wide, long, changed, Schema.from_shotgun_dicts(schema_read, schema_entity),
+    # The same targets as a table looks the day its tier file is first
+    # written: values at random, whatever the tiers say.
+    untidy = os.path.join(folder, "studio-untidy.csv")
+    entity_values = ["yes", "no", "if on their project"]
+    field_values = entity_values + ["inherit"]
+    with open(untidy, "w", encoding="utf-8", newline="") as out:
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(header)
+        for r in rows:
+            choices = field_values if r[0] == "field" else entity_values
+            w.writerow(r[:4] + [rng.choice(choices) for _ in codes] + r[-1:])
+    return Studio(wide, long, changed, untidy, Schema.from_shotgun_dicts(schema_read, schema_entity),
                   (schema_read, schema_entity), tiers, codes,
                   len(rows) * len(codes), os.path.getsize(wide))
 
@@ -215,6 +228,16 @@ class Row:
     python: float | None = None
     polars: float | None = None
     target: str = ""
+    result: str = ""
+
+
+def chain(roles: int = 10_000) -> tuple[Tiers, Any]:
+    """A chain of ``roles`` roles over one row whose values alternate no, yes
+    down the chain: every other edge misses a permission."""
+    codes = [f"r{i}" for i in range(roles)]
+    header = ",".join(["kind", "entity_type", "name", "action", *codes, "note"])
+    row = ",".join(["entity", "Shot", "", "edit", *("no" if i % 2 == 0 else "yes" for i in range(roles)), ""])
+    return Tiers.parse(" > ".join(codes) + "\n"), read_csv(f"{header}\n{row}\n".encode())
 
 
 def measure(studio: Studio, runs: int) -> tuple[list[Row], dict[str, float]]:
@@ -227,6 +250,11 @@ def measure(studio: Studio, runs: int) -> tuple[list[Row], dict[str, float]]:
     tracemalloc.stop()
     del held_py
     return rows, {"sgperms_table": loaded, "python_table_peak": py_peak, "wide_csv": studio.wide_bytes}
+
+
+def _count_violations(tiers: Tiers, table: Any) -> int:
+    """The tier check with its result: how many violations it found."""
+    return len(tiers.check(table))
 
 
 def _timings(studio: Studio, runs: int) -> list[Row]:
@@ -253,8 +281,15 @@ def _timings(studio: Studio, runs: int) -> list[Row]:
     py_changed = py_read(studio.changed, studio.schema_dicts)
     rows.append(Row("diff (1% of cells differ)", median_time(lambda: diff(table, changed), runs),
                     median_time(lambda: py_diff(py_table, py_changed), runs), target=">= 30x Python"))
-    rows.append(Row("tiers check (30-role DAG)", median_time(lambda: studio.tiers.check(table), runs),
-                    target="< 0.2 s"))
+    untidy = read_csv(studio.untidy, schema=studio.schema)
+    for label, checked in (("tier-respecting", table), ("untidy: random values", untidy)):
+        rows.append(Row(f"tiers check, {label} (30-role DAG)",
+                        median_time(functools.partial(_count_violations, studio.tiers, checked), runs),
+                        target="< 0.2 s", result=f"{_count_violations(studio.tiers, checked):,} violations"))
+    chain_tiers, chain_table = chain()
+    rows.append(Row("tiers check, 10,000-role chain x 1 row",
+                    median_time(functools.partial(_count_violations, chain_tiers, chain_table), runs),
+                    target="< 2 s", result=f"{_count_violations(chain_tiers, chain_table):,} violations"))
     lower = studio.roles[-1]
     rows.append(Row("tiers grant", median_time(
         lambda: studio.tiers.grant(table, lower, "entity", "CustomEntity000", "", "create"), runs)))
@@ -305,14 +340,14 @@ def render(rows: list[Row], memory: dict[str, float], studio: Studio) -> str:
         f"studio: {studio.cells:,} cells, {len(studio.roles)} roles, wide CSV {studio.wide_bytes / 1e6:.1f} MB; "
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "",
-        "| operation | sgperms | pure Python | polars (parse only) | vs Python | vs polars | target |",
-        "|---|---|---|---|---|---|---|",
+        "| operation | sgperms | pure Python | polars (parse only) | vs Python | vs polars | target | result |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         vs_py = f"{r.python / r.sgperms:.1f}x faster" if r.python else ""
         vs_pl = f"{r.sgperms / r.polars:.1f}x polars' time" if r.polars else ""
         lines.append(f"| {r.operation} | {_fmt(r.sgperms)} | {_fmt(r.python)} | {_fmt(r.polars)} "
-                     f"| {vs_py} | {vs_pl} | {r.target} |")
+                     f"| {vs_py} | {vs_pl} | {r.target} | {r.result} |")
     mb = 1e6
     lines += [
         "",

@@ -3,16 +3,18 @@
 //! list behaviour that result types share.
 
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 
 use pyo3::exceptions::PyIndexError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyList};
 
 use super::output::emit;
-use super::table::{target_tuple, PyTable, TargetTuple};
+use super::table::{import_pandas, target_tuple, PyTable, TargetTuple};
 use crate::normalize::parse_value;
 use crate::report;
 use crate::tiers::{Change, Decision, Plan, Tiers, Violation};
+use indexmap::IndexMap;
 
 /// Rows a Jupyter preview shows before it says how many more there are.
 pub(super) const PREVIEW_ROWS: usize = 50;
@@ -25,11 +27,14 @@ pub(super) fn py_bool(py: Python<'_>, value: bool) -> Py<PyAny> {
 /// The `#[pymethods]` of a result that behaves like the list of its items
 /// (`Violations`, `Findings`): one definition, so the two cannot drift.
 /// `$data` is the field holding the core's items, `$preview` the renderer of
-/// its Jupyter preview.
+/// its Jupyter preview; a block after it holds the class's other methods
+/// (pyo3 takes one `#[pymethods]` block per class).
 macro_rules! list_result_methods {
-    ($class:ident, $data:ident, $preview:path) => {
+    ($class:ident, $data:ident, $preview:path $(, { $($extra:tt)* })?) => {
         #[pymethods]
         impl $class {
+            $($($extra)*)?
+
             fn __len__(&self) -> usize {
                 self.items.len()
             }
@@ -74,35 +79,66 @@ macro_rules! list_result_methods {
 }
 pub(super) use list_result_methods;
 
+/// Makes a result's Python items when they are first asked for.
+type Build = Box<dyn Fn(Python<'_>) -> PyResult<Vec<Py<PyAny>>> + Send + Sync>;
+
 /// The Python items of a result that stands in for a list (`Violations`,
-/// `Findings`): made once, so `result[0] is result[0]` and
-/// `result == list(result)` hold as they do for a list. The result keeps
-/// the core's data beside them for its preview (and, later, columns).
+/// `Findings`): made once, on first use (`len()` does not make them), so
+/// `result[0] is result[0]` and `result == list(result)` hold as they do for
+/// a list. The result keeps the core's data beside them for its preview and
+/// columns.
 pub(super) struct Items {
-    items: Vec<Py<PyAny>>,
+    len: usize,
+    made: OnceLock<Vec<Py<PyAny>>>,
+    build: Option<Build>,
 }
 
 impl Items {
-    /// The Python objects for `values`, in order.
+    /// The Python objects for `values`, in order, made now.
     pub(super) fn new<T: pyo3::PyClass + Into<PyClassInitializer<T>>>(
         py: Python<'_>,
         values: impl IntoIterator<Item = T>,
     ) -> PyResult<Items> {
-        let items = values
+        let items: Vec<Py<PyAny>> = values
             .into_iter()
             .map(|v| Ok(Py::new(py, v)?.into_any()))
             .collect::<PyResult<_>>()?;
-        Ok(Items { items })
+        Ok(Items {
+            len: items.len(),
+            made: OnceLock::from(items),
+            build: None,
+        })
+    }
+
+    /// `len` items that `build` makes the first time they are asked for.
+    pub(super) fn lazy(len: usize, build: Build) -> Items {
+        Items {
+            len,
+            made: OnceLock::new(),
+            build: Some(build),
+        }
     }
 
     /// How many items.
     pub(super) fn len(&self) -> usize {
-        self.items.len()
+        self.len
+    }
+
+    /// The items, made now if they were not yet.
+    fn all(&self, py: Python<'_>) -> PyResult<&Vec<Py<PyAny>>> {
+        if let Some(items) = self.made.get() {
+            return Ok(items);
+        }
+        let build = self.build.as_ref().expect("eager items are made at once");
+        let items = build(py)?;
+        // Another thread may have won the race; either way one list is kept.
+        let _ = self.made.set(items);
+        Ok(self.made.get().expect("just set"))
     }
 
     /// A new list of the items.
     pub(super) fn list<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        PyList::new(py, self.items.iter().map(|i| i.bind(py)))
+        PyList::new(py, self.all(py)?.iter().map(|i| i.bind(py)))
     }
 
     /// `items[index]` as a list answers it: an int (negative from the end)
@@ -110,9 +146,10 @@ impl Items {
     pub(super) fn get<'py>(&self, index: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let py = index.py();
         if let Ok(i) = index.extract::<isize>() {
-            let len = self.items.len() as isize;
+            let items = self.all(py)?;
+            let len = items.len() as isize;
             let at = if i < 0 { i + len } else { i };
-            return match usize::try_from(at).ok().and_then(|at| self.items.get(at)) {
+            return match usize::try_from(at).ok().and_then(|at| items.get(at)) {
                 Some(item) => Ok(item.bind(py).clone()),
                 None => Err(PyIndexError::new_err("list index out of range")),
             };
@@ -127,7 +164,7 @@ impl Items {
 
     /// An iterator over the items, last first.
     pub(super) fn reversed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let last_first = PyList::new(py, self.items.iter().rev().map(|i| i.bind(py)))?;
+        let last_first = PyList::new(py, self.all(py)?.iter().rev().map(|i| i.bind(py)))?;
         last_first.as_any().try_iter().map(|it| it.into_any())
     }
 
@@ -264,22 +301,112 @@ pub struct PyViolation {
 
 /// The result of `Tiers.check`: the violations, in canonical target order,
 /// with a list's behaviour (`len`, iteration, indexing and slicing, `==`
-/// against a list or another result, `in`, a list's repr) and a Jupyter
-/// preview.
+/// against a list or another result, `in`, a list's repr; the `Violation`
+/// objects are made on first use, not by `len()`), a Jupyter preview,
+/// `to_pandas()` and `summary()`.
 #[pyclass(module = "sgperms._core", name = "Violations", frozen)]
 pub struct PyViolations {
-    violations: Vec<Violation>,
+    violations: Arc<Vec<Violation>>,
     items: Items,
 }
 
 impl PyViolations {
-    fn new(py: Python<'_>, violations: Vec<Violation>) -> PyResult<PyViolations> {
-        let items = Items::new(py, violations.iter().cloned().map(PyViolation::from))?;
-        Ok(PyViolations { violations, items })
+    fn new(violations: Vec<Violation>) -> PyViolations {
+        let violations = Arc::new(violations);
+        let source = Arc::clone(&violations);
+        let items = Items::lazy(
+            violations.len(),
+            Box::new(move |py| {
+                source
+                    .iter()
+                    .map(|v| Ok(Py::new(py, PyViolation::from(v.clone()))?.into_any()))
+                    .collect()
+            }),
+        );
+        PyViolations { violations, items }
     }
 }
 
-list_result_methods!(PyViolations, violations, report::violations_preview);
+/// The columns of `Violations.to_pandas()`, in order.
+const VIOLATION_COLUMNS: [&str; 9] = [
+    "kind",
+    "entity_type",
+    "name",
+    "action",
+    "upper",
+    "upper_value",
+    "lower",
+    "lower_value",
+    "unknown",
+];
+
+list_result_methods!(PyViolations, violations, report::violations_preview, {
+    /// The violations as a pandas DataFrame, one row each: kind, entity_type,
+    /// name, action, upper, upper_value, lower, lower_value (text; unknown is
+    /// ""), unknown (bool); every text column categorical. Needs pandas.
+    fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let pandas = import_pandas(py)?;
+        let columns = PyDict::new(py);
+        let text = |f: &dyn Fn(&Violation) -> String| -> PyResult<Bound<'py, PyAny>> {
+            let values = PyList::new(py, self.violations.iter().map(f))?;
+            let kwargs = PyDict::new(py);
+            kwargs.set_item("dtype", "category")?;
+            pandas.call_method("Series", (values,), Some(&kwargs))
+        };
+        columns.set_item("kind", text(&|v| v.target.kind().as_str().to_string())?)?;
+        columns.set_item(
+            "entity_type",
+            text(&|v| v.target.entity_type().to_string())?,
+        )?;
+        columns.set_item("name", text(&|v| v.target.name().to_string())?)?;
+        columns.set_item("action", text(&|v| v.target.action().as_str().to_string())?)?;
+        columns.set_item("upper", text(&|v| v.upper.clone())?)?;
+        columns.set_item("upper_value", text(&|v| v.upper_value.to_text())?)?;
+        columns.set_item("lower", text(&|v| v.lower.clone())?)?;
+        columns.set_item("lower_value", text(&|v| v.lower_value.to_text())?)?;
+        let unknown = PyList::new(py, self.violations.iter().map(|v| v.unknown))?;
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("dtype", "bool")?;
+        columns.set_item(
+            "unknown",
+            pandas.call_method("Series", (unknown,), Some(&kwargs))?,
+        )?;
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("columns", PyList::new(py, VIOLATION_COLUMNS)?)?;
+        pandas.call_method("DataFrame", (columns,), Some(&kwargs))
+    }
+
+    /// Counts, for a quick look: a dict with `"edges"`, a list of
+    /// `(upper, lower, count)` per tier edge, and `"targets"`, a list of
+    /// `((kind, entity_type, name, action), count)` per target; each in
+    /// order of first appearance.
+    fn summary<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let mut edges: IndexMap<(&str, &str), usize> = IndexMap::new();
+        let mut targets: IndexMap<&crate::model::Target, usize> = IndexMap::new();
+        for v in self.violations.iter() {
+            *edges
+                .entry((v.upper.as_str(), v.lower.as_str()))
+                .or_default() += 1;
+            *targets.entry(&v.target).or_default() += 1;
+        }
+        let out = PyDict::new(py);
+        out.set_item(
+            "edges",
+            edges
+                .into_iter()
+                .map(|((u, l), n)| (u, l, n))
+                .collect::<Vec<_>>(),
+        )?;
+        out.set_item(
+            "targets",
+            targets
+                .into_iter()
+                .map(|(t, n)| (target_tuple(t), n))
+                .collect::<Vec<_>>(),
+        )?;
+        Ok(out)
+    }
+});
 
 impl From<Violation> for PyViolation {
     fn from(v: Violation) -> PyViolation {
@@ -429,9 +556,11 @@ impl PyTiers {
         Ok(PyPlan { plan })
     }
 
-    /// Lower tiers allowed more than higher ones, on effective values; with
-    /// `unknown=True` also the pairs where one side is unknown. Returns
-    /// Violations (a list's behaviour, and a Jupyter preview).
+    /// Lower tiers allowed more than higher ones, on effective values, once
+    /// per direct tier edge (taken across roles unknown on that target; the
+    /// transitive pairs follow and are not listed); with `unknown=True` also
+    /// the direct edges where one side is unknown. Returns Violations (a
+    /// list's behaviour, a Jupyter preview, `to_pandas()`, `summary()`).
     #[pyo3(signature = (table, *, unknown=false))]
     fn check(
         &self,
@@ -441,7 +570,7 @@ impl PyTiers {
     ) -> PyResult<PyViolations> {
         let table = &table.table;
         let found = py.detach(|| self.tiers.check(table, unknown))?;
-        PyViolations::new(py, found)
+        Ok(PyViolations::new(found))
     }
 
     /// Whether someone holding `actor_role` may move a person from
