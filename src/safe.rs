@@ -79,24 +79,22 @@ where
     C: IntoIterator,
     C::Item: AsRef<str>,
 {
-    let mut out = String::new();
+    // The csv crate quotes exactly where RFC 4180 needs it; writing into a
+    // Vec cannot fail, so nothing here can panic or be lost.
+    let mut writer = csv::WriterBuilder::new()
+        .flexible(true)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
     for row in rows {
-        for (i, cell) in row.into_iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            let cell = neutralise(cell.as_ref());
-            if cell.contains([',', '"', '\n', '\r']) {
-                out.push('"');
-                out.push_str(&cell.replace('"', "\"\""));
-                out.push('"');
-            } else {
-                out.push_str(&cell);
-            }
-        }
-        out.push('\n');
+        let cells: Vec<String> = row
+            .into_iter()
+            .map(|c| neutralise(c.as_ref()).into_owned())
+            .collect();
+        let _ = writer.write_record(&cells);
     }
-    out
+    let bytes = writer.into_inner().unwrap_or_default();
+    // Every cell came in as UTF-8 text, so the bytes are UTF-8.
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 /// The first cell a spreadsheet would run as a formula.
