@@ -319,7 +319,7 @@ impl PyViolations {
             Box::new(move |py| {
                 source
                     .iter()
-                    .map(|v| Ok(Py::new(py, PyViolation::from(v.clone()))?.into_any()))
+                    .map(|v| Ok(Py::new(py, PyViolation::from(*v))?.into_any()))
                     .collect()
             }),
         );
@@ -360,10 +360,10 @@ list_result_methods!(PyViolations, violations, report::violations_preview, {
         )?;
         columns.set_item("name", text(&|v| v.target.name().to_string())?)?;
         columns.set_item("action", text(&|v| v.target.action().as_str().to_string())?)?;
-        columns.set_item("upper", text(&|v| v.upper.clone())?)?;
-        columns.set_item("upper_value", text(&|v| v.upper_value.to_text())?)?;
-        columns.set_item("lower", text(&|v| v.lower.clone())?)?;
-        columns.set_item("lower_value", text(&|v| v.lower_value.to_text())?)?;
+        columns.set_item("upper", text(&|v| v.upper.to_string())?)?;
+        columns.set_item("upper_value", text(&|v| v.upper_value.text().to_string())?)?;
+        columns.set_item("lower", text(&|v| v.lower.to_string())?)?;
+        columns.set_item("lower_value", text(&|v| v.lower_value.text().to_string())?)?;
         let unknown = PyList::new(py, self.violations.iter().map(|v| v.unknown))?;
         let kwargs = PyDict::new(py);
         kwargs.set_item("dtype", "bool")?;
@@ -413,10 +413,10 @@ impl From<Violation> for PyViolation {
         PyViolation {
             text: v.to_string(),
             target: target_tuple(&v.target),
-            upper_value: v.upper_value.to_text(),
-            lower_value: v.lower_value.to_text(),
-            upper: v.upper,
-            lower: v.lower,
+            upper_value: v.upper_value.text().to_string(),
+            lower_value: v.lower_value.text().to_string(),
+            upper: v.upper.to_string(),
+            lower: v.lower.to_string(),
             unknown: v.unknown,
         }
     }
