@@ -19,9 +19,7 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use crate::intern::Name;
-use crate::model::{
-    empty_name, Cell, Kind, ModelError, Table, Target, Value, CODE_UNKNOWN, NO_RANK,
-};
+use crate::model::{empty_name, Cell, ModelError, Table, Target, Value, NO_RANK};
 use crate::safe;
 use crate::vocab;
 
@@ -120,33 +118,38 @@ pub fn diff(old: &Table, new: &Table) -> Changes {
             old.target_index(new.target(row))
         }
     };
-    // First find the rows with a difference, in storage order; only those
-    // are sorted into canonical order and turned into changes.
-    let mut changed_cells = 0;
-    let mut rows: Vec<usize> = (0..new.len())
-        .filter(|&row| match old_row(row) {
-            None => {
-                changed_cells += cells.count_new(row);
-                true
-            }
-            Some(from) => {
-                let n = cells.count_differing(from, row);
-                changed_cells += n;
-                n > 0 || old.note_name(from) != new.note_name(row)
-            }
-        })
-        .collect();
-    canonical_order(new, &mut rows);
-    changes.cells.reserve_exact(changed_cells);
+    // One pass in storage order, where the cells lie one after another,
+    // finds every difference; only the rows that have one are then put in
+    // canonical order, their changes moved as blocks.
     let role_names: Vec<Name> = new_roles.iter().map(|r| Name::from(r)).collect();
+    let mut found: Vec<CellChange> = Vec::new();
+    // (row, its changes in `found`), in storage order.
+    let mut spans: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
+    for row in 0..new.len() {
+        let from = old_row(row);
+        let start = found.len();
+        cells.push_changes(from, row, &role_names, &mut found);
+        let note_differs = from.map_or(empty_name(), |r| old.note_name(r)) != new.note_name(row);
+        if from.is_none() || note_differs || found.len() > start {
+            spans.push((row, start..found.len()));
+        }
+    }
+    let mut rows: Vec<usize> = spans.iter().map(|(row, _)| *row).collect();
+    new.sort_rows(&mut rows);
+    let mut span_of = vec![0u32; new.len()];
+    for (span, (row, _)) in spans.iter().enumerate() {
+        span_of[*row] = span as u32;
+    }
+    changes.cells.reserve_exact(found.len());
     for row in rows {
+        let span = span_of[row] as usize;
         let target = *new.target(row);
-        let old_row = old_row(row);
-        if old_row.is_none() {
+        let from = old_row(row);
+        if from.is_none() {
             changes.targets_added.push(target);
         }
         let (old_note, note) = (
-            old_row.map_or(empty_name(), |r| old.note_name(r)),
+            from.map_or(empty_name(), |r| old.note_name(r)),
             new.note_name(row),
         );
         if old_note != note {
@@ -156,23 +159,10 @@ pub fn diff(old: &Table, new: &Table) -> Changes {
                 after: note,
             });
         }
-        for (role, &name) in role_names.iter().enumerate() {
-            let old_cell = match (old_row, cells.columns[role]) {
-                (Some(r), Some(c)) => Some((r, c)),
-                _ => None,
-            };
-            if cells.differs(old_cell, row, role) {
-                changes.cells.push(CellChange {
-                    role: name,
-                    target,
-                    before: old_cell.map_or(Cell::UNKNOWN, |(r, c)| old.cell(r, c)),
-                    after: new.cell(row, role),
-                    note,
-                });
-            }
-        }
+        changes
+            .cells
+            .extend_from_slice(&found[spans[span].1.clone()]);
     }
-    debug_assert_eq!(changes.cells.len(), changed_cells);
     changes
 }
 
@@ -181,22 +171,6 @@ pub fn diff(old: &Table, new: &Table) -> Changes {
 /// no text.
 fn same_targets(old: &Table, new: &Table) -> bool {
     old.len() == new.len() && (0..new.len()).all(|row| old.target(row) == new.target(row))
-}
-
-/// Sorts rows of `table` into canonical target order. The kind is the first
-/// key, and rows of one kind are usually stored in canonical order already:
-/// rows are split by kind and each part sorted, which costs one pass when it
-/// is in order.
-fn canonical_order(table: &Table, rows: &mut Vec<usize>) {
-    let mut parts: [Vec<usize>; Kind::ALL.len()] = Default::default();
-    for &row in rows.iter() {
-        parts[table.target(row).kind() as usize].push(row);
-    }
-    rows.clear();
-    for mut part in parts {
-        part.sort_unstable_by(|&a, &b| table.target(a).cmp(table.target(b)));
-        rows.append(&mut part);
-    }
 }
 
 /// The targets only `old` has, in canonical order.
@@ -235,46 +209,37 @@ impl<'a> CellMatch<'a> {
         }
     }
 
-    /// Whether a new cell differs from the old cell at `old_cell` (unknown
-    /// when `None`).
-    fn differs(&self, old_cell: Option<(usize, usize)>, row: usize, role: usize) -> bool {
-        let code = self.new.code(row, role);
-        match old_cell {
-            None => code != CODE_UNKNOWN,
-            Some((r, c)) => self.old.code(r, c) != code,
+    /// Appends the cells of new row `row` that differ from old row
+    /// `old_row` (from unknown, when the old table lacks the target).
+    fn push_changes(
+        &self,
+        old_row: Option<usize>,
+        row: usize,
+        roles: &[Name],
+        out: &mut Vec<CellChange>,
+    ) {
+        let new_codes = self.new.row_codes(row);
+        let old_codes = old_row.map(|r| self.old.row_codes(r));
+        if self.same_columns && old_codes == Some(new_codes) {
+            return;
         }
-    }
-
-    /// How many cells of new row `row` differ from old row `old_row`.
-    fn count_differing(&self, old_row: usize, row: usize) -> usize {
-        let (old_codes, new_codes) = (self.old.row_codes(old_row), self.new.row_codes(row));
-        if self.same_columns {
-            if old_codes == new_codes {
-                return 0;
+        let (target, note) = (*self.new.target(row), self.new.note_name(row));
+        for (role, &name) in roles.iter().enumerate() {
+            let before = match (old_row, self.columns[role]) {
+                (Some(r), Some(c)) => self.old.cell(r, c),
+                _ => Cell::UNKNOWN,
+            };
+            let after = self.new.cell(row, role);
+            if before != after {
+                out.push(CellChange {
+                    role: name,
+                    target,
+                    before,
+                    after,
+                    note,
+                });
             }
-            return old_codes
-                .iter()
-                .zip(new_codes)
-                .filter(|(a, b)| a != b)
-                .count();
         }
-        new_codes
-            .iter()
-            .zip(&self.columns)
-            .filter(|(&code, column)| match column {
-                None => code != CODE_UNKNOWN,
-                Some(c) => old_codes[*c] != code,
-            })
-            .count()
-    }
-
-    /// How many cells of new row `row`, a target `old` lacks, are known.
-    fn count_new(&self, row: usize) -> usize {
-        self.new
-            .row_codes(row)
-            .iter()
-            .filter(|&&code| code != CODE_UNKNOWN)
-            .count()
     }
 }
 

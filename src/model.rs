@@ -888,8 +888,27 @@ impl Table {
     /// Row indices in canonical order (kind, entity_type, name, action).
     pub fn sorted_rows(&self) -> Vec<usize> {
         let mut rows: Vec<usize> = (0..self.targets.len()).collect();
-        rows.sort_unstable_by(|&a, &b| self.targets[a].cmp(&self.targets[b]));
+        self.sort_rows(&mut rows);
         rows
+    }
+
+    /// Sorts row indices (given in storage order) into canonical target
+    /// order. The kind is the first key, and the rows of one kind are nearly
+    /// always stored in canonical order already (sgperms writes so; scripts
+    /// write an entity's rows then its fields'): rows are split by kind and
+    /// each part is sorted only when one pass of comparisons finds it is not.
+    pub fn sort_rows(&self, rows: &mut Vec<usize>) {
+        let mut parts: [Vec<usize>; Kind::ALL.len()] = Default::default();
+        for &row in rows.iter() {
+            parts[self.targets[row].kind as usize].push(row);
+        }
+        rows.clear();
+        for mut part in parts {
+            if !part.is_sorted_by(|&a, &b| self.targets[a] <= self.targets[b]) {
+                part.sort_unstable_by(|&a, &b| self.targets[a].cmp(&self.targets[b]));
+            }
+            rows.append(&mut part);
+        }
     }
 
     /// Targets in canonical order.
