@@ -626,6 +626,14 @@ impl Table {
         row
     }
 
+    /// Makes room for `rows` more targets, so that a reader that knows how
+    /// many rows follow grows the table once instead of by doubling.
+    pub fn reserve(&mut self, rows: usize) {
+        self.targets.reserve(rows);
+        self.cells.reserve(rows.saturating_mul(self.roles.len()));
+        self.notes.reserve(rows);
+    }
+
     /// Sets one cell. `inherit` is refused outside field rows.
     pub fn set(&mut self, row: usize, role: usize, value: &Value) -> Result<(), ModelError> {
         check_value(&self.targets[row], value)?;

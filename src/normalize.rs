@@ -201,30 +201,97 @@ pub fn parse_target(
     name: &str,
     action: &str,
 ) -> Result<Target, TargetError> {
-    let kind = parse_kind(kind).map_err(|e| TargetError::Normalize(vocab::KIND, e))?;
-    let action = parse_action(action).map_err(|e| TargetError::Normalize(vocab::ACTION, e))?;
-    let typed_entity = matches!(kind, Kind::Entity | Kind::Field) && !entity_type.trim().is_empty();
-    let entity_type = if typed_entity {
-        names
-            .entity_type(entity_type)
-            .map_err(|e| TargetError::Normalize(vocab::ENTITY_TYPE, e))?
-    } else {
-        entity_type.trim().to_string()
-    };
-    let name = if kind == Kind::Field && typed_entity && !name.trim().is_empty() {
-        names
-            .field(&entity_type, name)
-            .map_err(|e| TargetError::Normalize(vocab::NAME, e))?
-    } else {
-        name.trim().to_string()
-    };
-    Target::new(kind, entity_type, name, action).map_err(|e| {
-        let column = match &e {
-            ModelError::BadTarget { column, .. } => *column,
-            _ => vocab::ACTION,
+    TargetParser::new(names).parse(kind, entity_type, name, action)
+}
+
+/// [`parse_target`] for the rows of one file: the entity type and the field
+/// resolved last are remembered, because a file's rows of one entity type
+/// come together and so do a field's actions, so most rows resolve by a
+/// comparison instead of a lookup.
+#[derive(Debug)]
+pub struct TargetParser<'n> {
+    names: &'n Names,
+    entity: Remembered,
+    field: Remembered,
+}
+
+impl<'n> TargetParser<'n> {
+    /// A parser resolving names against `names`, remembering nothing yet.
+    pub fn new(names: &'n Names) -> TargetParser<'n> {
+        TargetParser {
+            names,
+            entity: Remembered::default(),
+            field: Remembered::default(),
+        }
+    }
+
+    /// The target of four key texts, exactly as [`parse_target`] builds it.
+    pub fn parse(
+        &mut self,
+        kind: &str,
+        entity_type: &str,
+        name: &str,
+        action: &str,
+    ) -> Result<Target, TargetError> {
+        let names = self.names;
+        let kind = parse_kind(kind).map_err(|e| TargetError::Normalize(vocab::KIND, e))?;
+        let action = parse_action(action).map_err(|e| TargetError::Normalize(vocab::ACTION, e))?;
+        let typed_entity =
+            matches!(kind, Kind::Entity | Kind::Field) && !entity_type.trim().is_empty();
+        let entity_type = if typed_entity {
+            self.entity
+                .resolve("", entity_type, || names.entity_type(entity_type))
+                .map_err(|e| TargetError::Normalize(vocab::ENTITY_TYPE, e))?
+        } else {
+            entity_type.trim()
         };
-        TargetError::Model(column, e)
-    })
+        let name = if kind == Kind::Field && typed_entity && !name.trim().is_empty() {
+            self.field
+                .resolve(entity_type, name, || names.field(entity_type, name))
+                .map_err(|e| TargetError::Normalize(vocab::NAME, e))?
+        } else {
+            name.trim()
+        };
+        Target::new(kind, entity_type, name, action).map_err(|e| {
+            let column = match &e {
+                ModelError::BadTarget { column, .. } => *column,
+                _ => vocab::ACTION,
+            };
+            TargetError::Model(column, e)
+        })
+    }
+}
+
+/// The last name a [`TargetParser`] resolved: the text typed, in which scope
+/// (the entity type of a field), and the code it resolved to.
+#[derive(Debug, Default)]
+struct Remembered {
+    known: bool,
+    scope: String,
+    typed: String,
+    code: String,
+}
+
+impl Remembered {
+    /// The code of `typed` in `scope`: the remembered one when both are the
+    /// same as last time, else `resolve`'s answer, remembered when it is one.
+    fn resolve(
+        &mut self,
+        scope: &str,
+        typed: &str,
+        resolve: impl FnOnce() -> Result<String, NormalizeError>,
+    ) -> Result<&str, NormalizeError> {
+        if !(self.known && self.scope == scope && self.typed == typed) {
+            self.known = false;
+            self.code = resolve()?;
+            self.scope.clear();
+            self.scope.push_str(scope);
+            self.typed.clear();
+            self.typed.push_str(typed);
+            self.known = true;
+        }
+        Ok(&self.code)
+    }
 }
 
 /// A value as error messages quote it: control characters escaped and long

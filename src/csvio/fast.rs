@@ -1,0 +1,448 @@
+//! The reader's fast path: one pass over the bytes, splitting each record
+//! in place and writing rows spelled canonically straight into the table.
+//!
+//! It gives the general path ([`super::read_general`]) the last word. A
+//! record it cannot split simply (a quote doubled, or text after a closing
+//! quote) is read by csv-core, the parser under the csv crate, configured as
+//! the csv crate configures it; a row spelled any other way than
+//! canonically is normalised and merged by the general path's own
+//! functions. Any error makes it give up, and the general path then reads
+//! the file again and reports the error, so every error stays exactly the
+//! general path's. Line numbers are counted only when something needs one.
+
+use csv::ByteRecord;
+use csv_core::ReadRecordResult;
+use memchr::{memchr, memchr_iter};
+
+use super::{
+    merge_record, scan_formulas, start_table, Column, Header, Layout, LineCounter, Place,
+    RowParser, Source,
+};
+use crate::model::{Kind, Table, Value, CODE_INHERIT, CODE_NO, CODE_UNKNOWN, CODE_YES};
+use crate::normalize::{Names, TargetParser};
+use crate::safe::{column_name, is_formula_bytes, FormulaScan};
+
+/// Reads the file as [`super::read_general`] would; `None` when that path
+/// must read it (it then reports the error, if there is one).
+pub(super) fn read(
+    source: &Source,
+    names: &Names,
+    place: &Place,
+    layout: Option<Layout>,
+) -> Option<(Table, Layout, FormulaScan)> {
+    let body = source.body;
+    // A quote left open is the general path's error to report.
+    if source.open_quote().is_some() {
+        return None;
+    }
+    let mut core = CoreRecords::new(source.delimiter);
+    let mut lines = LineCounter::new(body, source.line_offset);
+    let mut formulas = FormulaScan::default();
+    let mut titles: Vec<String> = Vec::new();
+    // The header goes through csv-core from the first byte, so that a BOM
+    // opening the body is dropped exactly as the csv crate drops it.
+    let mut at = 0;
+    let (header, mut table) = loop {
+        let start = at;
+        at = core.read(body, at)?;
+        if is_blank(core.record.iter()) {
+            continue;
+        }
+        let line = lines.line_at(start as u64);
+        scan_formulas(&mut formulas, &mut titles, line, &core.record);
+        break start_table(&core.record, layout, names, &place.at_row(line)).ok()?;
+    };
+    if header.layout == Layout::Wide {
+        // About one row a line: the table grows once.
+        table.reserve(memchr_iter(b'\n', &body[at..]).count() + 1);
+    }
+    let mut rows = Rows::new(&header, names, place);
+    let split = Splitter::new(source.delimiter);
+    let mut fields: Vec<&[u8]> = Vec::with_capacity(header.columns.len());
+    at = skip_line_ends(body, at);
+    while at < body.len() {
+        let start = at;
+        match split.record(body, at, &mut fields) {
+            Some(next) => {
+                at = next;
+                if is_blank(fields.iter().copied()) {
+                    continue;
+                }
+                scan_fields(&mut formulas, &mut lines, start, &fields, &titles);
+                if !rows.fast(&fields, &mut table) {
+                    let record = ByteRecord::from(fields.clone());
+                    rows.general(lines.line_at(start as u64), &record, &mut table)?;
+                }
+            }
+            None => {
+                at = skip_line_ends(body, core.read(body, start)?);
+                if is_blank(core.record.iter()) {
+                    continue;
+                }
+                let line = lines.line_at(start as u64);
+                scan_formulas(&mut formulas, &mut titles, line, &core.record);
+                rows.general(line, &core.record, &mut table)?;
+            }
+        }
+    }
+    Some((table, header.layout, formulas))
+}
+
+/// A record of fields that are all ASCII whitespace: skipped, as the
+/// general path skips it.
+fn is_blank<'f>(mut fields: impl Iterator<Item = &'f [u8]>) -> bool {
+    fields.all(|f| f.iter().all(u8::is_ascii_whitespace))
+}
+
+/// The first byte at or after `at` that is no line end.
+fn skip_line_ends(body: &[u8], mut at: usize) -> usize {
+    while matches!(body.get(at), Some(b'\r' | b'\n')) {
+        at += 1;
+    }
+    at
+}
+
+/// Counts a data record's formula starts, as [`scan_formulas`] does; the
+/// line is counted only for a cell that starts like a formula.
+fn scan_fields(
+    formulas: &mut FormulaScan,
+    lines: &mut LineCounter,
+    start: usize,
+    fields: &[&[u8]],
+    titles: &[String],
+) {
+    for (i, field) in fields.iter().enumerate() {
+        if is_formula_bytes(field) {
+            let line = lines.line_at(start as u64);
+            formulas.check(line, field, || column_name(titles, false, i));
+        }
+    }
+}
+
+/// Splits the common records in place: fields separated by the delimiter,
+/// ended by CR or LF, each either plain or wholly quoted with no quote
+/// inside. Plain fields may hold quotes (csv-core keeps those as text).
+struct Splitter {
+    delimiter: u8,
+    /// Bytes that end a plain field: the delimiter, CR and LF.
+    stops: [bool; 256],
+}
+
+impl Splitter {
+    fn new(delimiter: u8) -> Splitter {
+        let mut stops = [false; 256];
+        for b in [delimiter, b'\r', b'\n'] {
+            stops[usize::from(b)] = true;
+        }
+        Splitter { delimiter, stops }
+    }
+
+    /// Splits the record starting at `at` (not a line end) into `fields`;
+    /// returns where the next record starts, or `None` for a record that
+    /// only csv-core reads right.
+    fn record<'a>(
+        &self,
+        body: &'a [u8],
+        mut at: usize,
+        fields: &mut Vec<&'a [u8]>,
+    ) -> Option<usize> {
+        fields.clear();
+        loop {
+            if body.get(at) == Some(&b'"') {
+                let close = at + 1 + memchr(b'"', &body[at + 1..])?;
+                fields.push(&body[at + 1..close]);
+                at = close + 1;
+                if matches!(body.get(at), Some(&b) if !self.stops[usize::from(b)]) {
+                    return None;
+                }
+            } else {
+                let start = at;
+                while at < body.len() && !self.stops[usize::from(body[at])] {
+                    at += 1;
+                }
+                fields.push(&body[start..at]);
+            }
+            match body.get(at) {
+                Some(&b) if b == self.delimiter => at += 1,
+                _ => return Some(skip_line_ends(body, at)),
+            }
+        }
+    }
+}
+
+/// Records read by csv-core itself, exactly as the csv crate reads them
+/// (`has_headers(false)`, `flexible(true)`, the file's delimiter).
+struct CoreRecords {
+    core: csv_core::Reader,
+    out: Vec<u8>,
+    ends: Vec<usize>,
+    record: ByteRecord,
+}
+
+impl CoreRecords {
+    fn new(delimiter: u8) -> CoreRecords {
+        CoreRecords {
+            core: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+            out: vec![0; 1024],
+            ends: vec![0; 64],
+            record: ByteRecord::new(),
+        }
+    }
+
+    /// Reads the record at `at` into `self.record`; returns the offset just
+    /// past it, or `None` when the body holds no more records.
+    fn read(&mut self, body: &[u8], at: usize) -> Option<usize> {
+        let (mut read, mut outlen, mut endlen) = (at, 0, 0);
+        loop {
+            let (result, nin, nout, nend) = self.core.read_record(
+                &body[read..],
+                &mut self.out[outlen..],
+                &mut self.ends[endlen..],
+            );
+            read += nin;
+            outlen += nout;
+            endlen += nend;
+            match result {
+                // The whole rest of the body was given: the next call, with
+                // nothing left, ends the last record.
+                ReadRecordResult::InputEmpty => {}
+                ReadRecordResult::OutputFull => self.out.resize(self.out.len() * 2, 0),
+                ReadRecordResult::OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
+                ReadRecordResult::Record => break,
+                ReadRecordResult::End => return None,
+            }
+        }
+        self.record.clear();
+        let mut start = 0;
+        for &end in &self.ends[..endlen] {
+            self.record.push_field(&self.out[start..end]);
+            start = end;
+        }
+        Some(read)
+    }
+}
+
+/// Rows written into the table, the common ones directly.
+struct Rows<'h> {
+    parser: RowParser<'h>,
+    targets: TargetParser<'h>,
+    /// One cell code per role, reused by every wide row.
+    codes: Vec<u32>,
+    /// The key texts of the last long row and its table row.
+    last: LastKey,
+}
+
+impl<'h> Rows<'h> {
+    fn new(header: &'h Header, names: &'h Names, place: &Place) -> Rows<'h> {
+        Rows {
+            parser: RowParser {
+                header,
+                names,
+                place: place.clone(),
+            },
+            targets: TargetParser::new(names),
+            codes: Vec::with_capacity(header.roles.len()),
+            last: LastKey::default(),
+        }
+    }
+
+    /// Reads a record through the general path's own functions; `None` on
+    /// an error (the general path then reports it).
+    fn general(&mut self, line: u64, record: &ByteRecord, table: &mut Table) -> Option<()> {
+        let row = merge_record(&self.parser, table, line, record).ok()?;
+        if self.parser.header.layout == Layout::Long {
+            let h = self.parser.header;
+            let key = [h.kind, h.entity_type, h.name, h.action]
+                .map(|i| record.get(i).unwrap_or_default());
+            self.last.remember(key, row);
+        }
+        Some(())
+    }
+
+    /// Writes a row spelled canonically into the table; false, having
+    /// changed nothing the general path would see, for any other row.
+    fn fast(&mut self, fields: &[&[u8]], table: &mut Table) -> bool {
+        let h = self.parser.header;
+        if fields.len() != h.columns.len() || !self.unnamed_empty(fields) {
+            return false;
+        }
+        match h.layout {
+            Layout::Wide => self.wide(fields, table),
+            Layout::Long => self.long(fields, table),
+        }
+    }
+
+    /// Whether every column without a header is blank in this row.
+    fn unnamed_empty(&self, fields: &[&[u8]]) -> bool {
+        let h = self.parser.header;
+        h.columns
+            .iter()
+            .zip(fields)
+            .all(|(c, f)| *c != Column::Unnamed || f.iter().all(u8::is_ascii_whitespace))
+    }
+
+    /// A new target and its cells.
+    fn wide(&mut self, fields: &[&[u8]], table: &mut Table) -> bool {
+        let h = self.parser.header;
+        let Some(target) = self.target(fields) else {
+            return false;
+        };
+        let Some(note) = h.note.map_or(Some(""), |i| text(fields[i])) else {
+            return false;
+        };
+        let is_field = target.kind() == Kind::Field;
+        let codes = &mut self.codes;
+        codes.clear();
+        codes.resize(h.roles.len(), CODE_UNKNOWN);
+        // Conditions are rare and need interning: set after the fixed codes.
+        let mut conditions: Vec<(usize, &str)> = Vec::new();
+        for (column, field) in h.columns.iter().zip(fields) {
+            if let Column::RoleCell(role) = *column {
+                match cell_code(field, is_field) {
+                    Some(Cell::Code(code)) => codes[role] = code,
+                    Some(Cell::Condition(cond)) => conditions.push((role, cond)),
+                    None => return false,
+                }
+            }
+        }
+        let before = table.len();
+        let row = table.insert_target(target);
+        if table.len() == before {
+            // An earlier row named this target: the general path merges.
+            return false;
+        }
+        if !note.is_empty() {
+            table.set_note(row, note);
+        }
+        table.set_fixed_row(row, codes);
+        for (role, cond) in conditions {
+            table
+                .set(row, role, &Value::If(cond.to_string()))
+                .expect("a canonical condition fits any target");
+        }
+        true
+    }
+
+    /// One cell of a target, for a role the table has.
+    fn long(&mut self, fields: &[&[u8]], table: &mut Table) -> bool {
+        let h = self.parser.header;
+        let Some(role) = text(fields[h.role]).and_then(|r| table.role_index(r)) else {
+            return false;
+        };
+        let Some(note) = h.note.map_or(Some(""), |i| text(fields[i])) else {
+            return false;
+        };
+        let key = [h.kind, h.entity_type, h.name, h.action].map(|i| fields[i]);
+        let row = match self.last.row_of(&key) {
+            Some(row) => row,
+            None => {
+                let Some(target) = self.target(fields) else {
+                    return false;
+                };
+                table.insert_target(target)
+            }
+        };
+        let is_field = table.target(row).kind() == Kind::Field;
+        let Some(cell) = cell_code(fields[h.value], is_field) else {
+            return false;
+        };
+        let current = table.note(row);
+        let new_note = !note.is_empty() && note != current;
+        let filled = cell != Cell::Code(CODE_UNKNOWN) && !table.is_unknown(row, role);
+        if (new_note && !current.is_empty()) || filled {
+            // A conflict, or a duplicate: the general path decides.
+            return false;
+        }
+        self.last.remember(key, row);
+        if new_note {
+            table.set_note(row, note);
+        }
+        let value = match cell {
+            Cell::Code(CODE_UNKNOWN) => return true,
+            Cell::Code(CODE_YES) => Value::Yes,
+            Cell::Code(CODE_NO) => Value::No,
+            Cell::Code(_) => Value::Inherit,
+            Cell::Condition(cond) => Value::If(cond.to_string()),
+        };
+        table
+            .set(row, role, &value)
+            .expect("a canonical value fits its target");
+        true
+    }
+
+    /// The row's target, when its key texts make one.
+    fn target(&mut self, fields: &[&[u8]]) -> Option<crate::model::Target> {
+        let h = self.parser.header;
+        let [kind, entity_type, name, action] =
+            [h.kind, h.entity_type, h.name, h.action].map(|i| text(fields[i]));
+        self.targets.parse(kind?, entity_type?, name?, action?).ok()
+    }
+}
+
+/// A cell spelled canonically: a fixed code, or a condition to intern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cell<'a> {
+    Code(u32),
+    Condition(&'a str),
+}
+
+/// The cell a field holds when it is spelled canonically; `None` for any
+/// other spelling (and for `inherit` outside field rows).
+fn cell_code(field: &[u8], is_field: bool) -> Option<Cell<'_>> {
+    let code = match field {
+        b"" => CODE_UNKNOWN,
+        b"yes" => CODE_YES,
+        b"no" => CODE_NO,
+        b"inherit" if is_field => CODE_INHERIT,
+        [b'i', b'f', b' ', rest @ ..] => return canonical_condition(rest).map(Cell::Condition),
+        _ => return None,
+    };
+    Some(Cell::Code(code))
+}
+
+/// A condition already in canonical form (UTF-8, no surrounding whitespace,
+/// no CR, no emoji selector for normalising to drop), or `None`.
+fn canonical_condition(bytes: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let canonical = !text.is_empty() && text.trim() == text && !text.contains(['\r', '\u{FE0F}']);
+    canonical.then_some(text)
+}
+
+/// A field as text, when it is UTF-8.
+fn text(field: &[u8]) -> Option<&str> {
+    std::str::from_utf8(field).ok()
+}
+
+/// The key texts of the last long row, and its row in the table.
+#[derive(Default)]
+struct LastKey {
+    bytes: Vec<u8>,
+    ends: [usize; 4],
+    row: Option<usize>,
+}
+
+impl LastKey {
+    fn remember(&mut self, key: [&[u8]; 4], row: usize) {
+        if self.row_of(&key) == Some(row) {
+            return;
+        }
+        self.bytes.clear();
+        for (end, field) in self.ends.iter_mut().zip(key) {
+            self.bytes.extend_from_slice(field);
+            *end = self.bytes.len();
+        }
+        self.row = Some(row);
+    }
+
+    /// The row of `key` when it is the last row's.
+    fn row_of(&self, key: &[&[u8]; 4]) -> Option<usize> {
+        let mut start = 0;
+        for (end, field) in self.ends.iter().zip(key) {
+            if self.bytes.get(start..*end) != Some(*field) {
+                return None;
+            }
+            start = *end;
+        }
+        self.row
+    }
+}
