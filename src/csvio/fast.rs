@@ -56,12 +56,20 @@ pub(super) fn read(
         // About one row a line: the table grows once.
         table.reserve(memchr_iter(b'\n', &body[at..]).count() + 1);
     }
-    let mut rows = Rows::new(&header, names, place);
+    let mut rows = Rows::new(&header, names, place, source.delimiter);
     let split = Splitter::new(source.delimiter);
     let mut fields: Vec<&[u8]> = Vec::with_capacity(header.columns.len());
     at = skip_line_ends(body, at);
+    let mut plain: Vec<(usize, &[u8])> = Vec::new();
     while at < body.len() {
         let start = at;
+        if let Some(next) = rows.wide_line(&split, body, at, &mut table, &mut plain) {
+            for &(i, field) in &plain {
+                scan_field(&mut formulas, &mut lines, start, i, field, &titles);
+            }
+            at = next;
+            continue;
+        }
         match split.record(body, at, &mut fields) {
             Some(next) => {
                 at = next;
@@ -102,8 +110,7 @@ fn skip_line_ends(body: &[u8], mut at: usize) -> usize {
     at
 }
 
-/// Counts a data record's formula starts, as [`scan_formulas`] does; the
-/// line is counted only for a cell that starts like a formula.
+/// Counts a data record's formula starts, as [`scan_formulas`] does.
 fn scan_fields(
     formulas: &mut FormulaScan,
     lines: &mut LineCounter,
@@ -112,10 +119,23 @@ fn scan_fields(
     titles: &[String],
 ) {
     for (i, field) in fields.iter().enumerate() {
-        if is_formula_bytes(field) {
-            let line = lines.line_at(start as u64);
-            formulas.check(line, field, || column_name(titles, false, i));
-        }
+        scan_field(formulas, lines, start, i, field, titles);
+    }
+}
+
+/// Counts field `i` of the record at `start` when it starts like a formula;
+/// the line is counted only then.
+fn scan_field(
+    formulas: &mut FormulaScan,
+    lines: &mut LineCounter,
+    start: usize,
+    i: usize,
+    field: &[u8],
+    titles: &[String],
+) {
+    if is_formula_bytes(field) {
+        let line = lines.line_at(start as u64);
+        formulas.check(line, field, || column_name(titles, false, i));
     }
 }
 
@@ -148,25 +168,92 @@ impl Splitter {
     ) -> Option<usize> {
         fields.clear();
         loop {
-            if body.get(at) == Some(&b'"') {
-                let close = at + 1 + memchr(b'"', &body[at + 1..])?;
-                fields.push(&body[at + 1..close]);
-                at = close + 1;
-                if matches!(body.get(at), Some(&b) if !self.stops[usize::from(b)]) {
-                    return None;
-                }
-            } else {
-                let start = at;
-                while at < body.len() && !self.stops[usize::from(body[at])] {
-                    at += 1;
-                }
-                fields.push(&body[start..at]);
-            }
-            match body.get(at) {
-                Some(&b) if b == self.delimiter => at += 1,
-                _ => return Some(skip_line_ends(body, at)),
+            let (field, end) = self.field(body, at)?;
+            fields.push(field);
+            match self.after(body, end) {
+                After::Field(next) => at = next,
+                After::Record(next) => return Some(next),
             }
         }
+    }
+
+    /// The field starting at `at` and the offset just past it (a delimiter,
+    /// a line end or the end of the body); `None` for a field only csv-core
+    /// reads right.
+    #[inline]
+    fn field<'a>(&self, body: &'a [u8], mut at: usize) -> Option<(&'a [u8], usize)> {
+        if body.get(at) == Some(&b'"') {
+            let close = at + 1 + memchr(b'"', &body[at + 1..])?;
+            let end = close + 1;
+            if matches!(body.get(end), Some(&b) if !self.stops[usize::from(b)]) {
+                return None;
+            }
+            return Some((&body[at + 1..close], end));
+        }
+        let start = at;
+        while at < body.len() && !self.stops[usize::from(body[at])] {
+            at += 1;
+        }
+        Some((&body[start..at], at))
+    }
+
+    /// What follows a field that ends at `end`.
+    #[inline]
+    fn after(&self, body: &[u8], end: usize) -> After {
+        match body.get(end) {
+            Some(&b) if b == self.delimiter => After::Field(end + 1),
+            _ => After::Record(skip_line_ends(body, end)),
+        }
+    }
+}
+
+/// What follows a field: another field of the record, or the next record
+/// (each at the offset given).
+enum After {
+    Field(usize),
+    Record(usize),
+}
+
+/// The canonical cells followed by the delimiter, as little-endian words:
+/// most cells of a wide file are matched and skipped in one compare.
+struct Words {
+    /// `(word, mask, length, code)`: the eight bytes at a cell, masked,
+    /// equal `word` when the cell spells `code` in `length` bytes.
+    cells: [(u64, u64, usize, u32); 4],
+}
+
+impl Words {
+    fn new(delimiter: u8) -> Words {
+        let cell = |text: &[u8], code: u32| {
+            let mut bytes = [0u8; 8];
+            bytes[..text.len()].copy_from_slice(text);
+            bytes[text.len()] = delimiter;
+            let mask = match text.len() {
+                7 => u64::MAX,
+                n => (1u64 << (8 * (n + 1))) - 1,
+            };
+            (u64::from_le_bytes(bytes), mask, text.len(), code)
+        };
+        Words {
+            cells: [
+                cell(b"no", CODE_NO),
+                cell(b"yes", CODE_YES),
+                cell(b"", CODE_UNKNOWN),
+                cell(b"inherit", CODE_INHERIT),
+            ],
+        }
+    }
+
+    /// The code and length of a canonical cell at `at` that the delimiter
+    /// follows.
+    #[inline]
+    fn cell(&self, body: &[u8], at: usize) -> Option<(u32, usize)> {
+        let bytes: [u8; 8] = body.get(at..at + 8)?.try_into().ok()?;
+        let word = u64::from_le_bytes(bytes);
+        self.cells
+            .iter()
+            .find(|(w, mask, _, _)| word & mask == *w)
+            .map(|&(_, _, len, code)| (code, len))
     }
 }
 
@@ -230,10 +317,11 @@ struct Rows<'h> {
     codes: Vec<u32>,
     /// The key texts of the last long row and its table row.
     last: LastKey,
+    words: Words,
 }
 
 impl<'h> Rows<'h> {
-    fn new(header: &'h Header, names: &'h Names, place: &Place) -> Rows<'h> {
+    fn new(header: &'h Header, names: &'h Names, place: &Place, delimiter: u8) -> Rows<'h> {
         Rows {
             parser: RowParser {
                 header,
@@ -243,6 +331,7 @@ impl<'h> Rows<'h> {
             targets: TargetParser::new(names),
             codes: Vec::with_capacity(header.roles.len()),
             last: LastKey::default(),
+            words: Words::new(delimiter),
         }
     }
 
@@ -259,17 +348,15 @@ impl<'h> Rows<'h> {
         Some(())
     }
 
-    /// Writes a row spelled canonically into the table; false, having
-    /// changed nothing the general path would see, for any other row.
+    /// Writes a long row spelled canonically into the table; false, having
+    /// changed nothing the general path would see, for any other row (and
+    /// for every wide row, which [`Rows::wide_line`] takes when it can).
     fn fast(&mut self, fields: &[&[u8]], table: &mut Table) -> bool {
         let h = self.parser.header;
-        if fields.len() != h.columns.len() || !self.unnamed_empty(fields) {
-            return false;
-        }
-        match h.layout {
-            Layout::Wide => self.wide(fields, table),
-            Layout::Long => self.long(fields, table),
-        }
+        h.layout == Layout::Long
+            && fields.len() == h.columns.len()
+            && self.unnamed_empty(fields)
+            && self.long(fields, table)
     }
 
     /// Whether every column without a header is blank in this row.
@@ -281,35 +368,91 @@ impl<'h> Rows<'h> {
             .all(|(c, f)| *c != Column::Unnamed || f.iter().all(u8::is_ascii_whitespace))
     }
 
-    /// A new target and its cells.
-    fn wide(&mut self, fields: &[&[u8]], table: &mut Table) -> bool {
+    /// A wide record spelled canonically, for a new target, written into
+    /// the table as it is split: returns where the next record starts and
+    /// leaves in `plain` the fields other than role cells (which, spelled
+    /// canonically, never start like a formula). `None`, having changed
+    /// nothing, for any other record.
+    fn wide_line<'a>(
+        &mut self,
+        split: &Splitter,
+        body: &'a [u8],
+        mut at: usize,
+        table: &mut Table,
+        plain: &mut Vec<(usize, &'a [u8])>,
+    ) -> Option<usize> {
         let h = self.parser.header;
-        let Some(target) = self.target(fields) else {
-            return false;
-        };
-        let Some(note) = h.note.map_or(Some(""), |i| text(fields[i])) else {
-            return false;
-        };
-        let is_field = target.kind() == Kind::Field;
+        if h.layout != Layout::Wide {
+            return None;
+        }
+        plain.clear();
         let codes = &mut self.codes;
         codes.clear();
         codes.resize(h.roles.len(), CODE_UNKNOWN);
-        // Conditions are rare and need interning: set after the fixed codes.
+        let mut inherits = false;
         let mut conditions: Vec<(usize, &str)> = Vec::new();
-        for (column, field) in h.columns.iter().zip(fields) {
-            if let Column::RoleCell(role) = *column {
-                match cell_code(field, is_field) {
-                    Some(Cell::Code(code)) => codes[role] = code,
-                    Some(Cell::Condition(cond)) => conditions.push((role, cond)),
-                    None => return false,
+        let last = h.columns.len().checked_sub(1)?;
+        let mut next = None;
+        for (i, column) in h.columns.iter().enumerate() {
+            let role = match *column {
+                Column::RoleCell(role) => Some(role),
+                _ => None,
+            };
+            // The last column is followed by a line end, never a delimiter.
+            let word = role
+                .filter(|_| i < last)
+                .and_then(|_| self.words.cell(body, at));
+            let end = match (role, word) {
+                (Some(role), Some((code, len))) => {
+                    codes[role] = code;
+                    inherits |= code == CODE_INHERIT;
+                    at + len
                 }
+                _ => {
+                    let (field, end) = split.field(body, at)?;
+                    match (role, cell_code(field, true)) {
+                        (Some(role), Some(Cell::Code(code))) => {
+                            codes[role] = code;
+                            inherits |= code == CODE_INHERIT;
+                        }
+                        (Some(role), Some(Cell::Condition(cond))) => conditions.push((role, cond)),
+                        (Some(_), None) => return None,
+                        (None, _) => plain.push((i, field)),
+                    }
+                    end
+                }
+            };
+            match (split.after(body, end), i == last) {
+                (After::Field(after), false) => at = after,
+                (After::Record(after), true) => next = Some(after),
+                _ => return None,
             }
+        }
+        let field = |column: usize| plain.iter().find(|(i, _)| *i == column).map(|(_, f)| *f);
+        let unnamed_data = plain.iter().any(|(i, f)| {
+            h.columns[*i] == Column::Unnamed && !f.iter().all(u8::is_ascii_whitespace)
+        });
+        if unnamed_data {
+            return None;
+        }
+        let [kind, entity_type, name, action] =
+            [h.kind, h.entity_type, h.name, h.action].map(|i| field(i).and_then(text));
+        let note = match h.note {
+            Some(i) => text(field(i)?)?,
+            None => "",
+        };
+        let target = self
+            .targets
+            .parse(kind?, entity_type?, name?, action?)
+            .ok()?;
+        if inherits && target.kind() != Kind::Field {
+            return None;
         }
         let before = table.len();
         let row = table.insert_target(target);
         if table.len() == before {
             // An earlier row named this target: the general path merges.
-            return false;
+            return None;
         }
         if !note.is_empty() {
             table.set_note(row, note);
@@ -320,7 +463,7 @@ impl<'h> Rows<'h> {
                 .set(row, role, &Value::If(cond.to_string()))
                 .expect("a canonical condition fits any target");
         }
-        true
+        next
     }
 
     /// One cell of a target, for a role the table has.
