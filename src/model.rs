@@ -296,7 +296,7 @@ impl Value {
 }
 
 /// How a conditional value starts in its canonical spelling.
-const IF_PREFIX: &str = "if ";
+pub(crate) const IF_PREFIX: &str = "if ";
 
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -673,11 +673,13 @@ impl Table {
         FIRST_CONDITION + index as u32
     }
 
-    /// Writes a whole row of fixed codes (unknown, yes, no, inherit) already
+    /// Writes a whole row of codes this table knows (fixed values, or
+    /// conditions it has interned, see [`Table::condition_code`]) already
     /// checked against the target: the reader's fast path.
-    pub(crate) fn set_fixed_row(&mut self, row: usize, codes: &[u32]) {
+    pub(crate) fn set_row_codes(&mut self, row: usize, codes: &[u32]) {
+        let known = FIRST_CONDITION as usize + self.conditions.len();
         debug_assert!(
-            codes.len() == self.roles.len() && codes.iter().all(|&c| c < FIRST_CONDITION)
+            codes.len() == self.roles.len() && codes.iter().all(|&c| (c as usize) < known)
         );
         let width = self.roles.len();
         self.cells[row * width..(row + 1) * width].copy_from_slice(codes);

@@ -18,7 +18,9 @@ use super::{
     merge_record, scan_formulas, start_table, Column, Header, Layout, LineCounter, Place,
     RowParser, Source,
 };
-use crate::model::{Kind, Table, Value, CODE_INHERIT, CODE_NO, CODE_UNKNOWN, CODE_YES};
+use crate::model::{
+    Kind, Table, Value, CODE_INHERIT, CODE_NO, CODE_UNKNOWN, CODE_YES, IF_PREFIX as IF,
+};
 use crate::normalize::{Names, TargetParser};
 use crate::safe::{column_name, is_formula_bytes, FormulaScan};
 
@@ -125,6 +127,7 @@ fn scan_fields(
 
 /// Counts field `i` of the record at `start` when it starts like a formula;
 /// the line is counted only then.
+#[inline]
 fn scan_field(
     formulas: &mut FormulaScan,
     lines: &mut LineCounter,
@@ -317,6 +320,8 @@ struct Rows<'h> {
     codes: Vec<u32>,
     /// The key texts of the last long row and its table row.
     last: LastKey,
+    /// The table's role codes, and the role of the last long row.
+    roles: (Vec<Box<[u8]>>, usize),
     words: Words,
 }
 
@@ -331,6 +336,7 @@ impl<'h> Rows<'h> {
             targets: TargetParser::new(names),
             codes: Vec::with_capacity(header.roles.len()),
             last: LastKey::default(),
+            roles: (Vec::new(), 0),
             words: Words::new(delimiter),
         }
     }
@@ -415,7 +421,12 @@ impl<'h> Rows<'h> {
                             codes[role] = code;
                             inherits |= code == CODE_INHERIT;
                         }
-                        (Some(role), Some(Cell::Condition(cond))) => conditions.push((role, cond)),
+                        (Some(role), Some(Cell::Condition(text))) => {
+                            match table.condition_code(text) {
+                                Some(code) => codes[role] = code,
+                                None => conditions.push((role, text)),
+                            }
+                        }
                         (Some(_), None) => return None,
                         (None, _) => plain.push((i, field)),
                     }
@@ -457,10 +468,10 @@ impl<'h> Rows<'h> {
         if !note.is_empty() {
             table.set_note(row, note);
         }
-        table.set_fixed_row(row, codes);
-        for (role, cond) in conditions {
+        table.set_row_codes(row, codes);
+        for (role, text) in conditions {
             table
-                .set(row, role, &Value::If(cond.to_string()))
+                .set(row, role, &Value::If(text[IF.len()..].to_string()))
                 .expect("a canonical condition fits any target");
         }
         next
@@ -469,20 +480,20 @@ impl<'h> Rows<'h> {
     /// One cell of a target, for a role the table has.
     fn long(&mut self, fields: &[&[u8]], table: &mut Table) -> bool {
         let h = self.parser.header;
-        let Some(role) = text(fields[h.role]).and_then(|r| table.role_index(r)) else {
+        let Some(role) = self.role(fields[h.role], table) else {
             return false;
         };
         let Some(note) = h.note.map_or(Some(""), |i| text(fields[i])) else {
             return false;
         };
         let key = [h.kind, h.entity_type, h.name, h.action].map(|i| fields[i]);
-        let row = match self.last.row_of(&key) {
-            Some(row) => row,
+        let (row, same) = match self.last.row_of(&key) {
+            Some(row) => (row, true),
             None => {
                 let Some(target) = self.target(fields) else {
                     return false;
                 };
-                table.insert_target(target)
+                (table.insert_target(target), false)
             }
         };
         let is_field = table.target(row).kind() == Kind::Field;
@@ -496,7 +507,9 @@ impl<'h> Rows<'h> {
             // A conflict, or a duplicate: the general path decides.
             return false;
         }
-        self.last.remember(key, row);
+        if !same {
+            self.last.remember(key, row);
+        }
         if new_note {
             table.set_note(row, note);
         }
@@ -505,12 +518,30 @@ impl<'h> Rows<'h> {
             Cell::Code(CODE_YES) => Value::Yes,
             Cell::Code(CODE_NO) => Value::No,
             Cell::Code(_) => Value::Inherit,
-            Cell::Condition(cond) => Value::If(cond.to_string()),
+            Cell::Condition(text) => Value::If(text[IF.len()..].to_string()),
         };
         table
             .set(row, role, &value)
             .expect("a canonical value fits its target");
         true
+    }
+
+    /// The table's role named by a long row's role field. Files list a
+    /// target's roles in table order, so the one after the last is tried
+    /// before a lookup.
+    fn role(&mut self, field: &[u8], table: &Table) -> Option<usize> {
+        let (codes, last) = &mut self.roles;
+        if codes.len() != table.role_count() {
+            *codes = table.roles().map(|r| r.as_bytes().into()).collect();
+        }
+        let next = (*last + 1) % codes.len().max(1);
+        let role = if codes.get(next).is_some_and(|c| **c == *field) {
+            next
+        } else {
+            table.role_index(text(field)?)?
+        };
+        *last = role;
+        Some(role)
     }
 
     /// The row's target, when its key texts make one.
@@ -537,17 +568,21 @@ fn cell_code(field: &[u8], is_field: bool) -> Option<Cell<'_>> {
         b"yes" => CODE_YES,
         b"no" => CODE_NO,
         b"inherit" if is_field => CODE_INHERIT,
-        [b'i', b'f', b' ', rest @ ..] => return canonical_condition(rest).map(Cell::Condition),
+        _ if field.starts_with(IF.as_bytes()) => {
+            return canonical_condition(field).map(Cell::Condition)
+        }
         _ => return None,
     };
     Some(Cell::Code(code))
 }
 
-/// A condition already in canonical form (UTF-8, no surrounding whitespace,
-/// no CR, no emoji selector for normalising to drop), or `None`.
-fn canonical_condition(bytes: &[u8]) -> Option<&str> {
-    let text = std::str::from_utf8(bytes).ok()?;
-    let canonical = !text.is_empty() && text.trim() == text && !text.contains(['\r', '\u{FE0F}']);
+/// `if <condition>` already in canonical form (UTF-8, the condition
+/// neither empty nor padded, no CR, no emoji selector for normalising to
+/// drop), or `None`.
+fn canonical_condition(field: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(field).ok()?;
+    let cond = text.strip_prefix(IF)?;
+    let canonical = !cond.is_empty() && cond.trim() == cond && !cond.contains(['\r', '\u{FE0F}']);
     canonical.then_some(text)
 }
 
@@ -566,9 +601,6 @@ struct LastKey {
 
 impl LastKey {
     fn remember(&mut self, key: [&[u8]; 4], row: usize) {
-        if self.row_of(&key) == Some(row) {
-            return;
-        }
         self.bytes.clear();
         for (end, field) in self.ends.iter_mut().zip(key) {
             self.bytes.extend_from_slice(field);
