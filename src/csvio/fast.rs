@@ -149,15 +149,51 @@ struct Splitter {
     delimiter: u8,
     /// Bytes that end a plain field: the delimiter, CR and LF.
     stops: [bool; 256],
+    /// The same three bytes, each repeated across a word.
+    stop_words: [u64; 3],
 }
+
+/// The lowest bit of each byte of a word.
+const LOW_BITS: u64 = 0x0101_0101_0101_0101;
 
 impl Splitter {
     fn new(delimiter: u8) -> Splitter {
+        let bytes = [delimiter, b'\r', b'\n'];
         let mut stops = [false; 256];
-        for b in [delimiter, b'\r', b'\n'] {
+        for b in bytes {
             stops[usize::from(b)] = true;
         }
-        Splitter { delimiter, stops }
+        let stop_words = bytes.map(|b| u64::from(b) * LOW_BITS);
+        Splitter {
+            delimiter,
+            stops,
+            stop_words,
+        }
+    }
+
+    /// The offset of the first stop byte at or after `at`, or the end of
+    /// the body: eight bytes a step where eight are left.
+    #[inline]
+    fn plain_end(&self, body: &[u8], mut at: usize) -> usize {
+        while let Some(bytes) = body.get(at..at + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(bytes);
+            let word = u64::from_le_bytes(word);
+            // A byte of `x` is zero where the word holds that stop byte; the
+            // lowest flagged byte of the sum is always a real one.
+            let found = self.stop_words.iter().fold(0, |found, stop| {
+                let x = word ^ stop;
+                found | (x.wrapping_sub(LOW_BITS) & !x & (LOW_BITS << 7))
+            });
+            if found != 0 {
+                return at + (found.trailing_zeros() / 8) as usize;
+            }
+            at += 8;
+        }
+        while at < body.len() && !self.stops[usize::from(body[at])] {
+            at += 1;
+        }
+        at
     }
 
     /// Splits the record starting at `at` (not a line end) into `fields`;
@@ -184,7 +220,7 @@ impl Splitter {
     /// a line end or the end of the body); `None` for a field only csv-core
     /// reads right.
     #[inline]
-    fn field<'a>(&self, body: &'a [u8], mut at: usize) -> Option<(&'a [u8], usize)> {
+    fn field<'a>(&self, body: &'a [u8], at: usize) -> Option<(&'a [u8], usize)> {
         if body.get(at) == Some(&b'"') {
             let close = at + 1 + memchr(b'"', &body[at + 1..])?;
             let end = close + 1;
@@ -193,11 +229,8 @@ impl Splitter {
             }
             return Some((&body[at + 1..close], end));
         }
-        let start = at;
-        while at < body.len() && !self.stops[usize::from(body[at])] {
-            at += 1;
-        }
-        Some((&body[start..at], at))
+        let end = self.plain_end(body, at);
+        Some((&body[at..end], end))
     }
 
     /// What follows a field that ends at `end`.
