@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use crate::model::{Action, Kind, ModelError, Role, Target, Value};
-use crate::schema::Schema;
+use crate::schema::{FieldSchema, Schema};
 use crate::vocab::{self, fold};
 
 /// A name or value that could not be normalised.
@@ -578,21 +578,64 @@ pub struct Names {
 
 /// An entity type's fields: codes sorted for exact lookups (the common case,
 /// no index needed), and the display-name index built on the first miss.
+/// The texts are copied into one buffer, so that building the fields of a
+/// large schema for each read costs two allocations an entity type.
 #[derive(Debug)]
 struct EntityFields {
-    sorted: Vec<(Box<str>, Box<str>)>,
+    /// Each field's code then display name, back to back, fields sorted.
+    text: String,
+    /// Where each field's code and display name end in `text`.
+    ends: Vec<(usize, usize)>,
     aliases: std::sync::OnceLock<NameIndex>,
 }
 
 impl EntityFields {
+    fn new(fields: &[FieldSchema]) -> EntityFields {
+        let mut sorted: Vec<&FieldSchema> = fields.iter().collect();
+        sorted.sort_by(|a, b| (&a.code, &a.display_name).cmp(&(&b.code, &b.display_name)));
+        let mut text = String::with_capacity(
+            sorted
+                .iter()
+                .map(|f| f.code.len() + f.display_name.len())
+                .sum(),
+        );
+        let mut ends = Vec::with_capacity(sorted.len());
+        for field in sorted {
+            text.push_str(&field.code);
+            let code_end = text.len();
+            text.push_str(&field.display_name);
+            ends.push((code_end, text.len()));
+        }
+        EntityFields {
+            text,
+            ends,
+            aliases: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The code and display name of the `i`th field in code order.
+    fn field(&self, i: usize) -> (&str, &str) {
+        let start = i.checked_sub(1).map_or(0, |p| self.ends[p].1);
+        let (code_end, end) = self.ends[i];
+        (&self.text[start..code_end], &self.text[code_end..end])
+    }
+
     fn resolve(&self, text: &str) -> Resolved {
-        if let Ok(i) = self.sorted.binary_search_by(|(code, _)| (**code).cmp(text)) {
-            return Resolved::Found(self.sorted[i].0.to_string());
+        let (mut low, mut high) = (0, self.ends.len());
+        while low < high {
+            let mid = low + (high - low) / 2;
+            let code = self.field(mid).0;
+            match code.cmp(text) {
+                std::cmp::Ordering::Less => low = mid + 1,
+                std::cmp::Ordering::Greater => high = mid,
+                std::cmp::Ordering::Equal => return Resolved::Found(code.to_string()),
+            }
         }
         self.aliases
             .get_or_init(|| {
                 let mut index = NameIndex::default();
-                for (code, display) in &self.sorted {
+                for i in 0..self.ends.len() {
+                    let (code, display) = self.field(i);
                     index.add(code, &[display.to_string()]);
                 }
                 index
@@ -613,24 +656,7 @@ impl Names {
                         &entity.code,
                         &entity_aliases(&entity.code, &entity.display_name),
                     );
-                    let mut sorted: Vec<(Box<str>, Box<str>)> = entity
-                        .fields
-                        .iter()
-                        .map(|f| {
-                            (
-                                Box::from(f.code.as_str()),
-                                Box::from(f.display_name.as_str()),
-                            )
-                        })
-                        .collect();
-                    sorted.sort();
-                    fields.insert(
-                        entity.code.clone(),
-                        EntityFields {
-                            sorted,
-                            aliases: std::sync::OnceLock::new(),
-                        },
-                    );
+                    fields.insert(entity.code.clone(), EntityFields::new(&entity.fields));
                 }
             }
             None => {
