@@ -1704,7 +1704,11 @@ mod tests {
     ];
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(512))]
+        // At least 512 cases; more when PROPTEST_CASES asks for more.
+        #![proptest_config(ProptestConfig {
+            cases: ProptestConfig::default().cases.max(512),
+            ..ProptestConfig::default()
+        })]
 
         #[test]
         fn the_fast_path_agrees_with_the_general_path(
