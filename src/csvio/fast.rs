@@ -55,8 +55,10 @@ pub(super) fn read(
         break start_table(&core.record, layout, names, &place.at_row(line)).ok()?;
     };
     if header.layout == Layout::Wide {
-        // About one row a line: the table grows once.
-        table.reserve(memchr_iter(b'\n', &body[at..]).count() + 1);
+        // About one row a line, so that the table grows once; a row takes at
+        // least a byte a column, which bounds it for files of blank lines.
+        let lines = memchr_iter(b'\n', &body[at..]).count() + 1;
+        table.reserve(lines.min((body.len() - at) / header.columns.len().max(1) + 1));
     }
     let mut rows = Rows::new(&header, names, place, source.delimiter);
     let split = Splitter::new(source.delimiter);
