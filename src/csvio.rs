@@ -1563,7 +1563,7 @@ mod tests {
         prop_assert_eq!(formulas, expected_formulas);
         let targets = |t: &Table| {
             (0..t.len())
-                .map(|i| t.target(i).clone())
+                .map(|i| t.target(i).to_string())
                 .collect::<Vec<_>>()
         };
         prop_assert_eq!(targets(&table), targets(&expected));
