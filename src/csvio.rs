@@ -18,14 +18,13 @@ use std::fmt;
 
 use csv::{ByteRecord, ReaderBuilder, Terminator, WriterBuilder};
 
-use crate::model::{
-    check_value, Action, Kind, ModelError, Role, Table, Target, Value, CODE_INHERIT, CODE_NO,
-    CODE_UNKNOWN, CODE_YES,
-};
+use crate::model::{check_value, Action, Kind, ModelError, Role, Table, Target, Value};
 use crate::normalize::{parse_target, parse_value, shown, Names, NormalizeError, TargetError};
 use crate::safe::{column_name, FormulaScan};
 use crate::schema::Schema;
 use crate::vocab::{self, fold, KEY_COLUMNS, LONG_HEADER};
+
+mod fast;
 
 /// The two CSV layouts of DESIGN.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -546,20 +545,27 @@ impl<'a> Source<'a> {
     /// Refuses a body whose last quote never closes: the csv crate would
     /// silently read the rest of the file into one cell.
     fn check_quotes(&self, place: &Place) -> Result<(), CsvError> {
+        match self.open_quote() {
+            Some(at) => {
+                let mut lines = LineCounter::new(self.body, self.line_offset);
+                Err(place
+                    .at_row(lines.line_of(at))
+                    .error(CsvErrorKind::UnclosedQuote))
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// The offset of the body's last quote when the quotes do not pair up.
+    fn open_quote(&self) -> Option<usize> {
         let mut open_at = None;
-        let mut lines = LineCounter::new(self.body, self.line_offset);
-        for (at, _) in self.body.iter().enumerate().filter(|(_, &b)| b == b'"') {
+        for at in memchr::memchr_iter(b'"', self.body) {
             open_at = match open_at {
                 Some(_) => None,
                 None => Some(at),
             };
         }
-        match open_at {
-            Some(at) => Err(place
-                .at_row(lines.line_of(at))
-                .error(CsvErrorKind::UnclosedQuote)),
-            None => Ok(()),
-        }
+        open_at
     }
 
     /// Calls `f` with each non-blank record and its 1-based line number,
@@ -690,13 +696,6 @@ fn sniff_delimiter(line: &[u8]) -> u8 {
     candidates[best]
 }
 
-/// A condition already in canonical form (UTF-8, no surrounding whitespace,
-/// no CR), or None for the full path to normalise.
-fn canonical_condition(bytes: &[u8]) -> Option<&str> {
-    let text = std::str::from_utf8(bytes).ok()?;
-    (!text.is_empty() && text.trim() == text && !text.contains('\r')).then_some(text)
-}
-
 /// Turns records into normalised rows.
 struct RowParser<'h> {
     header: &'h Header,
@@ -705,144 +704,6 @@ struct RowParser<'h> {
 }
 
 impl RowParser<'_> {
-    /// The common case of a long file: one more role of the target the
-    /// previous row named (same key bytes), for a role the table has and a
-    /// cell still unknown, with the target's note, spelled canonically.
-    /// Returns false, having changed nothing, for anything else.
-    fn fast_long(
-        &self,
-        record: &ByteRecord,
-        table: &mut Table,
-        last: &mut Option<(Vec<u8>, usize)>,
-    ) -> bool {
-        let h = self.header;
-        if h.layout != Layout::Long || record.len() != h.columns.len() {
-            return false;
-        }
-        let Some((last_key, row)) = last.as_ref() else {
-            return false;
-        };
-        if *last_key != self.long_key(record) {
-            return false;
-        }
-        let row = *row;
-        let unnamed_data = h.columns.iter().enumerate().any(|(i, c)| {
-            *c == Column::Unnamed
-                && !record
-                    .get(i)
-                    .unwrap_or_default()
-                    .iter()
-                    .all(u8::is_ascii_whitespace)
-        });
-        let note = h
-            .note
-            .map_or(&b""[..], |i| record.get(i).unwrap_or_default());
-        let role = std::str::from_utf8(record.get(h.role).unwrap_or_default())
-            .ok()
-            .and_then(|r| table.role_index(r));
-        let (Some(role), false) = (role, unnamed_data) else {
-            return false;
-        };
-        if note != table.note(row).as_bytes() || !table.is_unknown(row, role) {
-            return false;
-        }
-        let is_field = table.target(row).kind() == Kind::Field;
-        let value = match record.get(h.value).unwrap_or_default() {
-            b"" => return true,
-            b"yes" => Value::Yes,
-            b"no" => Value::No,
-            b"inherit" if is_field => Value::Inherit,
-            [b'i', b'f', b' ', rest @ ..] => match canonical_condition(rest) {
-                Some(cond) => Value::If(cond.to_string()),
-                None => return false,
-            },
-            _ => return false,
-        };
-        table
-            .set(row, role, &value)
-            .expect("a canonical value fits its target");
-        true
-    }
-
-    /// The key bytes of a row, for [`RowParser::fast_long`].
-    fn long_key(&self, record: &ByteRecord) -> Vec<u8> {
-        let h = self.header;
-        let mut k = Vec::new();
-        for i in [h.kind, h.entity_type, h.name, h.action] {
-            k.extend_from_slice(record.get(i).unwrap_or_default());
-            k.push(0);
-        }
-        k
-    }
-
-    /// The common case of a wide file, without building a value per cell: a
-    /// new target whose cells are all spelled canonically goes straight into
-    /// the table. Returns false, having changed nothing, for anything else
-    /// (the full path then reads the row and reports what is wrong).
-    fn fast_wide(&self, record: &ByteRecord, table: &mut Table, codes: &mut Vec<u32>) -> bool {
-        let h = self.header;
-        if h.layout != Layout::Wide || record.len() != h.columns.len() {
-            return false;
-        }
-        let text = |i: usize| std::str::from_utf8(record.get(i).unwrap_or_default()).ok();
-        let (Some(kind), Some(entity), Some(name), Some(action)) = (
-            text(h.kind),
-            text(h.entity_type),
-            text(h.name),
-            text(h.action),
-        ) else {
-            return false;
-        };
-        let Ok(target) = parse_target(self.names, kind, entity, name, action) else {
-            return false;
-        };
-        if table.target_index(&target).is_some() {
-            return false;
-        }
-        let is_field = target.kind() == Kind::Field;
-        codes.clear();
-        codes.resize(h.roles.len(), CODE_UNKNOWN);
-        // Conditions are rare and need interning: set after the fixed codes.
-        let mut conditions: Vec<(usize, &str)> = Vec::new();
-        for (i, column) in h.columns.iter().enumerate() {
-            let bytes = record.get(i).unwrap_or_default();
-            match column {
-                Column::RoleCell(role) => {
-                    codes[*role] = match bytes {
-                        b"" => CODE_UNKNOWN,
-                        b"yes" => CODE_YES,
-                        b"no" => CODE_NO,
-                        b"inherit" if is_field => CODE_INHERIT,
-                        [b'i', b'f', b' ', rest @ ..] => match canonical_condition(rest) {
-                            Some(cond) => {
-                                conditions.push((*role, cond));
-                                CODE_UNKNOWN
-                            }
-                            None => return false,
-                        },
-                        _ => return false,
-                    }
-                }
-                Column::Unnamed if !bytes.iter().all(u8::is_ascii_whitespace) => return false,
-                _ => {}
-            }
-        }
-        let note = match h.note.map(text) {
-            Some(None) => return false,
-            Some(Some(note)) => note,
-            None => "",
-        };
-        let row = table.insert_target(target);
-        table.set_note(row, note);
-        table.set_fixed_row(row, codes);
-        for (role, cond) in conditions {
-            table
-                .set(row, role, &Value::If(cond.to_string()))
-                .expect("a canonical condition fits any target");
-        }
-        true
-    }
-
     fn parse(&self, line: u64, record: &ByteRecord) -> Result<Row, CsvError> {
         let place = self.place.at_row(line);
         let h = self.header;
@@ -964,56 +825,54 @@ pub fn read_scanning(
     data: &[u8],
     opts: &ReadOptions,
 ) -> Result<(Table, Layout, FormulaScan), CsvError> {
-    let mut formulas = FormulaScan::default();
-    let mut titles: Vec<String> = Vec::new();
     let place = Place {
         path: opts.path.clone(),
         ..Place::default()
     };
+    let names = names_for(opts);
+    let source = Source::new(data, &place)?;
+    if let Some(read) = fast::read(&source, &names, &place, opts.layout) {
+        return Ok(read);
+    }
+    read_general(&source, &names, &place, opts.layout)
+}
+
+/// The names a read resolves against, as `opts` asks.
+fn names_for(opts: &ReadOptions) -> Names {
     let names = Names::new(opts.schema, opts.roles);
     let names = if opts.lenient { names.lenient() } else { names };
-    let names = if opts.strict_roles {
+    if opts.strict_roles {
         names.strict_roles()
     } else {
         names
-    };
-    let source = Source::new(data, &place)?;
-    source.check_quotes(&place)?;
+    }
+}
+
+/// The reader every file can take, record by record through the csv crate:
+/// what [`fast::read`] must agree with, and what reports every error.
+fn read_general(
+    source: &Source,
+    names: &Names,
+    place: &Place,
+    layout: Option<Layout>,
+) -> Result<(Table, Layout, FormulaScan), CsvError> {
+    let mut formulas = FormulaScan::default();
+    let mut titles: Vec<String> = Vec::new();
+    source.check_quotes(place)?;
     let mut loaded: Option<(Header, Table)> = None;
-    let mut codes = Vec::new();
-    let mut last_long: Option<(Vec<u8>, usize)> = None;
-    source.each_record(&place, |line, record| {
+    source.each_record(place, |line, record| {
         scan_formulas(&mut formulas, &mut titles, line, record);
         let Some((header, table)) = loaded.as_mut() else {
-            let header = Header::parse(record, opts.layout, &names, &place.at_row(line))?;
-            let table = Table::with_roles(header.roles.iter().cloned())
-                .map_err(|e| place.at_row(line).error(CsvErrorKind::Model(e)))?;
-            loaded = Some((header, table));
+            loaded = Some(start_table(record, layout, names, &place.at_row(line))?);
             return Ok(true);
         };
         let parser = RowParser {
             header,
-            names: &names,
+            names,
             place: place.clone(),
         };
-        if parser.fast_wide(record, table, &mut codes)
-            || parser.fast_long(record, table, &mut last_long)
-        {
-            return Ok(true);
-        }
-        let row = parser.parse(line, record)?;
-        if header.layout == Layout::Long {
-            let key = parser.long_key(record);
-            let target = row.target;
-            merge(table, row, header, &place).map_err(|err| match err {
-                MergeError::Conflict(conflict) => (*conflict).into_error(&source, &parser, &place),
-                MergeError::Invalid(err) => err,
-            })?;
-            last_long = table.target_index(&target).map(|index| (key, index));
-            return Ok(true);
-        }
-        merge(table, row, header, &place).map_err(|err| match err {
-            MergeError::Conflict(conflict) => (*conflict).into_error(&source, &parser, &place),
+        merge_record(&parser, table, line, record).map_err(|err| match err {
+            MergeError::Conflict(conflict) => (*conflict).into_error(source, &parser, place),
             MergeError::Invalid(err) => err,
         })?;
         Ok(true)
@@ -1025,6 +884,31 @@ pub fn read_scanning(
             .error(CsvErrorKind::Empty)
     })?;
     Ok((table, header.layout, formulas))
+}
+
+/// The header and an empty table with its roles, from the first record.
+fn start_table(
+    record: &ByteRecord,
+    layout: Option<Layout>,
+    names: &Names,
+    place: &Place,
+) -> Result<(Header, Table), CsvError> {
+    let header = Header::parse(record, layout, names, place)?;
+    let table = Table::with_roles(header.roles.iter().cloned())
+        .map_err(|e| place.clone().error(CsvErrorKind::Model(e)))?;
+    Ok((header, table))
+}
+
+/// Normalises a data record and merges it into the table; returns the row
+/// of its target.
+fn merge_record(
+    parser: &RowParser,
+    table: &mut Table,
+    line: u64,
+    record: &ByteRecord,
+) -> Result<usize, MergeError> {
+    let row = parser.parse(line, record).map_err(MergeError::Invalid)?;
+    merge(table, row, parser.header, &parser.place)
 }
 
 /// Counts a record's formula starts; the first record (the header) names the
@@ -1082,7 +966,7 @@ impl Conflict {
 
 /// Adds a row to the table; a value or note that disagrees with an earlier
 /// row is a conflict, an empty one never is.
-fn merge(table: &mut Table, row: Row, header: &Header, place: &Place) -> Result<(), MergeError> {
+fn merge(table: &mut Table, row: Row, header: &Header, place: &Place) -> Result<usize, MergeError> {
     let long_role = match &row.cells {
         Cells::Long(code, _) => Some(table.add_role(code.as_str()).map_err(|e| {
             MergeError::Invalid(
@@ -1140,7 +1024,7 @@ fn merge(table: &mut Table, row: Row, header: &Header, place: &Place) -> Result<
             .set(index, role, &value)
             .expect("values were checked against the target when parsed");
     }
-    Ok(())
+    Ok(index)
 }
 
 /// Why a row could not be merged into the table.
@@ -1650,6 +1534,245 @@ mod tests {
             if let Err(e) = read(&bytes, &ReadOptions::default()) {
                 prop_assert!(!e.to_string().is_empty());
             }
+        }
+    }
+
+    /// Reads `data` both ways; when the fast path reads it, the general
+    /// path must read the same table, layout and formula count.
+    fn fast_agrees(data: &[u8], opts: &ReadOptions) -> Result<bool, TestCaseError> {
+        let place = Place {
+            path: opts.path.clone(),
+            ..Place::default()
+        };
+        let names = names_for(opts);
+        let Ok(source) = Source::new(data, &place) else {
+            return Ok(false);
+        };
+        let general = read_general(&source, &names, &place, opts.layout);
+        let Some((table, layout, formulas)) = fast::read(&source, &names, &place, opts.layout)
+        else {
+            return Ok(false);
+        };
+        let (expected, expected_layout, expected_formulas) = general.map_err(|e| {
+            TestCaseError::fail(format!(
+                "the fast path read what the general path refuses: {e}"
+            ))
+        })?;
+        prop_assert_eq!(&table, &expected);
+        prop_assert_eq!(layout, expected_layout);
+        prop_assert_eq!(formulas, expected_formulas);
+        let targets = |t: &Table| {
+            (0..t.len())
+                .map(|i| t.target(i).to_string())
+                .collect::<Vec<_>>()
+        };
+        prop_assert_eq!(targets(&table), targets(&expected));
+        let notes = |t: &Table| {
+            (0..t.len())
+                .map(|i| t.note(i).to_string())
+                .collect::<Vec<_>>()
+        };
+        prop_assert_eq!(notes(&table), notes(&expected));
+        // Codes are process-wide: both paths must give every cell the same one.
+        let codes = |t: &Table| {
+            (0..t.len())
+                .flat_map(|r| t.row_codes(r).to_vec())
+                .collect::<Vec<_>>()
+        };
+        prop_assert_eq!(codes(&table), codes(&expected));
+        Ok(true)
+    }
+
+    /// Bytes that make CSV unusual: quotes, line ends, BOMs, delimiters,
+    /// spellings to normalise, formulas, controls and broken UTF-8.
+    fn odd_bytes() -> impl Strategy<Value = Vec<u8>> {
+        let tokens: Vec<&'static [u8]> = vec![
+            b"\"",
+            b"\"\"",
+            b"\r\n",
+            b"\r",
+            b"\n",
+            b"\n\n",
+            b"\xEF\xBB\xBF",
+            b",",
+            b";",
+            b"\t",
+            b" ",
+            b"",
+            b"Yes",
+            "\u{2713}".as_bytes(),
+            b"=1+2",
+            b"-x",
+            b"+1",
+            b"@a",
+            b"if x",
+            b"if ",
+            b"IF y ",
+            b"inherit",
+            "\u{FE0F}".as_bytes(),
+            b"\xff",
+            b"Shots",
+            b"Fields",
+            b"entity",
+            b"field",
+            b"app",
+            b"no",
+            b"yes",
+            b"see",
+            b"delete",
+            b"sep=;\n",
+            b"\0",
+            "\u{a0}".as_bytes(),
+            b"a,b",
+            b"\",x\"",
+            b"x\"y",
+        ];
+        prop_oneof![
+            prop::sample::select(tokens).prop_map(<[u8]>::to_vec),
+            prop::collection::vec(any::<u8>(), 1..4),
+        ]
+    }
+
+    /// Edits to a CSV: insert bytes, delete a range, or repeat a line.
+    #[derive(Debug, Clone)]
+    enum Edit {
+        Insert(prop::sample::Index, Vec<u8>),
+        Delete(prop::sample::Index, usize),
+        RepeatLine(prop::sample::Index),
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        prop_oneof![
+            3 => (any::<prop::sample::Index>(), odd_bytes()).prop_map(|(at, b)| Edit::Insert(at, b)),
+            1 => (any::<prop::sample::Index>(), 1usize..6).prop_map(|(at, n)| Edit::Delete(at, n)),
+            1 => any::<prop::sample::Index>().prop_map(Edit::RepeatLine),
+        ]
+    }
+
+    fn apply(bytes: &mut Vec<u8>, edit: &Edit) {
+        match edit {
+            Edit::Insert(at, junk) => {
+                let at = at.index(bytes.len() + 1);
+                bytes.splice(at..at, junk.iter().copied());
+            }
+            Edit::Delete(at, n) => {
+                let at = at.index(bytes.len() + 1);
+                let end = (at + n).min(bytes.len());
+                bytes.drain(at..end);
+            }
+            Edit::RepeatLine(at) => {
+                let at = at.index(bytes.len() + 1);
+                let start = bytes[..at]
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |i| i + 1);
+                let end = bytes[at..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(bytes.len(), |i| at + i + 1);
+                let line = bytes[start..end].to_vec();
+                bytes.splice(end..end, line);
+            }
+        }
+    }
+
+    fn test_schema() -> Schema {
+        use crate::schema::{EntitySchema, FieldSchema};
+        let field = |code: &str, display_name: &str| FieldSchema {
+            code: code.into(),
+            display_name: display_name.into(),
+            data_type: "text".into(),
+        };
+        Schema::new(vec![
+            EntitySchema {
+                code: "Shot".into(),
+                display_name: "Shot".into(),
+                fields: vec![
+                    field("sg_status_list", "Status"),
+                    field("code", "Shot Code"),
+                ],
+            },
+            EntitySchema {
+                code: "CustomEntity01".into(),
+                display_name: "Zz".into(),
+                fields: vec![field("zz", "Zz Field")],
+            },
+        ])
+    }
+
+    /// Hand-written files in the spellings people use.
+    const MESSY: &[&str] = &[
+        "\u{feff}sep=;\r\nKind;Entity Type;Name;Action;artist;Note;;\r\nentity;Shots;;delete;\u{2713};\"a; b\";;\r\nFields;shot;sg_status_list;Edit;Default;;;\r\n",
+        "kind\tentity_type\tname\taction\tartist\nentity\tAsset\t\tsee\tTRUE\n",
+        "kind,entity_type,name,action,a,b,note\nentity,Shot,,see,yes,if on set,n\nfield,Shot,Status,see,inherit,,\nfield,Shot,sg_status_list,edit,no,\"if \"\"x\"\"\",\"q \"\"r\"\"\"\napp,,Media,see,yes,no,\n",
+        "role,kind,entity_type,name,action,value,note\na,entity,Shot,,see,yes,n\nb,entity,Shot,,see,if x,n\na,field,Shot,code,see,inherit,\nb,field,Shot,code,see,,\na,entity,Shot,,see,yes,\n",
+        "kind,entity_type,name,action,a,note\r\n\r\nentity,=Shot,,see,yes,\"two\r\nlines\"\r\n \r\napp,,-cmd,see,no,@x\r\nadvanced,,+r,allow,,\t\r",
+    ];
+
+    proptest! {
+        // At least 512 cases; more when PROPTEST_CASES asks for more.
+        #![proptest_config(ProptestConfig {
+            cases: ProptestConfig::default().cases.max(512),
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn the_fast_path_agrees_with_the_general_path(
+            t in table(),
+            long in any::<bool>(),
+            messy in prop::sample::select(MESSY),
+            from_table in any::<bool>(),
+            edits in prop::collection::vec(edit(), 0..4),
+            // Names a schema or roles do not know are errors, which the
+            // fast path leaves to the general one: most cases go without.
+            with_schema in prop::bool::weighted(0.25),
+            with_roles in prop::bool::weighted(0.25),
+            lenient in any::<bool>(),
+            forced in prop::sample::select(vec![None, Some(Layout::Wide), Some(Layout::Long)]),
+        ) {
+            let mut bytes = if from_table {
+                write(&t, if long { Layout::Long } else { Layout::Wide }).into_bytes()
+            } else {
+                messy.as_bytes().to_vec()
+            };
+            for e in &edits {
+                apply(&mut bytes, e);
+            }
+            let schema = test_schema();
+            let roles = [("a", "Artist"), ("b", "B Role"), ("Artist", "Lead")].map(|(code, name)| Role {
+                code: code.into(),
+                display_name: name.into(),
+            });
+            let opts = ReadOptions {
+                schema: with_schema.then_some(&schema),
+                roles: with_roles.then_some(&roles[..]),
+                lenient,
+                layout: forced,
+                ..Default::default()
+            };
+            fast_agrees(&bytes, &opts)?;
+        }
+    }
+
+    #[test]
+    fn the_fast_path_reads_every_file_sgperms_writes() {
+        let mut runner = proptest::test_runner::TestRunner::default();
+        runner
+            .run(&(table(), any::<bool>()), |(t, long)| {
+                let layout = if long { Layout::Long } else { Layout::Wide };
+                let text = write(&t, layout);
+                prop_assert!(fast_agrees(text.as_bytes(), &ReadOptions::default())?);
+                Ok(())
+            })
+            .unwrap();
+        for text in MESSY {
+            let schema = test_schema();
+            let opts = ReadOptions {
+                schema: Some(&schema),
+                lenient: true,
+                ..Default::default()
+            };
+            assert!(fast_agrees(text.as_bytes(), &opts).unwrap(), "{text}");
         }
     }
 

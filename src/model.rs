@@ -314,7 +314,7 @@ impl Value {
 }
 
 /// How a conditional value starts in its canonical spelling.
-const IF_PREFIX: &str = "if ";
+pub(crate) const IF_PREFIX: &str = "if ";
 
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -731,6 +731,14 @@ impl Table {
         row
     }
 
+    /// Makes room for `rows` more targets, so that a reader that knows how
+    /// many rows follow grows the table once instead of by doubling.
+    pub fn reserve(&mut self, rows: usize) {
+        self.targets.reserve(rows);
+        self.cells.reserve(rows.saturating_mul(self.roles.len()));
+        self.notes.reserve(rows);
+    }
+
     /// Sets one cell. `inherit` is refused outside field rows.
     pub fn set(&mut self, row: usize, role: usize, value: &Value) -> Result<(), ModelError> {
         check_value(&self.targets[row], value)?;
@@ -758,17 +766,18 @@ impl Table {
         Ok(row)
     }
 
-    /// Writes a whole row of fixed codes (unknown, yes, no, inherit) already
+    /// Writes a whole row of codes (fixed values, or process-wide condition
+    /// codes from [`crate::intern`]) already
     /// checked against the target: the reader's fast path.
-    pub(crate) fn set_fixed_row(&mut self, row: usize, codes: &[u32]) {
-        debug_assert!(
-            codes.len() == self.roles.len() && codes.iter().all(|&c| c < FIRST_CONDITION)
-        );
+    pub(crate) fn set_row_codes(&mut self, row: usize, codes: &[u32]) {
+        debug_assert!(codes.len() == self.roles.len());
         let width = self.roles.len();
         self.cells[row * width..(row + 1) * width].copy_from_slice(codes);
     }
 
-    fn set_code(&mut self, row: usize, role: usize, code: u32) {
+    /// Sets one cell's code, already checked against the target (`inherit`
+    /// only on a field row): the reader's fast path.
+    pub(crate) fn set_code(&mut self, row: usize, role: usize, code: u32) {
         let width = self.roles.len();
         self.cells[row * width + role] = code;
     }

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use crate::model::{Action, Kind, ModelError, Role, Target, Value};
-use crate::schema::Schema;
+use crate::schema::{FieldSchema, Schema};
 use crate::vocab::{self, fold};
 
 /// A name or value that could not be normalised.
@@ -201,30 +201,97 @@ pub fn parse_target(
     name: &str,
     action: &str,
 ) -> Result<Target, TargetError> {
-    let kind = parse_kind(kind).map_err(|e| TargetError::Normalize(vocab::KIND, e))?;
-    let action = parse_action(action).map_err(|e| TargetError::Normalize(vocab::ACTION, e))?;
-    let typed_entity = matches!(kind, Kind::Entity | Kind::Field) && !entity_type.trim().is_empty();
-    let entity_type = if typed_entity {
-        names
-            .entity_type(entity_type)
-            .map_err(|e| TargetError::Normalize(vocab::ENTITY_TYPE, e))?
-    } else {
-        entity_type.trim().to_string()
-    };
-    let name = if kind == Kind::Field && typed_entity && !name.trim().is_empty() {
-        names
-            .field(&entity_type, name)
-            .map_err(|e| TargetError::Normalize(vocab::NAME, e))?
-    } else {
-        name.trim().to_string()
-    };
-    Target::new(kind, entity_type, name, action).map_err(|e| {
-        let column = match &e {
-            ModelError::BadTarget { column, .. } => *column,
-            _ => vocab::ACTION,
+    TargetParser::new(names).parse(kind, entity_type, name, action)
+}
+
+/// [`parse_target`] for the rows of one file: the entity type and the field
+/// resolved last are remembered, because a file's rows of one entity type
+/// come together and so do a field's actions, so most rows resolve by a
+/// comparison instead of a lookup.
+#[derive(Debug)]
+pub struct TargetParser<'n> {
+    names: &'n Names,
+    entity: Remembered,
+    field: Remembered,
+}
+
+impl<'n> TargetParser<'n> {
+    /// A parser resolving names against `names`, remembering nothing yet.
+    pub fn new(names: &'n Names) -> TargetParser<'n> {
+        TargetParser {
+            names,
+            entity: Remembered::default(),
+            field: Remembered::default(),
+        }
+    }
+
+    /// The target of four key texts, exactly as [`parse_target`] builds it.
+    pub fn parse(
+        &mut self,
+        kind: &str,
+        entity_type: &str,
+        name: &str,
+        action: &str,
+    ) -> Result<Target, TargetError> {
+        let names = self.names;
+        let kind = parse_kind(kind).map_err(|e| TargetError::Normalize(vocab::KIND, e))?;
+        let action = parse_action(action).map_err(|e| TargetError::Normalize(vocab::ACTION, e))?;
+        let typed_entity =
+            matches!(kind, Kind::Entity | Kind::Field) && !entity_type.trim().is_empty();
+        let entity_type = if typed_entity {
+            self.entity
+                .resolve("", entity_type, || names.entity_type(entity_type))
+                .map_err(|e| TargetError::Normalize(vocab::ENTITY_TYPE, e))?
+        } else {
+            entity_type.trim()
         };
-        TargetError::Model(column, e)
-    })
+        let name = if kind == Kind::Field && typed_entity && !name.trim().is_empty() {
+            self.field
+                .resolve(entity_type, name, || names.field(entity_type, name))
+                .map_err(|e| TargetError::Normalize(vocab::NAME, e))?
+        } else {
+            name.trim()
+        };
+        Target::new(kind, entity_type, name, action).map_err(|e| {
+            let column = match &e {
+                ModelError::BadTarget { column, .. } => *column,
+                _ => vocab::ACTION,
+            };
+            TargetError::Model(column, e)
+        })
+    }
+}
+
+/// The last name a [`TargetParser`] resolved: the text typed, in which scope
+/// (the entity type of a field), and the code it resolved to.
+#[derive(Debug, Default)]
+struct Remembered {
+    known: bool,
+    scope: String,
+    typed: String,
+    code: String,
+}
+
+impl Remembered {
+    /// The code of `typed` in `scope`: the remembered one when both are the
+    /// same as last time, else `resolve`'s answer, remembered when it is one.
+    fn resolve(
+        &mut self,
+        scope: &str,
+        typed: &str,
+        resolve: impl FnOnce() -> Result<String, NormalizeError>,
+    ) -> Result<&str, NormalizeError> {
+        if !(self.known && self.scope == scope && self.typed == typed) {
+            self.known = false;
+            self.code = resolve()?;
+            self.scope.clear();
+            self.scope.push_str(scope);
+            self.typed.clear();
+            self.typed.push_str(typed);
+            self.known = true;
+        }
+        Ok(&self.code)
+    }
 }
 
 /// A value as error messages quote it: control characters escaped and long
@@ -511,21 +578,64 @@ pub struct Names {
 
 /// An entity type's fields: codes sorted for exact lookups (the common case,
 /// no index needed), and the display-name index built on the first miss.
+/// The texts are copied into one buffer, so that building the fields of a
+/// large schema for each read costs two allocations an entity type.
 #[derive(Debug)]
 struct EntityFields {
-    sorted: Vec<(Box<str>, Box<str>)>,
+    /// Each field's code then display name, back to back, fields sorted.
+    text: String,
+    /// Where each field's code and display name end in `text`.
+    ends: Vec<(usize, usize)>,
     aliases: std::sync::OnceLock<NameIndex>,
 }
 
 impl EntityFields {
+    fn new(fields: &[FieldSchema]) -> EntityFields {
+        let mut sorted: Vec<&FieldSchema> = fields.iter().collect();
+        sorted.sort_by(|a, b| (&a.code, &a.display_name).cmp(&(&b.code, &b.display_name)));
+        let mut text = String::with_capacity(
+            sorted
+                .iter()
+                .map(|f| f.code.len() + f.display_name.len())
+                .sum(),
+        );
+        let mut ends = Vec::with_capacity(sorted.len());
+        for field in sorted {
+            text.push_str(&field.code);
+            let code_end = text.len();
+            text.push_str(&field.display_name);
+            ends.push((code_end, text.len()));
+        }
+        EntityFields {
+            text,
+            ends,
+            aliases: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The code and display name of the `i`th field in code order.
+    fn field(&self, i: usize) -> (&str, &str) {
+        let start = i.checked_sub(1).map_or(0, |p| self.ends[p].1);
+        let (code_end, end) = self.ends[i];
+        (&self.text[start..code_end], &self.text[code_end..end])
+    }
+
     fn resolve(&self, text: &str) -> Resolved {
-        if let Ok(i) = self.sorted.binary_search_by(|(code, _)| (**code).cmp(text)) {
-            return Resolved::Found(self.sorted[i].0.to_string());
+        let (mut low, mut high) = (0, self.ends.len());
+        while low < high {
+            let mid = low + (high - low) / 2;
+            let code = self.field(mid).0;
+            match code.cmp(text) {
+                std::cmp::Ordering::Less => low = mid + 1,
+                std::cmp::Ordering::Greater => high = mid,
+                std::cmp::Ordering::Equal => return Resolved::Found(code.to_string()),
+            }
         }
         self.aliases
             .get_or_init(|| {
                 let mut index = NameIndex::default();
-                for (code, display) in &self.sorted {
+                for i in 0..self.ends.len() {
+                    let (code, display) = self.field(i);
                     index.add(code, &[display.to_string()]);
                 }
                 index
@@ -546,24 +656,7 @@ impl Names {
                         &entity.code,
                         &entity_aliases(&entity.code, &entity.display_name),
                     );
-                    let mut sorted: Vec<(Box<str>, Box<str>)> = entity
-                        .fields
-                        .iter()
-                        .map(|f| {
-                            (
-                                Box::from(f.code.as_str()),
-                                Box::from(f.display_name.as_str()),
-                            )
-                        })
-                        .collect();
-                    sorted.sort();
-                    fields.insert(
-                        entity.code.clone(),
-                        EntityFields {
-                            sorted,
-                            aliases: std::sync::OnceLock::new(),
-                        },
-                    );
+                    fields.insert(entity.code.clone(), EntityFields::new(&entity.fields));
                 }
             }
             None => {
