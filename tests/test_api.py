@@ -148,6 +148,25 @@ def test_to_pandas():
     assert isinstance(df, pd.DataFrame)
 
 
+@pytest.mark.parametrize("text", [
+    WIDE + "entity,Shot,,see,if on their project,,\"x\x01\u00e9\"\n",
+    "kind,entity_type,name,action,note\nentity,Asset,,see,n\n",
+    "kind,entity_type,name,action,artist,note\n",
+])
+def test_to_pandas_holds_the_records_as_categories_in_order_of_appearance(text):
+    pd = pytest.importorskip("pandas", reason="pandas is in the [test] extra; install it to run this")
+    t = sgperms.read_csv(text)
+    records = t.to_records()
+    df = t.to_pandas()
+    columns = ["role", "kind", "entity_type", "name", "action", "value", "note"]
+    assert list(df.columns) == columns and len(df) == len(records) == len(t) * len(t.roles)
+    for column in columns:
+        values = [r[column] for r in records]
+        assert isinstance(df[column].dtype, pd.CategoricalDtype)
+        assert df[column].cat.categories.tolist() == list(dict.fromkeys(values))
+        assert df[column].tolist() == values
+
+
 def test_the_example_file_is_canonical(studio_csv):
     t = sgperms.read_csv(studio_csv)
     assert t.to_csv() == studio_csv

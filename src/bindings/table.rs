@@ -2,10 +2,12 @@
 
 use std::sync::Arc;
 
+use arrow_schema::ArrowError;
 use pyo3::exceptions::{PyImportError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyCapsule, PyDict, PyList, PyString, PyTuple};
 
+use super::arrow::{self, Columns};
 use super::diff::PyChanges;
 use super::output::{emit, warn_formulas_found};
 use super::schema::PySchema;
@@ -16,7 +18,7 @@ use crate::normalize::{parse_target, parse_value, Names};
 use crate::report;
 use crate::schema::Schema;
 use crate::snapshot;
-use crate::vocab::LONG_HEADER;
+use crate::vocab::{KEY_COLUMNS, LONG_HEADER, NOTE};
 
 /// A target as Python sees it: `(kind, entity_type, name, action)`.
 pub(super) type TargetTuple = (&'static str, String, String, &'static str);
@@ -263,6 +265,21 @@ impl PyTable {
         pandas.call_method1("DataFrame", (data,))
     }
 
+    /// The wide layout as an Arrow stream (the PyCapsule interface, for
+    /// `polars.DataFrame(table)`, `pyarrow.table(table)`, DuckDB): kind,
+    /// entity_type, name, action, one column per role, note, targets in
+    /// canonical order. Every column but note is dictionary-encoded; a cell
+    /// is its canonical text ("" when unknown). Returns a new stream each call.
+    #[pyo3(signature = (requested_schema=None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let columns = py.detach(|| wide_columns(&self.table));
+        arrow::stream(py, columns, requested_schema)
+    }
+
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
         other
             .cast::<PyTable>()
@@ -326,6 +343,29 @@ impl PyTable {
         *self = PyTable::new_from(table, schema.map(|s| s.inner));
         Ok(())
     }
+}
+
+/// The wide layout as Arrow columns: the key columns and the roles
+/// dictionary-encoded (every role column shares one dictionary of the
+/// table's cell texts), the note plain.
+fn wide_columns(table: &Table) -> Result<Columns, ArrowError> {
+    let coded = csvio::coded(table);
+    let mut columns = Columns::default();
+    for (name, key) in KEY_COLUMNS.iter().zip(coded.keys) {
+        columns.categorical(name, key)?;
+    }
+    let values = Columns::values(&coded.values.categories);
+    let width = table.role_count();
+    for (role, name) in table.roles().enumerate() {
+        let keys = coded.values.codes.iter().skip(role).step_by(width);
+        columns.dictionary(name, keys.copied().collect(), &values)?;
+    }
+    let notes = &coded.notes;
+    columns.text(
+        NOTE,
+        notes.codes.iter().map(|&c| notes.categories[c as usize]),
+    );
+    Ok(columns)
 }
 
 pub(super) fn import_pandas(py: Python<'_>) -> PyResult<Bound<'_, PyModule>> {
