@@ -28,7 +28,8 @@ def tables():
     return {
         "full": sgperms.read_csv(WIDE),
         "no_rows": sgperms.PermissionTable(["admin", "artist"]),
-        "no_roles": sgperms.read_csv("kind,entity_type,name,action,note\nentity,Shot,,see,\nentity,Asset,,see,n\u00e9\n"),
+        "no_roles": sgperms.read_csv("kind,entity_type,name,action,note\n"
+                                     "entity,Shot,,see,\nentity,Asset,,see,n\u00e9\n"),
         "empty": sgperms.PermissionTable(),
     }
 
