@@ -37,9 +37,9 @@ pub(super) struct Columns {
 
 impl Columns {
     /// A dictionary values array of `texts`, to share between columns with
-    /// [`Columns::dictionary`].
-    pub(super) fn values(texts: &[&str]) -> ArrayRef {
-        Arc::new(StringArray::from_iter_values(texts))
+    /// [`Columns::dictionary`]. Returns an error past 2 GiB of text.
+    pub(super) fn values(texts: &[&str]) -> Result<ArrayRef, ArrowError> {
+        Ok(Arc::new(strings(texts)?))
     }
 
     /// Adds a dictionary-encoded column: `keys` index into `values` (from
@@ -61,7 +61,7 @@ impl Columns {
         name: &str,
         column: Categorical<'_>,
     ) -> Result<&mut Self, ArrowError> {
-        let values = Columns::values(&column.categories);
+        let values = Columns::values(&column.categories)?;
         self.dictionary(name, column.codes, &values)
     }
 
@@ -75,13 +75,14 @@ impl Columns {
         self.categorical(name, Categorical::of(texts))
     }
 
-    /// Adds a plain text column.
+    /// Adds a plain text column. Returns an error past 2 GiB of text.
     pub(super) fn text<'t>(
         &mut self,
         name: &str,
         texts: impl IntoIterator<Item = &'t str>,
-    ) -> &mut Self {
-        self.push(name, Arc::new(StringArray::from_iter_values(texts)))
+    ) -> Result<&mut Self, ArrowError> {
+        let texts: Vec<&str> = texts.into_iter().collect();
+        Ok(self.push(name, Arc::new(strings(&texts)?)))
     }
 
     /// Adds a boolean column.
@@ -108,6 +109,18 @@ impl Columns {
     }
 }
 
+/// `texts` as a `Utf8` array, or an error where its 32-bit offsets would
+/// overflow (arrow-rs panics there).
+fn strings(texts: &[&str]) -> Result<StringArray, ArrowError> {
+    let bytes: usize = texts.iter().map(|t| t.len()).sum();
+    if i32::try_from(bytes).is_err() {
+        return Err(ArrowError::InvalidArgumentError(format!(
+            "{bytes} bytes of text do not fit one Arrow Utf8 column"
+        )));
+    }
+    Ok(StringArray::from_iter_values(texts))
+}
+
 /// The answer of `__arrow_c_stream__`: a new `arrow_array_stream` capsule
 /// yielding `columns` as one record batch. A `requested_schema` is accepted
 /// and, as the PyCapsule interface allows, answered with the columns' own
@@ -131,7 +144,8 @@ pub(super) fn stream<'py>(
 }
 
 /// An Arrow error as a Python RuntimeError: only a bug in sgperms (columns of
-/// different lengths, a code out of range) produces one.
+/// different lengths, a code out of range) or 2 GiB of text in one column
+/// produces one.
 fn arrow_error(err: ArrowError) -> PyErr {
     PyRuntimeError::new_err(format!("sgperms could not build Arrow columns: {err}"))
 }

@@ -47,7 +47,7 @@ fn arrow_columns(changes: &Changes) -> Result<Columns, ArrowError> {
     for (i, name) in RECORD_FIELDS.iter().enumerate() {
         let texts = records.iter().map(|record| record[i].as_str());
         if *name == NOTE {
-            columns.text(name, texts);
+            columns.text(name, texts)?;
         } else {
             columns.interned(name, texts)?;
         }

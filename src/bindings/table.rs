@@ -354,17 +354,22 @@ fn wide_columns(table: &Table) -> Result<Columns, ArrowError> {
     for (name, key) in KEY_COLUMNS.iter().zip(coded.keys) {
         columns.categorical(name, key)?;
     }
-    let values = Columns::values(&coded.values.categories);
-    let width = table.role_count();
-    for (role, name) in table.roles().enumerate() {
-        let keys = coded.values.codes.iter().skip(role).step_by(width);
-        columns.dictionary(name, keys.copied().collect(), &values)?;
+    let values = Columns::values(&coded.values.categories)?;
+    // One pass over the row-major codes, not one strided pass per role.
+    let mut keys = vec![Vec::with_capacity(table.len()); table.role_count()];
+    for row in coded.values.codes.chunks_exact(table.role_count().max(1)) {
+        for (column, &code) in keys.iter_mut().zip(row) {
+            column.push(code);
+        }
+    }
+    for (name, keys) in table.roles().zip(keys) {
+        columns.dictionary(name, keys, &values)?;
     }
     let notes = &coded.notes;
     columns.text(
         NOTE,
         notes.codes.iter().map(|&c| notes.categories[c as usize]),
-    );
+    )?;
     Ok(columns)
 }
 
