@@ -1344,11 +1344,18 @@ impl<'t> Categorical<'t> {
     pub fn of(texts: impl IntoIterator<Item = &'t str>) -> Categorical<'t> {
         let mut index: HashMap<&str, i32> = HashMap::new();
         let mut out = Categorical::default();
+        let mut last: Option<(&str, i32)> = None;
         for text in texts {
-            let code = *index.entry(text).or_insert_with(|| {
-                out.categories.push(text);
-                out.categories.len() as i32 - 1
-            });
+            // Sorted targets repeat their kind, entity type, name and note
+            // row after row: comparing with the last text spares most hashes.
+            let code = match last {
+                Some((same, code)) if same == text => code,
+                _ => *index.entry(text).or_insert_with(|| {
+                    out.categories.push(text);
+                    out.categories.len() as i32 - 1
+                }),
+            };
+            last = Some((text, code));
             out.codes.push(code);
         }
         out
