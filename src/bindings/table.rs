@@ -240,8 +240,10 @@ impl PyTable {
     }
 
     /// A pandas DataFrame in the long layout (one row per cell). Every
-    /// column is categorical: a 2-million-cell table holds few distinct
-    /// strings, and codes build in a fraction of the time. Needs pandas.
+    /// column is categorical (categories in order of first appearance): a
+    /// 2-million-cell table holds few distinct strings, and codes build in a
+    /// fraction of the time. The codes are the Arrow stream's
+    /// ([`csvio::coded`]), spread over the cells; needs pandas, not pyarrow.
     fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let pandas = import_pandas(py)?;
         let numpy = py.import("numpy")?;
