@@ -2,6 +2,8 @@
 
 import io
 import pathlib
+import subprocess
+import sys
 
 import pytest
 
@@ -165,6 +167,18 @@ def test_to_pandas_holds_the_records_as_categories_in_order_of_appearance(text):
         assert isinstance(df[column].dtype, pd.CategoricalDtype)
         assert df[column].cat.categories.tolist() == list(dict.fromkeys(values))
         assert df[column].tolist() == values
+
+
+def test_to_pandas_needs_no_pyarrow():
+    pytest.importorskip("pandas", reason="pandas is in the [test] extra; install it to run this")
+    code = (
+        "import sys\n"
+        "sys.modules['pyarrow'] = None  # import pyarrow raises ImportError\n"
+        "import sgperms\n"
+        f"df = sgperms.read_csv({WIDE!r}).to_pandas()\n"
+        "assert len(df) == 10 and str(df['value'].dtype) == 'category'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_the_example_file_is_canonical(studio_csv):
