@@ -792,11 +792,7 @@ impl Table {
     /// Row indices in canonical order (kind, entity_type, name, action).
     pub fn sorted_rows(&self) -> Vec<usize> {
         let mut rows: Vec<usize> = (0..self.targets.len()).collect();
-        // A table read from a canonical file is in order already: one pass
-        // checks that, where sorting compares every target's strings anew.
-        if !self.targets.iter().is_sorted() {
-            rows.sort_unstable_by(|&a, &b| self.targets[a].cmp(&self.targets[b]));
-        }
+        rows.sort_unstable_by(|&a, &b| self.targets[a].cmp(&self.targets[b]));
         rows
     }
 
