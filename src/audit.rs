@@ -103,7 +103,7 @@ pub fn audit(table: &Table, tiers: Option<&Tiers>) -> Vec<Finding> {
                 findings.push(Finding {
                     kind: FindingKind::SelfElevation,
                     role: role.to_string(),
-                    target: target.clone(),
+                    target: *target,
                     value: value.clone(),
                     detail: format!(
                         "{role} may {} ({}): anyone holding it can make themselves admin",
@@ -125,7 +125,7 @@ pub fn audit(table: &Table, tiers: Option<&Tiers>) -> Vec<Finding> {
                 findings.push(Finding {
                     kind: FindingKind::ExceedsAncestors,
                     role: role.to_string(),
-                    target: target.clone(),
+                    target: *target,
                     value: value.clone(),
                     detail: format!(
                         "{role} has {value} but every role above it has less ({})",

@@ -1004,7 +1004,7 @@ pub fn read_scanning(
         let row = parser.parse(line, record)?;
         if header.layout == Layout::Long {
             let key = parser.long_key(record);
-            let target = row.target.clone();
+            let target = row.target;
             merge(table, row, header, &place).map_err(|err| match err {
                 MergeError::Conflict(conflict) => (*conflict).into_error(&source, &parser, &place),
                 MergeError::Invalid(err) => err,
@@ -1098,7 +1098,7 @@ fn merge(table: &mut Table, row: Row, header: &Header, place: &Place) -> Result<
     let conflict = |role: Option<(String, String)>, first: &str, second: &str, table: &Table| {
         MergeError::Conflict(Box::new(Conflict {
             line: row.line,
-            target: table.target(index).clone(),
+            target: *table.target(index),
             role,
             first: first.to_string(),
             second: second.to_string(),

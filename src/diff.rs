@@ -18,7 +18,8 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use crate::model::{Kind, ModelError, Table, Target, Value, CODE_UNKNOWN, FIRST_CONDITION};
+use crate::intern::Name;
+use crate::model::{empty_name, Cell, ModelError, Table, Target, Value, NO_RANK};
 use crate::safe;
 use crate::vocab;
 
@@ -26,30 +27,31 @@ use crate::vocab;
 pub const RECORD_FIELDS: [&str; 9] =
     vocab::around_key(&["change", vocab::ROLE], &["before", "after", vocab::NOTE]);
 
-/// One cell that differs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One cell that differs. Every part is an interned handle or a code, so a
+/// change is `Copy` and building a million of them allocates nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CellChange {
     /// The role code.
-    pub role: String,
+    pub role: Name,
     /// The target.
     pub target: Target,
     /// The old side's value.
-    pub before: Value,
+    pub before: Cell,
     /// The new side's value.
-    pub after: Value,
+    pub after: Cell,
     /// The target's note on the new side.
-    pub note: String,
+    pub note: Name,
 }
 
 /// A target whose note differs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NoteChange {
     /// The target.
     pub target: Target,
     /// The old side's note.
-    pub before: String,
+    pub before: Name,
     /// The new side's note.
-    pub after: String,
+    pub after: Name,
 }
 
 /// Everything that differs between an old and a new table (or, for a role
@@ -116,55 +118,51 @@ pub fn diff(old: &Table, new: &Table) -> Changes {
             old.target_index(new.target(row))
         }
     };
-    // First find the rows with a difference, in storage order; only those
-    // are sorted into canonical order and turned into changes.
-    let mut changed_cells = 0;
-    let mut rows: Vec<usize> = (0..new.len())
-        .filter(|&row| match old_row(row) {
-            None => {
-                changed_cells += cells.count_new(row);
-                true
-            }
-            Some(from) => {
-                let n = cells.count_differing(from, row);
-                changed_cells += n;
-                n > 0 || old.note(from) != new.note(row)
-            }
-        })
-        .collect();
-    canonical_order(new, &mut rows);
-    changes.cells.reserve_exact(changed_cells);
-    for row in rows {
-        let target = new.target(row);
-        let old_row = old_row(row);
-        if old_row.is_none() {
-            changes.targets_added.push(target.clone());
-        }
-        let old_note = old_row.map_or("", |r| old.note(r));
-        if old_note != new.note(row) {
-            changes.notes.push(NoteChange {
-                target: target.clone(),
-                before: old_note.to_string(),
-                after: new.note(row).to_string(),
-            });
-        }
-        for (role, code) in new_roles.iter().enumerate() {
-            let old_cell = match (old_row, cells.columns[role]) {
-                (Some(r), Some(c)) => Some((r, c)),
-                _ => None,
-            };
-            if cells.differs(old_cell, row, role) {
-                changes.cells.push(CellChange {
-                    role: code.to_string(),
-                    target: target.clone(),
-                    before: old_cell.map_or(Value::Unknown, |(r, c)| old.value(r, c)),
-                    after: new.value(row, role),
-                    note: new.note(row).to_string(),
-                });
-            }
+    // One pass in storage order, where the cells lie one after another,
+    // finds every difference; only the rows that have one are then put in
+    // canonical order, their changes moved as blocks.
+    let role_names: Vec<Name> = new_roles.iter().map(|r| Name::from(r)).collect();
+    let mut found: Vec<CellChange> = Vec::new();
+    // (row, its changes in `found`), in storage order.
+    let mut spans: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
+    for row in 0..new.len() {
+        let from = old_row(row);
+        let start = found.len();
+        cells.push_changes(from, row, &role_names, &mut found);
+        let note_differs = from.map_or(empty_name(), |r| old.note_name(r)) != new.note_name(row);
+        if from.is_none() || note_differs || found.len() > start {
+            spans.push((row, start..found.len()));
         }
     }
-    debug_assert_eq!(changes.cells.len(), changed_cells);
+    let mut rows: Vec<usize> = spans.iter().map(|(row, _)| *row).collect();
+    new.sort_rows(&mut rows);
+    let mut span_of = vec![0u32; new.len()];
+    for (span, (row, _)) in spans.iter().enumerate() {
+        span_of[*row] = span as u32;
+    }
+    changes.cells.reserve_exact(found.len());
+    for row in rows {
+        let span = span_of[row] as usize;
+        let target = *new.target(row);
+        let from = old_row(row);
+        if from.is_none() {
+            changes.targets_added.push(target);
+        }
+        let (old_note, note) = (
+            from.map_or(empty_name(), |r| old.note_name(r)),
+            new.note_name(row),
+        );
+        if old_note != note {
+            changes.notes.push(NoteChange {
+                target,
+                before: old_note,
+                after: note,
+            });
+        }
+        changes
+            .cells
+            .extend_from_slice(&found[spans[span].1.clone()]);
+    }
     changes
 }
 
@@ -173,22 +171,6 @@ pub fn diff(old: &Table, new: &Table) -> Changes {
 /// no text.
 fn same_targets(old: &Table, new: &Table) -> bool {
     old.len() == new.len() && (0..new.len()).all(|row| old.target(row) == new.target(row))
-}
-
-/// Sorts rows of `table` into canonical target order. The kind is the first
-/// key, and rows of one kind are usually stored in canonical order already:
-/// rows are split by kind and each part sorted, which costs one pass when it
-/// is in order.
-fn canonical_order(table: &Table, rows: &mut Vec<usize>) {
-    let mut parts: [Vec<usize>; Kind::ALL.len()] = Default::default();
-    for &row in rows.iter() {
-        parts[table.target(row).kind() as usize].push(row);
-    }
-    rows.clear();
-    for mut part in parts {
-        part.sort_unstable_by(|&a, &b| table.target(a).cmp(table.target(b)));
-        rows.append(&mut part);
-    }
 }
 
 /// The targets only `old` has, in canonical order.
@@ -201,97 +183,63 @@ fn removed_targets(old: &Table, new: &Table) -> Vec<Target> {
     removed.into_iter().cloned().collect()
 }
 
-/// A new-side code that no old-side code equals: a condition `old` lacks.
-const NO_MATCH: u32 = u32::MAX;
-
-/// How the new table's cells compare to the old table's, by code. Fixed
-/// codes mean the same in both tables; conditions are interned per table,
-/// so each new condition code is translated once into the old table's code
-/// for the same text. A cell of a role or target `old` lacks counts as
-/// unknown (empty).
+/// How the new table's cells compare to the old table's, by code: codes are
+/// process-wide ([`crate::intern`]), so equal codes are equal values. A cell
+/// of a role or target `old` lacks counts as unknown (empty).
 struct CellMatch<'a> {
     old: &'a Table,
     new: &'a Table,
     /// For each new role, the old table's column for it.
     columns: Vec<Option<usize>>,
-    /// For each new condition (code - [`FIRST_CONDITION`]), the old code of
-    /// the same text, or [`NO_MATCH`].
-    conditions: Vec<u32>,
     /// Whether rows compare as whole code slices: the same roles in the
-    /// same order and every condition under the same code in both tables.
-    same_codes: bool,
+    /// same order.
+    same_columns: bool,
 }
 
 impl<'a> CellMatch<'a> {
     fn new(old: &'a Table, new: &'a Table) -> CellMatch<'a> {
         let columns: Vec<Option<usize>> = new.roles().map(|r| old.role_index(r)).collect();
-        let conditions: Vec<u32> = new
-            .condition_texts()
-            .map(|text| old.condition_code(text).unwrap_or(NO_MATCH))
-            .collect();
         let same_columns = old.role_count() == new.role_count()
             && columns.iter().enumerate().all(|(i, c)| *c == Some(i));
-        let same_conditions = (FIRST_CONDITION..)
-            .zip(&conditions)
-            .all(|(code, old_code)| code == *old_code);
         CellMatch {
             old,
             new,
             columns,
-            conditions,
-            same_codes: same_columns && same_conditions,
+            same_columns,
         }
     }
 
-    /// The old table's code for the text of a new table's code.
-    fn translate(&self, code: u32) -> u32 {
-        if code < FIRST_CONDITION {
-            code
-        } else {
-            self.conditions[(code - FIRST_CONDITION) as usize]
+    /// Appends the cells of new row `row` that differ from old row
+    /// `old_row` (from unknown, when the old table lacks the target).
+    fn push_changes(
+        &self,
+        old_row: Option<usize>,
+        row: usize,
+        roles: &[Name],
+        out: &mut Vec<CellChange>,
+    ) {
+        let new_codes = self.new.row_codes(row);
+        let old_codes = old_row.map(|r| self.old.row_codes(r));
+        if self.same_columns && old_codes == Some(new_codes) {
+            return;
         }
-    }
-
-    /// Whether a new cell differs from the old cell at `old_cell` (unknown
-    /// when `None`).
-    fn differs(&self, old_cell: Option<(usize, usize)>, row: usize, role: usize) -> bool {
-        let code = self.new.code(row, role);
-        match old_cell {
-            None => code != CODE_UNKNOWN,
-            Some((r, c)) => self.old.code(r, c) != self.translate(code),
-        }
-    }
-
-    /// How many cells of new row `row` differ from old row `old_row`.
-    fn count_differing(&self, old_row: usize, row: usize) -> usize {
-        let (old_codes, new_codes) = (self.old.row_codes(old_row), self.new.row_codes(row));
-        if self.same_codes {
-            if old_codes == new_codes {
-                return 0;
+        let (target, note) = (*self.new.target(row), self.new.note_name(row));
+        for (role, &name) in roles.iter().enumerate() {
+            let before = match (old_row, self.columns[role]) {
+                (Some(r), Some(c)) => self.old.cell(r, c),
+                _ => Cell::UNKNOWN,
+            };
+            let after = self.new.cell(row, role);
+            if before != after {
+                out.push(CellChange {
+                    role: name,
+                    target,
+                    before,
+                    after,
+                    note,
+                });
             }
-            return old_codes
-                .iter()
-                .zip(new_codes)
-                .filter(|(a, b)| a != b)
-                .count();
         }
-        new_codes
-            .iter()
-            .zip(&self.columns)
-            .filter(|(&code, column)| match column {
-                None => code != CODE_UNKNOWN,
-                Some(c) => old_codes[*c] != self.translate(code),
-            })
-            .count()
-    }
-
-    /// How many cells of new row `row`, a target `old` lacks, are known.
-    fn count_new(&self, row: usize) -> usize {
-        self.new
-            .row_codes(row)
-            .iter()
-            .filter(|&&code| code != CODE_UNKNOWN)
-            .count()
     }
 }
 
@@ -306,22 +254,23 @@ pub fn compare_roles(
     let (ia, ib) = (table.require_role(a)?, table.require_role(b)?);
     let value = |row: usize, role: usize| {
         if effective {
-            table.effective(table.target(row), role)
+            table.effective_cell(table.target(row), role)
         } else {
-            table.value(row, role)
+            table.cell(row, role)
         }
     };
+    let role = Name::from(b);
     let cells = table
         .sorted_rows()
         .into_iter()
         .filter_map(|row| {
             let (before, after) = (value(row, ia), value(row, ib));
             (before != after).then(|| CellChange {
-                role: b.to_string(),
-                target: table.target(row).clone(),
+                role,
+                target: *table.target(row),
                 before,
                 after,
-                note: table.note(row).to_string(),
+                note: table.note_name(row),
             })
         })
         .collect();
@@ -338,29 +287,27 @@ pub fn compare_roles(
 /// effective values compared by permission order (two conditions agree
 /// whatever their words). Only cells both sides know; "recorded before, site after".
 pub fn drift(recorded: &Table, probed: &Table) -> Changes {
-    use crate::tiers::rank;
     let mut cells = Vec::new();
     for row in probed.sorted_rows() {
         let target = probed.target(row);
         for (role, code) in probed.roles().enumerate() {
-            let (Some(column), after) = (recorded.role_index(code), probed.value(row, role)) else {
+            let (Some(column), after) = (recorded.role_index(code), probed.cell(row, role)) else {
                 continue;
             };
-            let before = recorded.effective(target, column);
-            if let (Some(a), Some(b)) = (rank(&before), rank(&after)) {
-                if a != b {
-                    cells.push(CellChange {
-                        role: code.to_string(),
-                        target: target.clone(),
-                        before,
-                        after,
-                        note: String::new(),
-                    });
-                }
+            let before = recorded.effective_cell(target, column);
+            let (a, b) = (before.rank(), after.rank());
+            if a != NO_RANK && b != NO_RANK && a != b {
+                cells.push(CellChange {
+                    role: Name::from(code),
+                    target: *target,
+                    before,
+                    after,
+                    note: empty_name(),
+                });
             }
         }
     }
-    cells.sort_by(|a, b| a.target.cmp(&b.target));
+    cells.sort_by_key(|a| a.target);
     Changes {
         old_label: "recorded".into(),
         new_label: "site".into(),
@@ -393,28 +340,28 @@ impl Changes {
         for change in &self.cells {
             let found = table
                 .role_index(&change.role)
-                .map_or(Value::Unknown, |r| table.get(&change.target, r));
+                .map_or(Cell::UNKNOWN, |r| table.get_cell(&change.target, r));
             if found != change.before {
                 return Err(ModelError::Stale {
-                    role: change.role.clone(),
+                    role: change.role.to_string(),
                     target: change.target.to_string(),
-                    expected: change.before.to_text(),
-                    found: found.to_text(),
+                    expected: change.before.text().to_string(),
+                    found: found.text().to_string(),
                 });
             }
         }
         let removed: BTreeSet<&Target> = self.targets_removed.iter().collect();
         let mut out = table.reshaped(&self.roles_after, |t| !removed.contains(t))?;
         for change in &self.cells {
-            let row = out.insert_target(change.target.clone());
+            let row = out.insert_target(change.target);
             let role = out.require_role(&change.role)?;
-            out.set(row, role, &change.after)?;
+            out.put(row, role, change.after)?;
         }
         for target in &self.targets_added {
-            out.insert_target(target.clone());
+            out.insert_target(*target);
         }
         for note in &self.notes {
-            let row = out.insert_target(note.target.clone());
+            let row = out.insert_target(note.target);
             out.set_note(row, &note.after);
         }
         Ok(out)
@@ -548,8 +495,8 @@ impl Changes {
                 "cell",
                 &c.role,
                 Some(&c.target),
-                c.before.to_text(),
-                c.after.to_text(),
+                c.before.text().to_string(),
+                c.after.text().to_string(),
                 &c.note,
             ));
         }
@@ -558,8 +505,8 @@ impl Changes {
                 "note",
                 "",
                 Some(&n.target),
-                n.before.clone(),
-                n.after.clone(),
+                n.before.to_string(),
+                n.after.to_string(),
                 &n.after,
             ));
         }
@@ -596,7 +543,7 @@ impl Changes {
             "targets_removed": self.targets_removed.iter().map(target).collect::<Vec<_>>(),
             "cells": self.cells.iter().map(|c| json!({
                 "role": c.role, "target": target(&c.target),
-                "before": c.before.to_text(), "after": c.after.to_text(), "note": c.note,
+                "before": c.before.text(), "after": c.after.text(), "note": c.note,
             })).collect::<Vec<_>>(),
             "notes": self.notes.iter().map(|n| json!({
                 "target": target(&n.target), "before": n.before, "after": n.after,
@@ -628,8 +575,8 @@ impl Changes {
                 "  {} {}: {} -> {}",
                 c.role,
                 c.target,
-                shown_value(&c.before),
-                shown_value(&c.after)
+                c.before.shown(),
+                c.after.shown()
             );
         }
         for n in &self.notes {
@@ -840,14 +787,14 @@ mod tests {
             let target = new.target(row);
             let old_row = old.target_index(target);
             if old_row.is_none() {
-                changes.targets_added.push(target.clone());
+                changes.targets_added.push(*target);
             }
             let old_note = old_row.map_or("", |r| old.note(r));
             if old_note != new.note(row) {
                 changes.notes.push(NoteChange {
-                    target: target.clone(),
-                    before: old_note.to_string(),
-                    after: new.note(row).to_string(),
+                    target: *target,
+                    before: Name::from(old_note),
+                    after: Name::from(new.note(row)),
                 });
             }
             for (role, code) in new_roles.iter().enumerate() {
@@ -856,11 +803,13 @@ mod tests {
                     old_cell.map_or(String::new(), |(r, c)| old.cell_text(r, c).to_string());
                 if before != new.cell_text(row, role) {
                     changes.cells.push(CellChange {
-                        role: code.to_string(),
-                        target: target.clone(),
-                        before: old_cell.map_or(Value::Unknown, |(r, c)| old.value(r, c)),
-                        after: new.value(row, role),
-                        note: new.note(row).to_string(),
+                        role: Name::from(code),
+                        target: *target,
+                        before: Cell::of(
+                            &old_cell.map_or(Value::Unknown, |(r, c)| old.value(r, c)),
+                        ),
+                        after: Cell::of(&new.value(row, role)),
+                        note: Name::from(new.note(row)),
                     });
                 }
             }
@@ -877,7 +826,7 @@ mod tests {
     fn build(roles: &[&str], rows: &[Spec], backwards: bool) -> Table {
         let mut t = Table::with_roles(roles.iter().copied()).unwrap();
         for (target, note, _) in rows {
-            let row = t.insert_target(target.clone());
+            let row = t.insert_target(*target);
             t.set_note(row, note);
         }
         let mut cells: Vec<(usize, usize)> = (0..rows.len())
@@ -1039,7 +988,6 @@ mod tests {
         changed[7].1 = "reviewed".into();
         let new = build(&["r0", "r1", "r2", "r3"], &changed, true);
         assert!(same_targets(&old, &new));
-        assert!(!CellMatch::new(&old, &new).same_codes);
         assert!(diff(&old, &build(&["r0", "r1", "r2", "r3"], &rows, true)).is_empty());
         let d = diff(&old, &new);
         assert_eq!(d, reference_diff(&old, &new));
@@ -1077,9 +1025,9 @@ mod tests {
             prop_assert_eq!(d.apply(&a).unwrap(), b.clone());
             let back = diff(&b, &a);
             let mut swapped: Vec<(String, String, Value, Value)> =
-                d.cells.iter().map(|c| (c.role.clone(), c.target.to_string(), c.after.clone(), c.before.clone())).collect();
+                d.cells.iter().map(|c| (c.role.to_string(), c.target.to_string(), c.after.value(), c.before.value())).collect();
             let mut reverse: Vec<(String, String, Value, Value)> =
-                back.cells.iter().map(|c| (c.role.clone(), c.target.to_string(), c.before.clone(), c.after.clone())).collect();
+                back.cells.iter().map(|c| (c.role.to_string(), c.target.to_string(), c.before.value(), c.after.value())).collect();
             // Cells of roles or targets only one side has are additions one
             // way and removals the other: compare the cells both sides have.
             let shared = |c: &(String, String, Value, Value)| {

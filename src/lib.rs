@@ -11,6 +11,7 @@ pub mod audit;
 pub mod csvio;
 pub mod diff;
 pub mod folder;
+pub mod intern;
 pub mod model;
 pub mod normalize;
 pub mod report;

@@ -20,6 +20,7 @@ use std::fmt;
 use indexmap::IndexSet;
 use serde::{Deserialize, Serialize};
 
+use crate::intern::{self, Name};
 use crate::vocab;
 
 /// What a row of the table is about. The order is the canonical row order.
@@ -132,12 +133,14 @@ impl fmt::Display for Action {
 /// A row key: `(kind, entity_type, name, action)`.
 ///
 /// Built only through [`Target::new`], which enforces the shape DESIGN.md gives
-/// each kind, so every `Target` in a table is well formed.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// each kind, so every `Target` in a table is well formed. The entity type
+/// and name are interned ([`crate::intern`]): a target is 24 bytes, `Copy`,
+/// and two targets compare by pointer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Target {
     kind: Kind,
-    entity_type: String,
-    name: String,
+    entity_type: Name,
+    name: Name,
     action: Action,
 }
 
@@ -145,14 +148,14 @@ impl Target {
     /// Checks the shape of a target and returns it, or says what is wrong.
     pub fn new(
         kind: Kind,
-        entity_type: impl Into<String>,
-        name: impl Into<String>,
+        entity_type: impl AsRef<str>,
+        name: impl AsRef<str>,
         action: Action,
     ) -> Result<Target, ModelError> {
         let target = Target {
             kind,
-            entity_type: entity_type.into(),
-            name: name.into(),
+            entity_type: Name::from(entity_type.as_ref()),
+            name: Name::from(name.as_ref()),
             action,
         };
         target.check()?;
@@ -197,12 +200,12 @@ impl Target {
         self.kind
     }
     /// The entity type code; empty for app and advanced rows.
-    pub fn entity_type(&self) -> &str {
-        &self.entity_type
+    pub fn entity_type(&self) -> &'static str {
+        self.entity_type.as_str()
     }
     /// The field code, app name or rule name; empty for entity rows.
-    pub fn name(&self) -> &str {
-        &self.name
+    pub fn name(&self) -> &'static str {
+        self.name.as_str()
     }
     /// What a role may do to the target.
     pub fn action(&self) -> Action {
@@ -211,11 +214,11 @@ impl Target {
 
     /// The four key texts, in [`vocab::KEY_COLUMNS`] order, as every layout
     /// and record writes them.
-    pub fn key(&self) -> [&str; 4] {
+    pub fn key(&self) -> [&'static str; 4] {
         [
             self.kind.as_str(),
-            &self.entity_type,
-            &self.name,
+            self.entity_type.as_str(),
+            self.name.as_str(),
             self.action.as_str(),
         ]
     }
@@ -224,8 +227,8 @@ impl Target {
     pub fn entity_target(&self) -> Option<Target> {
         (self.kind == Kind::Field).then(|| Target {
             kind: Kind::Entity,
-            entity_type: self.entity_type.clone(),
-            name: String::new(),
+            entity_type: self.entity_type,
+            name: empty_name(),
             action: self.action,
         })
     }
@@ -233,13 +236,28 @@ impl Target {
 
 impl Ord for Target {
     fn cmp(&self, other: &Self) -> Ordering {
-        (self.kind, &self.entity_type, &self.name, self.action).cmp(&(
-            other.kind,
-            &other.entity_type,
-            &other.name,
-            other.action,
-        ))
+        self.kind
+            .cmp(&other.kind)
+            .then_with(|| by_text(self.entity_type, other.entity_type))
+            .then_with(|| by_text(self.name, other.name))
+            .then_with(|| self.action.cmp(&other.action))
     }
+}
+
+/// Text order, settled by pointer when the names are the same interned one
+/// (most neighbours in a table share their entity type).
+fn by_text(a: Name, b: Name) -> Ordering {
+    if a == b {
+        Ordering::Equal
+    } else {
+        a.as_str().cmp(b.as_str())
+    }
+}
+
+/// The interned empty string: the name of entity rows, the note of a row without one.
+pub(crate) fn empty_name() -> Name {
+    static EMPTY: std::sync::LazyLock<Name> = std::sync::LazyLock::new(|| Name::from(""));
+    *EMPTY
 }
 
 impl PartialOrd for Target {
@@ -519,16 +537,103 @@ fn fixed_code(value: &Value) -> Option<u32> {
     }
 }
 
+/// A cell's value as its code: 4 bytes, `Copy`, and the same code for the
+/// same value in every table of the process (conditions are interned
+/// process-wide, [`crate::intern`]), so cells compare as integers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Cell(u32);
+
+impl Cell {
+    /// The unknown (empty) cell.
+    pub const UNKNOWN: Cell = Cell(CODE_UNKNOWN);
+
+    /// The cell of a value, interning its condition. The value is not checked
+    /// against a target (see [`check_value`]).
+    pub fn of(value: &Value) -> Cell {
+        Cell(match value {
+            Value::If(cond) => {
+                intern::condition_code(&format!("{IF_PREFIX}{}", canonical_text(cond)))
+            }
+            fixed => fixed_code(fixed).expect("every other value has a fixed code"),
+        })
+    }
+
+    /// The code: below [`FIRST_CONDITION`] a fixed value, from it on an
+    /// interned condition.
+    pub fn code(self) -> u32 {
+        self.0
+    }
+
+    /// The canonical text (`yes`, `if <condition>`, "" for unknown), without allocating.
+    pub fn text(self) -> &'static str {
+        code_text(self.0)
+    }
+
+    /// The value.
+    pub fn value(self) -> Value {
+        match self.0 {
+            n if n < FIRST_CONDITION => FIXED_VALUES[n as usize].clone(),
+            n => Value::If(intern::condition_text(n)[IF_PREFIX.len()..].to_string()),
+        }
+    }
+
+    /// Whether the cell is unknown.
+    pub fn is_unknown(self) -> bool {
+        self.0 == CODE_UNKNOWN
+    }
+
+    /// Whether the cell is a condition.
+    pub fn is_condition(self) -> bool {
+        self.0 >= FIRST_CONDITION
+    }
+
+    /// The permission order of the value, as [`rank_code`].
+    pub fn rank(self) -> u8 {
+        rank_code(self.0)
+    }
+
+    /// What a field cell `own` means given its entity's cell: a `no` on
+    /// either side wins, an unknown entity leaves it unknown, `inherit`
+    /// takes the entity's value.
+    pub fn effective(own: Cell, entity: Cell) -> Cell {
+        Cell(match (own.0, entity.0) {
+            (CODE_NO, _) | (_, CODE_NO) => CODE_NO,
+            (_, CODE_UNKNOWN) => CODE_UNKNOWN,
+            (CODE_INHERIT, entity) => entity,
+            (own, _) => own,
+        })
+    }
+
+    /// The text as people read it in a diff or a report: unknown is spelled out.
+    pub fn shown(self) -> &'static str {
+        match self.0 {
+            CODE_UNKNOWN => "unknown",
+            _ => self.text(),
+        }
+    }
+}
+
+impl fmt::Display for Cell {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.text())
+    }
+}
+
+/// The canonical text of a cell code, without allocating.
+pub fn code_text(code: u32) -> &'static str {
+    match code {
+        n if n < FIRST_CONDITION => FIXED_TEXTS[n as usize],
+        n => intern::condition_text(n),
+    }
+}
+
 /// The permission grid: targets x roles, plus one note per target.
 #[derive(Debug, Clone, Default)]
 pub struct Table {
     roles: IndexSet<String>,
     targets: IndexSet<Target>,
     cells: Vec<u32>,
-    notes: Vec<Box<str>>,
-    /// Interned condition texts, stored with their `if ` prefix so writing a
-    /// cell never allocates.
-    conditions: IndexSet<Box<str>>,
+    notes: Vec<Name>,
 }
 
 impl Table {
@@ -621,7 +726,7 @@ impl Table {
         if added {
             self.cells
                 .resize(self.cells.len() + self.roles.len(), CODE_UNKNOWN);
-            self.notes.push(Box::from(""));
+            self.notes.push(empty_name());
         }
         row
     }
@@ -629,11 +734,7 @@ impl Table {
     /// Sets one cell. `inherit` is refused outside field rows.
     pub fn set(&mut self, row: usize, role: usize, value: &Value) -> Result<(), ModelError> {
         check_value(&self.targets[row], value)?;
-        let code = match value {
-            Value::If(cond) => self.intern(&format!("{IF_PREFIX}{}", canonical_text(cond))),
-            fixed => fixed_code(fixed).expect("every other value has a fixed code"),
-        };
-        self.set_code(row, role, code);
+        self.set_code(row, role, Cell::of(value).0);
         Ok(())
     }
 
@@ -657,14 +758,6 @@ impl Table {
         Ok(row)
     }
 
-    fn intern(&mut self, text: &str) -> u32 {
-        let index = match self.conditions.get_index_of(text) {
-            Some(i) => i,
-            None => self.conditions.insert_full(Box::from(text)).0,
-        };
-        FIRST_CONDITION + index as u32
-    }
-
     /// Writes a whole row of fixed codes (unknown, yes, no, inherit) already
     /// checked against the target: the reader's fast path.
     pub(crate) fn set_fixed_row(&mut self, row: usize, codes: &[u32]) {
@@ -681,9 +774,14 @@ impl Table {
     }
 
     /// The code of a cell: below [`FIRST_CONDITION`] a fixed value, from it
-    /// on one of this table's interned conditions.
+    /// on a process-wide interned condition (the same in every table).
     pub(crate) fn code(&self, row: usize, role: usize) -> u32 {
         self.cells[row * self.roles.len() + role]
+    }
+
+    /// A cell, as its code.
+    pub fn cell(&self, row: usize, role: usize) -> Cell {
+        Cell(self.code(row, role))
     }
 
     /// The codes of one row's cells, in role order.
@@ -692,26 +790,9 @@ impl Table {
         &self.cells[row * width..(row + 1) * width]
     }
 
-    /// The table's interned condition texts (with their `if ` prefix), in
-    /// code order: the first is the text of code [`FIRST_CONDITION`].
-    pub(crate) fn condition_texts(&self) -> impl ExactSizeIterator<Item = &str> {
-        self.conditions.iter().map(|c| &**c)
-    }
-
-    /// The code this table gives a condition text (with its `if ` prefix),
-    /// if it has interned it.
-    pub(crate) fn condition_code(&self, text: &str) -> Option<u32> {
-        self.conditions
-            .get_index_of(text)
-            .map(|i| FIRST_CONDITION + i as u32)
-    }
-
     /// The canonical text of a cell, without allocating.
-    pub fn cell_text(&self, row: usize, role: usize) -> &str {
-        match self.code(row, role) {
-            n if n < FIRST_CONDITION => FIXED_TEXTS[n as usize],
-            n => &self.conditions[(n - FIRST_CONDITION) as usize],
-        }
+    pub fn cell_text(&self, row: usize, role: usize) -> &'static str {
+        code_text(self.code(row, role))
     }
 
     /// Whether a cell is unknown (empty).
@@ -721,18 +802,29 @@ impl Table {
 
     /// The value of a cell.
     pub fn value(&self, row: usize, role: usize) -> Value {
-        match self.code(row, role) {
-            n if n < FIRST_CONDITION => FIXED_VALUES[n as usize].clone(),
-            n => Value::If(
-                self.conditions[(n - FIRST_CONDITION) as usize][IF_PREFIX.len()..].to_string(),
-            ),
-        }
+        self.cell(row, role).value()
     }
 
     /// The value of a target for a role; a target the table lacks is unknown.
     pub fn get(&self, target: &Target, role: usize) -> Value {
+        self.get_cell(target, role).value()
+    }
+
+    /// The cell of a target for a role; a target the table lacks is unknown.
+    pub fn get_cell(&self, target: &Target, role: usize) -> Cell {
         self.target_index(target)
-            .map_or(Value::Unknown, |row| self.value(row, role))
+            .map_or(Cell::UNKNOWN, |row| self.cell(row, role))
+    }
+
+    /// Sets one cell from its code. `inherit` is refused outside field rows.
+    pub fn put(&mut self, row: usize, role: usize, cell: Cell) -> Result<(), ModelError> {
+        if cell.0 == CODE_INHERIT && self.targets[row].kind != Kind::Field {
+            return Err(ModelError::InheritOutsideField {
+                target: self.targets[row].to_string(),
+            });
+        }
+        self.set_code(row, role, cell.0);
+        Ok(())
     }
 
     /// What the role can really do: a field follows its entity for the same
@@ -740,17 +832,16 @@ impl Table {
     /// value is unknown, so is the field's (unless the field itself says `no`),
     /// because an unknown entity might be `no`.
     pub fn effective(&self, target: &Target, role: usize) -> Value {
-        let own = self.get(target, role);
+        self.effective_cell(target, role).value()
+    }
+
+    /// [`Table::effective`] as a code, without building the value.
+    pub fn effective_cell(&self, target: &Target, role: usize) -> Cell {
+        let own = self.get_cell(target, role);
         let Some(entity_target) = target.entity_target() else {
             return own;
         };
-        let entity = self.get(&entity_target, role);
-        match (own, entity) {
-            (Value::No, _) | (_, Value::No) => Value::No,
-            (_, Value::Unknown) => Value::Unknown,
-            (Value::Inherit, entity) => entity,
-            (own, _) => own,
-        }
+        Cell::effective(own, self.get_cell(&entity_target, role))
     }
 
     /// The rank (see [`rank_code`]) of every role's effective value on one
@@ -779,21 +870,45 @@ impl Table {
     }
 
     /// The note of a row ("" when none).
-    pub fn note(&self, row: usize) -> &str {
-        &self.notes[row]
+    pub fn note(&self, row: usize) -> &'static str {
+        self.notes[row].as_str()
+    }
+
+    /// The note of a row, interned: what a change record holds.
+    pub fn note_name(&self, row: usize) -> Name {
+        self.notes[row]
     }
 
     /// Sets a target's note in canonical form: LF line ends, no surrounding
     /// whitespace (spreadsheets add both).
     pub fn set_note(&mut self, row: usize, note: &str) {
-        self.notes[row] = Box::from(canonical_text(note).as_str());
+        self.notes[row] = Name::from(canonical_text(note).as_str());
     }
 
     /// Row indices in canonical order (kind, entity_type, name, action).
     pub fn sorted_rows(&self) -> Vec<usize> {
         let mut rows: Vec<usize> = (0..self.targets.len()).collect();
-        rows.sort_unstable_by(|&a, &b| self.targets[a].cmp(&self.targets[b]));
+        self.sort_rows(&mut rows);
         rows
+    }
+
+    /// Sorts row indices (given in storage order) into canonical target
+    /// order. The kind is the first key, and the rows of one kind are nearly
+    /// always stored in canonical order already (sgperms writes so; scripts
+    /// write an entity's rows then its fields'): rows are split by kind and
+    /// each part is sorted only when one pass of comparisons finds it is not.
+    pub fn sort_rows(&self, rows: &mut Vec<usize>) {
+        let mut parts: [Vec<usize>; Kind::ALL.len()] = Default::default();
+        for &row in rows.iter() {
+            parts[self.targets[row].kind as usize].push(row);
+        }
+        rows.clear();
+        for mut part in parts {
+            if !part.is_sorted_by(|&a, &b| self.targets[a] <= self.targets[b]) {
+                part.sort_unstable_by(|&a, &b| self.targets[a].cmp(&self.targets[b]));
+            }
+            rows.append(&mut part);
+        }
     }
 
     /// Targets in canonical order.
@@ -819,37 +934,24 @@ impl Table {
             if !keep(target) {
                 continue;
             }
-            let to = out.insert_target(target.clone());
-            out.notes[to] = self.notes[row].clone();
+            let to = out.insert_target(*target);
+            out.notes[to] = self.notes[row];
             for (to_role, from_role) in from.iter().enumerate() {
                 if let Some(from_role) = from_role {
-                    let text = self.cell_text(row, *from_role);
-                    let code = match self.code(row, *from_role) {
-                        n if n < FIRST_CONDITION => n,
-                        _ => out.intern(text),
-                    };
-                    out.set_code(to, to_role, code);
+                    out.set_code(to, to_role, self.code(row, *from_role));
                 }
             }
         }
         Ok(out)
     }
 
-    /// Bytes held by the table's own buffers (not counting allocator overhead).
+    /// Bytes held by the table's own buffers (not counting allocator
+    /// overhead, nor the interned names, notes and conditions every table
+    /// of the process shares).
     pub fn heap_size(&self) -> usize {
-        let strings: usize = self
-            .targets
-            .iter()
-            .map(|t| t.entity_type.capacity() + t.name.capacity())
-            .sum();
-        let notes: usize = self.notes.iter().map(|n| n.len()).sum();
-        let conditions: usize = self.conditions.iter().map(|c| c.len()).sum();
         self.cells.capacity() * 4
             + self.targets.capacity() * (std::mem::size_of::<Target>() + 16)
-            + self.notes.capacity() * std::mem::size_of::<Box<str>>()
-            + strings
-            + notes
-            + conditions
+            + self.notes.capacity() * std::mem::size_of::<Name>()
     }
 }
 
@@ -940,7 +1042,15 @@ mod tests {
         assert_eq!(t.cell_text(row, 1), "inherit");
         let row2 = t.insert_target(field("Task", "content", Action::Edit));
         t.set(row2, 0, &cond).unwrap();
-        assert_eq!(t.conditions.len(), 1);
+        assert_eq!(t.code(row, 0), t.code(row2, 0));
+        let mut other = Table::with_roles(["vendor"]).unwrap();
+        let row3 = other.insert_target(field("Shot", "code", Action::See));
+        other.set(row3, 0, &cond).unwrap();
+        assert_eq!(
+            other.code(row3, 0),
+            t.code(row, 0),
+            "one code in every table"
+        );
     }
 
     #[test]
@@ -1007,7 +1117,7 @@ mod tests {
         }
         // A field whose entity row is missing cannot be resolved.
         let lone = field("Shot", "code", Action::Edit);
-        let row = t.insert_target(lone.clone());
+        let row = t.insert_target(lone);
         t.set(row, 0, &Value::Inherit).unwrap();
         assert_eq!(t.effective(&lone, 0), Value::Unknown);
     }
@@ -1018,8 +1128,8 @@ mod tests {
         let mut b = Table::with_roles(["x", "y"]).unwrap();
         let t1 = entity("Asset", Action::See);
         let t2 = entity("Shot", Action::See);
-        let a1 = a.insert_target(t1.clone());
-        a.insert_target(t2.clone());
+        let a1 = a.insert_target(t1);
+        a.insert_target(t2);
         b.insert_target(t2);
         let b1 = b.insert_target(t1);
         a.set(a1, 1, &Value::Yes).unwrap();

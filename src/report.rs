@@ -743,8 +743,8 @@ fn changes_markdown_full(changes: &Changes) -> String {
                 out,
                 "| {} | {} | {} | {} |",
                 markdown_code(&c.target.to_string(), true),
-                md(&shown_value(&c.before)),
-                md(&shown_value(&c.after)),
+                md(c.before.shown()),
+                md(c.after.shown()),
                 md(&c.note)
             );
         }
@@ -816,12 +816,12 @@ pub fn click_plan(changes: &Changes, ctx: &Context) -> String {
                     _ => format!("Permissions > {display} > {section} > {}", t.name()),
                 };
                 let what = ui_action(t.action());
-                let greyed = matches!(c.before, Value::If(_));
-                let step = match &c.after {
-                    _ if greyed && !matches!(c.after, Value::If(_)) => format!(
+                let greyed = c.before.is_condition();
+                let step = match &c.after.value() {
+                    _ if greyed && !c.after.is_condition() => format!(
                         "{place}: {what} is a conditional rule today (greyed out, not settable by checkbox): \
                          remove the condition first, then set it to {}",
-                        shown_value(&c.after)
+                        c.after.shown()
                     ),
                     Value::Yes => format!("{place}: tick {what}"),
                     Value::No => format!("{place}: untick {what}"),
@@ -884,11 +884,11 @@ pub fn changes_preview(changes: &Changes, cap: usize) -> String {
     );
     let rows = changes.cells.iter().map(|c| {
         [
-            c.role.clone(),
+            c.role.to_string(),
             c.target.to_string(),
-            shown_value(&c.before),
-            shown_value(&c.after),
-            c.note.clone(),
+            c.before.shown().to_string(),
+            c.after.shown().to_string(),
+            c.note.to_string(),
         ]
     });
     preview(
@@ -975,10 +975,10 @@ pub fn violations_preview(violations: &[Violation], cap: usize) -> String {
     let rows = violations.iter().map(|v| {
         [
             v.target.to_string(),
-            v.upper.clone(),
-            shown_value(&v.upper_value),
-            v.lower.clone(),
-            shown_value(&v.lower_value),
+            v.upper.to_string(),
+            v.upper_value.shown().to_string(),
+            v.lower.to_string(),
+            v.lower_value.shown().to_string(),
             if v.unknown {
                 "not comparable"
             } else {
@@ -1328,7 +1328,7 @@ mod tests {
         let hostile = Value::If(HOSTILE[7].into());
         let change = crate::tiers::Change {
             role: HOSTILE[1].into(),
-            target: target.clone(),
+            target,
             before: Value::Unknown,
             after: hostile.clone(),
             why: HOSTILE[7].into(),
@@ -1336,9 +1336,9 @@ mod tests {
         let violation = Violation {
             upper: HOSTILE[7].into(),
             lower: HOSTILE[1].into(),
-            target: target.clone(),
-            upper_value: Value::No,
-            lower_value: hostile.clone(),
+            target,
+            upper_value: crate::model::Cell::of(&Value::No),
+            lower_value: crate::model::Cell::of(&hostile),
             unknown: false,
         };
         let finding = Finding {
@@ -1359,7 +1359,7 @@ mod tests {
                     cap,
                 ),
             ),
-            ("violations", violations_preview(&vec![violation; 3], cap)),
+            ("violations", violations_preview(&[violation; 3], cap)),
             ("findings", findings_preview(&vec![finding; 3], cap)),
             ("tiers", tiers_preview(&tiers, cap)),
         ]

@@ -83,10 +83,10 @@ pub fn refresh(previous: &Table, fresh: &Table) -> Refresh {
         let to_row = match table.target_index(target) {
             Some(to_row) => to_row,
             None if in_schema => {
-                dropped.push(target.clone());
+                dropped.push(*target);
                 continue;
             }
-            None => table.insert_target(target.clone()),
+            None => table.insert_target(*target),
         };
         table.set_note(to_row, previous.note(row));
         for (from_role, to_role) in role_map.iter().enumerate() {

@@ -22,7 +22,8 @@ use petgraph::visit::{Dfs, Reversed};
 
 use std::path::{Path, PathBuf};
 
-use crate::model::{Table, Target, Value, NO_RANK, RANK_IF, RANK_NO, RANK_YES};
+use crate::intern::Name;
+use crate::model::{Cell, Table, Target, Value, NO_RANK, RANK_IF, RANK_NO, RANK_YES};
 use crate::normalize::shown;
 use crate::vocab;
 
@@ -283,7 +284,7 @@ impl Plan {
                     found: found.to_text(),
                 });
             }
-            let row = out.insert_target(change.target.clone());
+            let row = out.insert_target(change.target);
             out.set(row, role, &change.after)
                 .expect("a planned value fits its target");
         }
@@ -292,19 +293,21 @@ impl Plan {
 }
 
 /// A lower tier allowed more than a higher one, on effective values; or, for
-/// `Unknown`, a pair that could not be compared.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Unknown`, a pair that could not be compared. Every part is an interned
+/// handle or a code: a violation is `Copy`, and a check that finds a million
+/// allocates one vector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Violation {
     /// The higher role's code.
-    pub upper: String,
+    pub upper: Name,
     /// The lower role's code.
-    pub lower: String,
+    pub lower: Name,
     /// The target they disagree on.
     pub target: Target,
     /// The higher role's effective value.
-    pub upper_value: Value,
+    pub upper_value: Cell,
     /// The lower role's effective value.
-    pub lower_value: Value,
+    pub lower_value: Cell,
     /// True when one side is unknown, so the pair could not be compared.
     pub unknown: bool,
 }
@@ -313,10 +316,6 @@ pub struct Violation {
 /// shown as `unknown`.
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let shown = |value: &Value| match value {
-            Value::Unknown => "unknown".to_string(),
-            other => other.to_text(),
-        };
         let relation = if self.unknown {
             "cannot be compared with"
         } else {
@@ -327,9 +326,9 @@ impl fmt::Display for Violation {
             "{}: {} ({}) {relation} {} ({})",
             self.target,
             self.upper,
-            shown(&self.upper_value),
+            self.upper_value.shown(),
             self.lower,
-            shown(&self.lower_value)
+            self.lower_value.shown()
         )
     }
 }
@@ -671,7 +670,7 @@ impl Tiers {
                 let before = table.get(target, column);
                 (needs(&table.effective(target, column)) && before != *after).then(|| Change {
                     role: role.clone(),
-                    target: target.clone(),
+                    target: *target,
                     before,
                     after: after.clone(),
                     why,
@@ -732,7 +731,7 @@ impl Tiers {
                 up
             })
             .collect();
-        let names: Vec<&str> = table.roles().collect();
+        let names: Vec<Name> = table.roles().map(Name::from).collect();
         let mut violations = Vec::new();
         let mut ranks = Vec::with_capacity(table.role_count());
         let mut found: Vec<usize> = Vec::new();
@@ -740,7 +739,7 @@ impl Tiers {
         let mut seen = vec![0u32; count];
         let mut stamp = 0u32;
         // The effective values of the row being reported, made on demand.
-        let mut values: Vec<Option<Value>> = Vec::new();
+        let mut values: Vec<Option<Cell>> = Vec::new();
         let mut values_row: Option<usize> = None;
         let mut entity_row: Option<Option<usize>> = None;
         for row in table.sorted_rows() {
@@ -803,23 +802,22 @@ impl Tiers {
                     values.resize(table.role_count(), None);
                     entity_row = target.entity_target().map(|e| table.target_index(&e));
                 }
-                let mut value_of = |col: usize| -> Value {
-                    let value = values[col]
-                        .get_or_insert_with(|| effective_at(table, row, entity_row, col))
-                        .clone();
-                    debug_assert_eq!(value, table.effective(target, col));
+                let mut value_of = |col: usize| -> Cell {
+                    let value = *values[col]
+                        .get_or_insert_with(|| effective_at(table, row, entity_row, col));
+                    debug_assert_eq!(value, table.effective_cell(target, col));
                     value
                 };
                 let lower_value = value_of(column[lower]);
                 for &upper in &found {
                     let upper_value = value_of(column[upper]);
                     violations.push(Violation {
-                        upper: names[column[upper]].to_string(),
-                        lower: names[column[lower]].to_string(),
-                        target: target.clone(),
-                        unknown: rank(&upper_value).is_none() || rank(&lower_value).is_none(),
+                        upper: names[column[upper]],
+                        lower: names[column[lower]],
+                        target: *target,
+                        unknown: upper_value.rank() == NO_RANK || lower_value.rank() == NO_RANK,
                         upper_value,
-                        lower_value: lower_value.clone(),
+                        lower_value,
                     });
                 }
             }
@@ -874,23 +872,15 @@ impl Tiers {
 /// [`Table::effective`] of a cell, by row: `entity_row` is `None` for an
 /// entity row, else the row of the field's entity (`Some(None)` when the
 /// table lacks it), so a pass over many cells of one row looks it up once.
-fn effective_at(
-    table: &Table,
-    row: usize,
-    entity_row: Option<Option<usize>>,
-    role: usize,
-) -> Value {
-    let own = table.value(row, role);
+fn effective_at(table: &Table, row: usize, entity_row: Option<Option<usize>>, role: usize) -> Cell {
+    let own = table.cell(row, role);
     let Some(entity_row) = entity_row else {
         return own;
     };
-    let entity = entity_row.map_or(Value::Unknown, |e| table.value(e, role));
-    match (own, entity) {
-        (Value::No, _) | (_, Value::No) => Value::No,
-        (_, Value::Unknown) => Value::Unknown,
-        (Value::Inherit, entity) => entity,
-        (own, _) => own,
-    }
+    Cell::effective(
+        own,
+        entity_row.map_or(Cell::UNKNOWN, |e| table.cell(e, role)),
+    )
 }
 
 fn strip_admins(line: &str) -> Option<&str> {
@@ -945,7 +935,7 @@ mod tests {
         let target =
             Target::new(Kind::App, "", "=HYPERLINK(\"http://evil\")", Action::See).unwrap();
         let mut table = Table::with_roles(["supervisor", "lead", "artist"]).unwrap();
-        table.insert_target(target.clone());
+        table.insert_target(target);
         let plan = tiers
             .grant(&table, "lead", &target, &Value::If("@SUM(1)".into()))
             .unwrap();
@@ -1111,7 +1101,7 @@ mod tests {
         let found = tiers.check(&t, false).unwrap();
         assert_eq!(found.len(), 2);
         assert_eq!(
-            (found[0].upper_value.clone(), found[0].lower_value.clone()),
+            (found[0].upper_value.value(), found[0].lower_value.value()),
             (Value::No, Value::If("assigned".into()))
         );
         assert_eq!(found[1].target.kind(), Kind::Field);
@@ -1230,7 +1220,7 @@ mod tests {
         } else {
             Target::new(Kind::Entity, "Shot", "", Action::Edit).unwrap()
         };
-        let row = t.insert_target(target.clone());
+        let row = t.insert_target(target);
         for (r, role) in roles.iter().enumerate() {
             let below = tiers.descendants(role).unwrap();
             let level = below
@@ -1346,7 +1336,7 @@ mod tests {
                 tiers.descendants(r).unwrap().into_iter().map(str::to_string).chain([r.to_string()]).collect()
             };
             let reported: Vec<(String, String)> = tiers.check(&t, false).unwrap().into_iter()
-                .map(|v| { assert!(!v.unknown); (v.upper, v.lower) }).collect();
+                .map(|v| { assert!(!v.unknown); (v.upper.to_string(), v.lower.to_string()) }).collect();
             // Sound: every reported pair is a transitive violation, linked
             // through unknown roles only (a direct edge when there are none).
             for (u, l) in &reported {
@@ -1378,7 +1368,7 @@ mod tests {
                 }
             }
             let known_pairs: Vec<(String, String)> = with_unknown.into_iter().filter(|v| !v.unknown)
-                .map(|v| (v.upper, v.lower)).collect();
+                .map(|v| (v.upper.to_string(), v.lower.to_string())).collect();
             prop_assert_eq!(known_pairs, reported);
         }
     }
@@ -1420,7 +1410,7 @@ mod tests {
             .check(&t, true)
             .unwrap()
             .into_iter()
-            .map(|v| (v.upper, v.lower, v.unknown))
+            .map(|v| (v.upper.to_string(), v.lower.to_string(), v.unknown))
             .collect();
         assert_eq!(
             pairs,
@@ -1466,16 +1456,16 @@ mod tests {
         let mut v = Violation {
             upper: "lead".into(),
             lower: "artist".into(),
-            target: target.clone(),
-            upper_value: Value::No,
-            lower_value: Value::If("own".into()),
+            target,
+            upper_value: Cell::of(&Value::No),
+            lower_value: Cell::of(&Value::If("own".into())),
             unknown: false,
         };
         assert_eq!(
             v.to_string(),
             "entity:Version::retire: lead (no) allows less than artist (if own)"
         );
-        v.upper_value = Value::Unknown;
+        v.upper_value = Cell::UNKNOWN;
         v.unknown = true;
         assert_eq!(
             v.to_string(),

@@ -29,7 +29,7 @@ pub fn permission_changes(changes: &Changes) -> (Vec<Json>, Vec<Unmapped>) {
     let mut unmapped = Vec::new();
     for c in &changes.cells {
         let t = &c.target;
-        let allow = match c.after {
+        let allow = match c.after.value() {
             Value::Yes => Some(true),
             Value::No => Some(false),
             _ => None,
@@ -43,7 +43,7 @@ pub fn permission_changes(changes: &Changes) -> (Vec<Json>, Vec<Unmapped>) {
         } else if allow.is_none() {
             Some(format!(
                 "\"{}\" is not a plain allow/deny: set it by hand",
-                c.after.to_text()
+                c.after.text()
             ))
         } else {
             None
@@ -57,7 +57,7 @@ pub fn permission_changes(changes: &Changes) -> (Vec<Json>, Vec<Unmapped>) {
                 "allow": allow,
             })),
             (reason, _) => unmapped.push(Unmapped {
-                change: c.clone(),
+                change: *c,
                 reason: reason.unwrap_or_default(),
             }),
         }

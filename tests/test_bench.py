@@ -13,8 +13,8 @@ def test_smoke_run_measures_every_operation():
     assert r.returncode == 0, r.stderr
     for operation in ("read+normalise wide (schema)", "read+normalise long (schema)", "write wide", "write long",
                       "diff (1% of cells differ)", "tiers check, tier-respecting (30-role DAG)",
-                      "tiers check, untidy: random values (30-role DAG)", "tiers check, 10,000-role chain x 1 row",
-                      "tiers grant", "to_pandas()"):
+                      "tiers check, untidy: random values (30-role DAG)",
+                      "tiers parse + check, 10,000-role chain x 1 row", "tiers grant", "to_pandas()"):
         assert f"| {operation} |" in r.stdout, operation
     assert "memory: loaded sgperms table" in r.stdout and "x faster" in r.stdout
     # The chain's one row misses a permission on every other edge, once each.

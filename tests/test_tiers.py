@@ -305,6 +305,22 @@ def test_check_reports_each_direct_edge_once_not_every_transitive_pair():
         ("lead", "mid", True), ("lead", "artist", False), ("mid", "artist", True)]
 
 
+def test_violations_make_each_item_when_reached_and_keep_it():
+    roles = [f"r{i}" for i in range(40)]
+    tiers = sgperms.Tiers.parse(" > ".join(roles))
+    rows = "".join(f"entity,E{i:03d},,see," + ",".join("no" if r % 2 == 0 else "yes" for r in range(40)) + "\n"
+                   for i in range(300))
+    found = tiers.check(sgperms.read_csv("kind,entity_type,name,action," + ",".join(roles) + "\n" + rows))
+    assert len(found) == 300 * 20
+    it = iter(found)
+    first, second = next(it), next(it)
+    assert first is found[0] and second is found[1] and found[-1] is found[len(found) - 1]
+    assert found[5990:][-1] is found[-1] and found[-2:] == [found[-2], found[-1]]
+    assert (first.upper, first.lower, first.target) == ("r0", "r1", ("entity", "E000", "", "see"))
+    assert next(reversed(found)) is found[-1] and list(found)[1234] is found[1234]
+    assert str(found[7]) == "entity:E000::see: r14 (no) allows less than r15 (yes)"
+
+
 def test_violations_have_columns_and_a_summary():
     tiers = sgperms.Tiers.parse("lead > artist\nsupervisor > artist")
     t = sgperms.read_csv("kind,entity_type,name,action,supervisor,lead,artist\n"

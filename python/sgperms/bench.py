@@ -231,13 +231,18 @@ class Row:
     result: str = ""
 
 
-def chain(roles: int = 10_000) -> tuple[Tiers, Any]:
-    """A chain of ``roles`` roles over one row whose values alternate no, yes
-    down the chain: every other edge misses a permission."""
+def chain(roles: int = 10_000) -> tuple[str, Any]:
+    """A tier file chaining ``roles`` roles, and a one-row table whose values
+    alternate no, yes down the chain: every other edge misses a permission."""
     codes = [f"r{i}" for i in range(roles)]
     header = ",".join(["kind", "entity_type", "name", "action", *codes, "note"])
     row = ",".join(["entity", "Shot", "", "edit", *("no" if i % 2 == 0 else "yes" for i in range(roles)), ""])
-    return Tiers.parse(" > ".join(codes) + "\n"), read_csv(f"{header}\n{row}\n".encode())
+    return " > ".join(codes) + "\n", read_csv(f"{header}\n{row}\n".encode())
+
+
+def _parse_and_check(tier_text: str, table: Any) -> int:
+    """Parse a tier file and check a table against it: how many violations."""
+    return _count_violations(Tiers.parse(tier_text), table)
 
 
 def measure(studio: Studio, runs: int) -> tuple[list[Row], dict[str, float]]:
@@ -270,10 +275,11 @@ def _timings(studio: Studio, runs: int) -> list[Row]:
                     median_time(lambda: read_csv(studio.wide, schema=studio.schema), runs),
                     median_time(lambda: py_read(studio.wide, studio.schema_dicts), runs),
                     median_time(polars_read, runs) if polars_read else None,
-                    ">= 30x Python, <= 3x polars"))
+                    ">= 30x Python, <= polars"))
     rows.append(Row("read+normalise long (schema)",
                     median_time(lambda: read_csv(studio.long, schema=studio.schema), runs),
-                    polars=median_time(lambda: polars.read_csv(studio.long), runs) if polars else None))
+                    polars=median_time(lambda: polars.read_csv(studio.long), runs) if polars else None,
+                    target="<= 2x polars"))
     table = read_csv(studio.wide, schema=studio.schema)
     rows.append(Row("write wide", median_time(lambda: table.to_csv(), runs)))
     rows.append(Row("write long", median_time(lambda: table.to_csv(layout="long"), runs)))
@@ -286,16 +292,16 @@ def _timings(studio: Studio, runs: int) -> list[Row]:
         rows.append(Row(f"tiers check, {label} (30-role DAG)",
                         median_time(functools.partial(_count_violations, studio.tiers, checked), runs),
                         target="< 0.2 s", result=f"{_count_violations(studio.tiers, checked):,} violations"))
-    chain_tiers, chain_table = chain()
-    rows.append(Row("tiers check, 10,000-role chain x 1 row",
-                    median_time(functools.partial(_count_violations, chain_tiers, chain_table), runs),
-                    target="< 2 s", result=f"{_count_violations(chain_tiers, chain_table):,} violations"))
+    chain_text, chain_table = chain()
+    rows.append(Row("tiers parse + check, 10,000-role chain x 1 row",
+                    median_time(functools.partial(_parse_and_check, chain_text, chain_table), runs),
+                    target="< 2 s", result=f"{_parse_and_check(chain_text, chain_table):,} violations"))
     lower = studio.roles[-1]
     rows.append(Row("tiers grant", median_time(
         lambda: studio.tiers.grant(table, lower, "entity", "CustomEntity000", "", "create"), runs)))
     try:
         import pandas  # noqa: F401
-        rows.append(Row("to_pandas()", median_time(lambda: table.to_pandas(), max(1, runs // 2)), target="< 1 s"))
+        rows.append(Row("to_pandas()", median_time(lambda: table.to_pandas(), max(1, runs // 2)), target="< 0.3 s"))
     except ImportError:
         pass
     return rows
@@ -352,7 +358,7 @@ def render(rows: list[Row], memory: dict[str, float], studio: Studio) -> str:
     lines += [
         "",
         f"memory: loaded sgperms table {memory['sgperms_table'] / mb:.1f} MB "
-        f"({memory['sgperms_table'] / memory['wide_csv']:.2f}x the wide CSV; target < 3x); "
+        f"({memory['sgperms_table'] / memory['wide_csv']:.2f}x the wide CSV; target < 1.5x); "
         f"pure-Python dict table peak {memory['python_table_peak'] / mb:.1f} MB",
     ]
     return "\n".join(lines)

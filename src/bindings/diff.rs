@@ -165,9 +165,9 @@ impl PyChanges {
             .into_iter()
             .map(|u| {
                 let d = PyDict::new(py);
-                d.set_item("role", &u.change.role)?;
+                d.set_item("role", u.change.role.as_str())?;
                 d.set_item("target", target_tuple(&u.change.target))?;
-                d.set_item("after", u.change.after.to_text())?;
+                d.set_item("after", u.change.after.text())?;
                 d.set_item("reason", &u.reason)?;
                 Ok(d)
             })

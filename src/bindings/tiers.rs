@@ -8,11 +8,12 @@ use std::sync::{Arc, OnceLock};
 use arrow_schema::ArrowError;
 use pyo3::exceptions::PyIndexError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyCapsule, PyDict, PyList};
+use pyo3::types::{PyBool, PyCapsule, PyDict, PyList, PySlice};
 
 use super::arrow::{self, Columns};
 use super::output::emit;
 use super::table::{import_pandas, target_tuple, PyTable, TargetTuple};
+use crate::intern::Name;
 use crate::normalize::parse_value;
 use crate::report;
 use crate::tiers::{Change, Decision, Plan, Tiers, Violation};
@@ -49,12 +50,12 @@ macro_rules! list_result_methods {
                 self.items.get(index)
             }
 
-            fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-                self.items.iter(py)
+            fn __iter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+                slf.get().items.iter(slf.as_any(), false)
             }
 
-            fn __reversed__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-                self.items.reversed(py)
+            fn __reversed__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+                slf.get().items.iter(slf.as_any(), true)
             }
 
             fn __contains__(&self, value: &Bound<'_, PyAny>) -> PyResult<bool> {
@@ -81,18 +82,20 @@ macro_rules! list_result_methods {
 }
 pub(super) use list_result_methods;
 
-/// Makes a result's Python items when they are first asked for.
-type Build = Box<dyn Fn(Python<'_>) -> PyResult<Vec<Py<PyAny>>> + Send + Sync>;
+/// Makes the Python item at an index, the first time it is asked for.
+type Build = Box<dyn Fn(Python<'_>, usize) -> PyResult<Py<PyAny>> + Send + Sync>;
 
 /// The Python items of a result that stands in for a list (`Violations`,
-/// `Findings`): made once, on first use (`len()` does not make them), so
+/// `Findings`): each made on first use and kept (`len()` makes none,
+/// `result[0]` and iteration make only what they reach), so
 /// `result[0] is result[0]` and `result == list(result)` hold as they do for
 /// a list. The result keeps the core's data beside them for its preview and
 /// columns.
 pub(super) struct Items {
     len: usize,
-    made: OnceLock<Vec<Py<PyAny>>>,
-    build: Option<Build>,
+    /// One slot per item, allocated on first use.
+    slots: OnceLock<Box<[OnceLock<Py<PyAny>>]>>,
+    build: Build,
 }
 
 impl Items {
@@ -101,23 +104,23 @@ impl Items {
         py: Python<'_>,
         values: impl IntoIterator<Item = T>,
     ) -> PyResult<Items> {
-        let items: Vec<Py<PyAny>> = values
+        let slots: Box<[OnceLock<Py<PyAny>>]> = values
             .into_iter()
-            .map(|v| Ok(Py::new(py, v)?.into_any()))
+            .map(|v| Ok(OnceLock::from(Py::new(py, v)?.into_any())))
             .collect::<PyResult<_>>()?;
         Ok(Items {
-            len: items.len(),
-            made: OnceLock::from(items),
-            build: None,
+            len: slots.len(),
+            slots: OnceLock::from(slots),
+            build: Box::new(|_, _| unreachable!("every eager item is made at once")),
         })
     }
 
-    /// `len` items that `build` makes the first time they are asked for.
+    /// `len` items that `build` makes one by one, when first asked for.
     pub(super) fn lazy(len: usize, build: Build) -> Items {
         Items {
             len,
-            made: OnceLock::new(),
-            build: Some(build),
+            slots: OnceLock::new(),
+            build,
         }
     }
 
@@ -126,21 +129,26 @@ impl Items {
         self.len
     }
 
-    /// The items, made now if they were not yet.
-    fn all(&self, py: Python<'_>) -> PyResult<&Vec<Py<PyAny>>> {
-        if let Some(items) = self.made.get() {
-            return Ok(items);
+    /// The item at `index` (< len), made now if it was not yet.
+    fn item<'py>(&self, py: Python<'py>, index: usize) -> PyResult<Bound<'py, PyAny>> {
+        let slots = self
+            .slots
+            .get_or_init(|| (0..self.len).map(|_| OnceLock::new()).collect());
+        let slot = &slots[index];
+        if let Some(item) = slot.get() {
+            return Ok(item.bind(py).clone());
         }
-        let build = self.build.as_ref().expect("eager items are made at once");
-        let items = build(py)?;
-        // Another thread may have won the race; either way one list is kept.
-        let _ = self.made.set(items);
-        Ok(self.made.get().expect("just set"))
+        let made = (self.build)(py, index)?;
+        // Another thread may have won the race; either way one object is kept.
+        Ok(slot.get_or_init(|| made).bind(py).clone())
     }
 
     /// A new list of the items.
     pub(super) fn list<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        PyList::new(py, self.all(py)?.iter().map(|i| i.bind(py)))
+        let items = (0..self.len)
+            .map(|i| self.item(py, i))
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, items)
     }
 
     /// `items[index]` as a list answers it: an int (negative from the end)
@@ -148,26 +156,41 @@ impl Items {
     pub(super) fn get<'py>(&self, index: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let py = index.py();
         if let Ok(i) = index.extract::<isize>() {
-            let items = self.all(py)?;
-            let len = items.len() as isize;
+            let len = self.len as isize;
             let at = if i < 0 { i + len } else { i };
-            return match usize::try_from(at).ok().and_then(|at| items.get(at)) {
-                Some(item) => Ok(item.bind(py).clone()),
+            return match usize::try_from(at).ok().filter(|&at| at < self.len) {
+                Some(at) => self.item(py, at),
                 None => Err(PyIndexError::new_err("list index out of range")),
             };
         }
-        self.list(py)?.as_any().get_item(index)
+        if let Ok(slice) = index.cast::<PySlice>() {
+            let picked = slice.indices(self.len as isize)?;
+            let items = (0..picked.slicelength)
+                .map(|k| self.item(py, (picked.start + k as isize * picked.step) as usize))
+                .collect::<PyResult<Vec<_>>>()?;
+            return Ok(PyList::new(py, items)?.into_any());
+        }
+        PyList::empty(py).as_any().get_item(index)
     }
 
-    /// An iterator over the items.
-    pub(super) fn iter<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.list(py)?.as_any().try_iter().map(|it| it.into_any())
-    }
-
-    /// An iterator over the items, last first.
-    pub(super) fn reversed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let last_first = PyList::new(py, self.all(py)?.iter().rev().map(|i| i.bind(py)))?;
-        last_first.as_any().try_iter().map(|it| it.into_any())
+    /// An iterator over the items of `owner` (the result holding them) that
+    /// makes each item as it reaches it: `map(owner.__getitem__, range)`.
+    pub(super) fn iter<'py>(
+        &self,
+        owner: &Bound<'py, PyAny>,
+        last_first: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = owner.py();
+        let builtins = py.import("builtins")?;
+        let n = self.len as isize;
+        let range = if last_first {
+            builtins.getattr("range")?.call1((n - 1, -1, -1))?
+        } else {
+            builtins.getattr("range")?.call1((n,))?
+        };
+        builtins
+            .getattr("map")?
+            .call1((owner.getattr("__getitem__")?, range))
     }
 
     /// Whether an item equals `value`, as `in` on a list.
@@ -318,12 +341,7 @@ impl PyViolations {
         let source = Arc::clone(&violations);
         let items = Items::lazy(
             violations.len(),
-            Box::new(move |py| {
-                source
-                    .iter()
-                    .map(|v| Ok(Py::new(py, PyViolation::from(v.clone()))?.into_any()))
-                    .collect()
-            }),
+            Box::new(move |py, i| Ok(Py::new(py, PyViolation::from(source[i]))?.into_any())),
         );
         PyViolations { violations, items }
     }
@@ -344,27 +362,27 @@ const VIOLATION_COLUMNS: [&str; 9] = [
 
 /// The text columns of one violation, [`VIOLATION_COLUMNS`] but `unknown`
 /// in order; an unknown value is "".
-fn violation_texts(v: &Violation) -> [String; 8] {
-    let [kind, entity_type, name, action] = v.target.key().map(str::to_string);
+fn violation_texts(v: &Violation) -> [&'static str; 8] {
+    let [kind, entity_type, name, action] = v.target.key();
     [
         kind,
         entity_type,
         name,
         action,
-        v.upper.clone(),
-        v.upper_value.to_text(),
-        v.lower.clone(),
-        v.lower_value.to_text(),
+        v.upper.as_str(),
+        v.upper_value.text(),
+        v.lower.as_str(),
+        v.lower_value.text(),
     ]
 }
 
 /// The violations as Arrow columns, [`VIOLATION_COLUMNS`] in order: the text
 /// dictionary-encoded, `unknown` boolean.
 fn arrow_columns(violations: &[Violation]) -> Result<Columns, ArrowError> {
-    let rows: Vec<[String; 8]> = violations.iter().map(violation_texts).collect();
+    let rows: Vec<[&str; 8]> = violations.iter().map(violation_texts).collect();
     let mut columns = Columns::default();
     for (i, name) in VIOLATION_COLUMNS[..8].iter().enumerate() {
-        columns.interned(name, rows.iter().map(|row| row[i].as_str()))?;
+        columns.interned(name, rows.iter().map(|row| row[i]))?;
     }
     columns.boolean("unknown", violations.iter().map(|v| v.unknown));
     Ok(columns)
@@ -376,7 +394,7 @@ list_result_methods!(PyViolations, violations, report::violations_preview, {
     /// ""), unknown (bool); every text column categorical. Needs pandas.
     fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let pandas = import_pandas(py)?;
-        let rows: Vec<[String; 8]> = self.violations.iter().map(violation_texts).collect();
+        let rows: Vec<[&str; 8]> = self.violations.iter().map(violation_texts).collect();
         let columns = PyDict::new(py);
         let series = |values: Bound<'py, PyList>, dtype: &str| {
             let kwargs = PyDict::new(py);
@@ -384,7 +402,7 @@ list_result_methods!(PyViolations, violations, report::violations_preview, {
             pandas.call_method("Series", (values,), Some(&kwargs))
         };
         for (i, name) in VIOLATION_COLUMNS[..8].iter().enumerate() {
-            let values = PyList::new(py, rows.iter().map(|row| row[i].as_str()))?;
+            let values = PyList::new(py, rows.iter().map(|row| row[i]))?;
             columns.set_item(name, series(values, "category")?)?;
         }
         let unknown = PyList::new(py, self.violations.iter().map(|v| v.unknown))?;
@@ -412,27 +430,26 @@ list_result_methods!(PyViolations, violations, report::violations_preview, {
     /// `((kind, entity_type, name, action), count)` per target; each in
     /// order of first appearance.
     fn summary<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let mut edges: IndexMap<(&str, &str), usize> = IndexMap::new();
-        let mut targets: IndexMap<&crate::model::Target, usize> = IndexMap::new();
+        // Interned names and targets hash by their precomputed hash, not their text.
+        let mut edges: IndexMap<(Name, Name), usize> = IndexMap::new();
+        let mut targets: IndexMap<crate::model::Target, usize> = IndexMap::new();
         for v in self.violations.iter() {
-            *edges
-                .entry((v.upper.as_str(), v.lower.as_str()))
-                .or_default() += 1;
-            *targets.entry(&v.target).or_default() += 1;
+            *edges.entry((v.upper, v.lower)).or_default() += 1;
+            *targets.entry(v.target).or_default() += 1;
         }
         let out = PyDict::new(py);
         out.set_item(
             "edges",
             edges
                 .into_iter()
-                .map(|((u, l), n)| (u, l, n))
+                .map(|((u, l), n)| (u.as_str(), l.as_str(), n))
                 .collect::<Vec<_>>(),
         )?;
         out.set_item(
             "targets",
             targets
                 .into_iter()
-                .map(|(t, n)| (target_tuple(t), n))
+                .map(|(t, n)| (target_tuple(&t), n))
                 .collect::<Vec<_>>(),
         )?;
         Ok(out)
@@ -444,10 +461,10 @@ impl From<Violation> for PyViolation {
         PyViolation {
             text: v.to_string(),
             target: target_tuple(&v.target),
-            upper_value: v.upper_value.to_text(),
-            lower_value: v.lower_value.to_text(),
-            upper: v.upper,
-            lower: v.lower,
+            upper_value: v.upper_value.text().to_string(),
+            lower_value: v.lower_value.text().to_string(),
+            upper: v.upper.to_string(),
+            lower: v.lower.to_string(),
             unknown: v.unknown,
         }
     }
