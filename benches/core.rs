@@ -67,6 +67,11 @@ fn benches(c: &mut Criterion) {
     c.bench_function("tiers check", |b| {
         b.iter(|| tiers.check(&table, false).unwrap())
     });
+    let chain: Vec<String> = (0..10_000).map(|i| format!("r{i}")).collect();
+    let chain = chain.join(" > ");
+    c.bench_function("tiers parse, 10,000-role chain", |b| {
+        b.iter(|| Tiers::parse(&chain).unwrap())
+    });
 }
 
 criterion_group! {

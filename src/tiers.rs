@@ -12,13 +12,14 @@
 //! assert!(!tiers.can_assign("lead", "artist", "supervisor").allowed);
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use indexmap::IndexMap;
-use petgraph::algo::has_path_connecting;
+use petgraph::algo::{has_path_connecting, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::visit::{Dfs, Reversed};
+use petgraph::visit::{VisitMap, Visitable};
+use petgraph::Direction;
 
 use std::path::{Path, PathBuf};
 
@@ -342,15 +343,14 @@ pub struct Decision {
     pub reason: String,
 }
 
-/// The tier DAG. Edges go from a higher role to the role just below it.
+/// The tier DAG. Edges go from a higher role to the role just below it,
+/// each with the line that first names it, in the order the file makes them.
 #[derive(Debug, Clone)]
 pub struct Tiers {
     graph: DiGraph<String, usize>,
     nodes: IndexMap<String, NodeIndex>,
     lines: HashMap<String, usize>,
     admins: Vec<String>,
-    ancestors: Vec<Vec<NodeIndex>>,
-    descendants: Vec<Vec<NodeIndex>>,
 }
 
 fn is_role_code(text: &str) -> bool {
@@ -388,9 +388,18 @@ impl Tiers {
             nodes: IndexMap::new(),
             lines: HashMap::new(),
             admins: Vec::new(),
-            ancestors: Vec::new(),
-            descendants: Vec::new(),
         };
+        // The lines are read up to the first bad one; a cycle made before it
+        // is the earlier error, so it is looked for first.
+        let stopped = tiers.read_lines(text);
+        tiers.refuse_cycles()?;
+        stopped.map(|()| tiers)
+    }
+
+    /// Adds the roles, edges and admins of `text`'s lines until one is not
+    /// a tier line (its error) or is a chain from a role to itself (a cycle).
+    fn read_lines(&mut self, text: &str) -> Result<(), TierError> {
+        let mut edges = HashSet::new();
         // A BOM (Windows editors add one) would otherwise stick to the first role.
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         for (number, raw) in text.lines().enumerate() {
@@ -409,9 +418,9 @@ impl Tiers {
                     if !is_role_code(role) {
                         return Err(syntax("expected role codes separated by commas"));
                     }
-                    tiers.node(role, line);
-                    if !tiers.admins.iter().any(|a| a == role) {
-                        tiers.admins.push(role.to_string());
+                    self.node(role, line);
+                    if !self.admins.iter().any(|a| a == role) {
+                        self.admins.push(role.to_string());
                     }
                 }
                 continue;
@@ -423,14 +432,13 @@ impl Tiers {
                 ));
             }
             for pair in chain.windows(2) {
-                tiers.edge(pair[0], pair[1], line)?;
+                self.edge(pair[0], pair[1], line, &mut edges)?;
             }
             if let [single] = chain.as_slice() {
-                tiers.node(single, line);
+                self.node(single, line);
             }
         }
-        tiers.close();
-        Ok(tiers)
+        Ok(())
     }
 
     fn node(&mut self, role: &str, line: usize) -> NodeIndex {
@@ -443,70 +451,100 @@ impl Tiers {
         n
     }
 
-    fn edge(&mut self, upper: &str, lower: &str, line: usize) -> Result<(), TierError> {
+    /// Adds the edge `upper > lower` (once: `edges` holds those added, so a
+    /// repeat costs a hash look-up, not a scan of `upper`'s edges). Cycles
+    /// through other roles are left to [`Tiers::refuse_cycles`].
+    fn edge(
+        &mut self,
+        upper: &str,
+        lower: &str,
+        line: usize,
+        edges: &mut HashSet<(NodeIndex, NodeIndex)>,
+    ) -> Result<(), TierError> {
         let (a, b) = (self.node(upper, line), self.node(lower, line));
-        if a == b || has_path_connecting(&self.graph, b, a, None) {
-            let mut cycle = self.path(b, a);
-            cycle.push(self.graph[b].clone());
-            return Err(TierError::Cycle { line, cycle });
+        if a == b {
+            return Err(TierError::Cycle {
+                line,
+                cycle: vec![upper.to_string(), lower.to_string()],
+            });
         }
-        if self.graph.find_edge(a, b).is_none() {
+        if edges.insert((a, b)) {
             self.graph.add_edge(a, b, line);
         }
         Ok(())
     }
 
-    /// Role names on a path from `from` to `to` (both included), by DFS.
-    fn path(&self, from: NodeIndex, to: NodeIndex) -> Vec<String> {
-        fn walk(
-            g: &DiGraph<String, usize>,
-            at: NodeIndex,
-            to: NodeIndex,
-            seen: &mut Vec<NodeIndex>,
-        ) -> bool {
-            seen.push(at);
-            if at == to {
-                return true;
-            }
-            for next in g.neighbors(at) {
-                if !seen.contains(&next) && walk(g, next, to, seen) {
-                    return true;
-                }
-            }
-            seen.pop();
-            false
+    /// Fails at the first edge, in file order, that closes a cycle, naming
+    /// the cycle it closes: roles from its lower end down to its upper end
+    /// along the earlier edges, depth first (the most recent edge of a role
+    /// first), then the lower end again. One linear pass when there is no
+    /// cycle; otherwise a bisection over the edges, since an edge list
+    /// without a cycle has none in its beginning either.
+    fn refuse_cycles(&self) -> Result<(), TierError> {
+        if toposort(&self.graph, None).is_ok() {
+            return Ok(());
         }
-        let mut seen = Vec::new();
-        walk(&self.graph, from, to, &mut seen);
-        seen.into_iter().map(|n| self.graph[n].clone()).collect()
+        let edges = self.graph.raw_edges();
+        // Invariant: the first `acyclic` edges make no cycle, the first `cyclic` do.
+        let (mut acyclic, mut cyclic) = (0, edges.len());
+        while cyclic - acyclic > 1 {
+            let middle = acyclic + (cyclic - acyclic) / 2;
+            if toposort(&self.first_edges(middle), None).is_ok() {
+                acyclic = middle;
+            } else {
+                cyclic = middle;
+            }
+        }
+        let closing = &edges[acyclic];
+        let before = self.first_edges(acyclic);
+        let mut cycle: Vec<String> = path(&before, closing.target(), closing.source())
+            .into_iter()
+            .map(|n| self.graph[n].clone())
+            .collect();
+        cycle.push(self.graph[closing.target()].clone());
+        Err(TierError::Cycle {
+            line: closing.weight,
+            cycle,
+        })
     }
 
-    /// Precomputes every role's ancestors and descendants (the DAG is small,
-    /// the tables it is applied to are not).
-    fn close(&mut self) {
-        let count = self.graph.node_count();
-        let mut ancestors = vec![Vec::new(); count];
-        let mut descendants = vec![Vec::new(); count];
-        for n in self.graph.node_indices() {
-            let mut dfs = Dfs::new(&self.graph, n);
-            while let Some(d) = dfs.next(&self.graph) {
-                if d != n {
-                    descendants[n.index()].push(d);
-                }
-            }
-            let reversed = Reversed(&self.graph);
-            let mut dfs = Dfs::new(reversed, n);
-            while let Some(a) = dfs.next(reversed) {
-                if a != n {
-                    ancestors[n.index()].push(a);
-                }
-            }
+    /// The tier graph's roles with only its first `count` edges, added in the
+    /// same order (so each role's edges iterate in the same order too).
+    fn first_edges(&self, count: usize) -> DiGraph<(), ()> {
+        let mut graph = DiGraph::with_capacity(self.graph.node_count(), count);
+        for _ in self.graph.node_indices() {
+            graph.add_node(());
         }
-        for list in ancestors.iter_mut().chain(descendants.iter_mut()) {
-            list.sort();
+        for edge in &self.graph.raw_edges()[..count] {
+            graph.add_edge(edge.source(), edge.target(), ());
         }
-        self.ancestors = ancestors;
-        self.descendants = descendants;
+        graph
+    }
+
+    /// The roles reachable from `role` (itself excluded) following the edges
+    /// `direction`, in order of first mention. Walked on demand: linear in
+    /// what it reaches, where a precomputed closure would cost the square of
+    /// a long chain to build and hold.
+    fn reach(&self, role: NodeIndex, direction: Direction) -> Vec<NodeIndex> {
+        let mut seen = self.graph.visit_map();
+        seen.visit(role);
+        // Breadth first, `found` doubling as the queue of roles to expand.
+        let mut found = Vec::new();
+        let (mut at, mut expanded) = (role, 0);
+        loop {
+            found.extend(
+                self.graph
+                    .neighbors_directed(at, direction)
+                    .filter(|&n| seen.visit(n)),
+            );
+            let Some(&next) = found.get(expanded) else {
+                break;
+            };
+            (at, expanded) = (next, expanded + 1);
+        }
+        // Node indices are given in order of first mention.
+        found.sort_unstable();
+        found
     }
 
     /// Every role the file names, in order of first mention.
@@ -539,12 +577,12 @@ impl Tiers {
 
     /// Every role above `role`, in order of first mention.
     pub fn ancestors(&self, role: &str) -> Result<Vec<&str>, TierError> {
-        Ok(self.names(&self.ancestors[self.index(role)?.index()]))
+        Ok(self.names(&self.reach(self.index(role)?, Direction::Incoming)))
     }
 
     /// Every role below `role`, in order of first mention.
     pub fn descendants(&self, role: &str) -> Result<Vec<&str>, TierError> {
-        Ok(self.names(&self.descendants[self.index(role)?.index()]))
+        Ok(self.names(&self.reach(self.index(role)?, Direction::Outgoing)))
     }
 
     /// The roles directly below `role` (the next link of its chains), in
@@ -612,7 +650,13 @@ impl Tiers {
                 })
             }
         };
-        let closure = self.closure(table, role, &self.ancestors, "granted at", "ancestor of")?;
+        let closure = self.closure(
+            table,
+            role,
+            Direction::Incoming,
+            "granted at",
+            "ancestor of",
+        )?;
         Ok(self.plan(table, target, closure, value, |effective| {
             rank(effective).is_none_or(|r| r < wanted)
         }))
@@ -623,7 +667,7 @@ impl Tiers {
         let closure = self.closure(
             table,
             role,
-            &self.descendants,
+            Direction::Outgoing,
             "revoked at",
             "descendant of",
         )?;
@@ -632,13 +676,13 @@ impl Tiers {
         }))
     }
 
-    /// `role` and its relatives (ancestors or descendants), each with why it
-    /// is in the plan.
+    /// `role` and its relatives in `direction` (`Incoming`: its ancestors,
+    /// `Outgoing`: its descendants), each with why it is in the plan.
     fn closure(
         &self,
         table: &Table,
         role: &str,
-        relatives: &[Vec<NodeIndex>],
+        direction: Direction,
         at: &str,
         relation: &str,
     ) -> Result<Vec<(NodeIndex, String)>, TierError> {
@@ -646,9 +690,9 @@ impl Tiers {
         self.require_roles(table)?;
         let mut closure = vec![(node, format!("{at} {role}"))];
         closure.extend(
-            relatives[node.index()]
-                .iter()
-                .map(|&n| (n, format!("{relation} {role}"))),
+            self.reach(node, direction)
+                .into_iter()
+                .map(|n| (n, format!("{relation} {role}"))),
         );
         Ok(closure)
     }
@@ -845,7 +889,7 @@ impl Tiers {
         let below = |role: &str| {
             self.nodes
                 .get(role)
-                .is_some_and(|n| self.descendants[actor.index()].contains(n))
+                .is_some_and(|&n| n != actor && has_path_connecting(&self.graph, actor, n, None))
         };
         if self.admins.iter().any(|a| a == new_role) {
             return decide(
@@ -881,6 +925,32 @@ fn effective_at(table: &Table, row: usize, entity_row: Option<Option<usize>>, ro
         own,
         entity_row.map_or(Cell::UNKNOWN, |e| table.cell(e, role)),
     )
+}
+
+/// The nodes of a path from `from` to another node `to` in the acyclic
+/// `graph`, both included (empty when there is none): the first one depth
+/// first, each node's neighbours in petgraph's order. A node left without
+/// reaching `to` cannot reach it by another way in, so each is entered once.
+fn path(graph: &DiGraph<(), ()>, from: NodeIndex, to: NodeIndex) -> Vec<NodeIndex> {
+    let mut entered = vec![false; graph.node_count()];
+    entered[from.index()] = true;
+    let mut stack = vec![(from, graph.neighbors(from))];
+    while let Some((_, next)) = stack.last_mut() {
+        match next.next() {
+            Some(n) if n == to => {
+                return stack.iter().map(|(at, _)| *at).chain([to]).collect();
+            }
+            Some(n) => {
+                if !std::mem::replace(&mut entered[n.index()], true) {
+                    stack.push((n, graph.neighbors(n)));
+                }
+            }
+            None => {
+                stack.pop();
+            }
+        }
+    }
+    Vec::new()
 }
 
 fn strip_admins(line: &str) -> Option<&str> {
@@ -1391,6 +1461,244 @@ mod tests {
             (found[0].upper.as_str(), found[0].lower.as_str()),
             ("r0", "r1")
         );
+    }
+
+    /// Roles in order of first mention in a tier text of chains: the order
+    /// the answers of [`Tiers`] keep.
+    fn mention_order(text: &str) -> Vec<String> {
+        let mut seen = HashSet::new();
+        text.lines()
+            .flat_map(|l| l.split('>'))
+            .map(str::trim)
+            .filter(|role| seen.insert(*role))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Every role's descendants by a plain transitive closure (Warshall's
+    /// algorithm, on rows of bits) over `edges` of roles `0..n`:
+    /// `below[a][b]` when b is below a.
+    fn closure_reference(n: usize, edges: &[(usize, usize)]) -> Vec<Vec<bool>> {
+        let words = n.div_ceil(64);
+        let mut rows = vec![vec![0u64; words]; n];
+        for &(a, b) in edges {
+            rows[a][b / 64] |= 1 << (b % 64);
+        }
+        for k in 0..n {
+            let through = rows[k].clone();
+            for row in &mut rows {
+                if row[k / 64] >> (k % 64) & 1 == 1 {
+                    row.iter_mut().zip(&through).for_each(|(w, t)| *w |= t);
+                }
+            }
+        }
+        rows.iter()
+            .map(|row| (0..n).map(|b| row[b / 64] >> (b % 64) & 1 == 1).collect())
+            .collect()
+    }
+
+    /// The roles of `order` whose number (from `number`) is kept, in order.
+    fn in_order(
+        order: &[String],
+        number: impl Fn(&str) -> usize,
+        keep: impl Fn(usize) -> bool,
+    ) -> Vec<&str> {
+        order
+            .iter()
+            .map(String::as_str)
+            .filter(|r| keep(number(r)))
+            .collect()
+    }
+
+    fn role_number(role: &str) -> usize {
+        role[1..].parse().unwrap()
+    }
+
+    #[test]
+    fn a_long_chain_is_parsed_in_linear_time_and_answers_on_demand() {
+        let n = 10_000;
+        let roles: Vec<String> = (0..n).map(|i| format!("r{i}")).collect();
+        let chain = roles.join(" > ");
+        // Top-down in one line, and bottom-up one edge a line: the same tiers.
+        let upwards: String = (0..n - 1)
+            .rev()
+            .map(|i| format!("{} > {}\n", roles[i], roles[i + 1]))
+            .collect();
+        for text in [chain.clone(), upwards] {
+            let tiers = Tiers::parse(&text).unwrap();
+            let order = mention_order(&text);
+            for i in [0, 1, 4_999, n - 2, n - 1] {
+                let role = roles[i].as_str();
+                let above = in_order(&order, role_number, |a| a < i);
+                let below = in_order(&order, role_number, |d| d > i);
+                // Not assert_eq: a failure would print 10,000 roles.
+                assert!(tiers.ancestors(role).unwrap() == above, "{role}");
+                assert!(tiers.descendants(role).unwrap() == below, "{role}");
+            }
+            assert_eq!(tiers.levels().len(), n);
+            assert!(tiers.can_assign("r0", "r9998", "r9999").allowed);
+            assert!(!tiers.can_assign("r9998", "r9999", "r0").allowed);
+        }
+        let err = Tiers::parse(&format!("{chain}\nr9999 > r0\n")).unwrap_err();
+        let cycle: Vec<String> = roles.iter().cloned().chain(["r0".into()]).collect();
+        assert_eq!(err, TierError::Cycle { line: 2, cycle });
+    }
+
+    #[test]
+    fn a_wide_dag_answers_as_its_transitive_closure() {
+        // 20 layers of 100 roles, each linked to three roles of the next
+        // layer; the lower layers written first, so that the order of first
+        // mention is not the layers' order.
+        let (layers, width) = (20, 100);
+        let names: Vec<String> = (0..layers * width)
+            .map(|i| format!("l{}_{}", i / width, i % width))
+            .collect();
+        let mut edges = Vec::new();
+        for layer in (0..layers - 1).rev() {
+            for i in 0..width {
+                for j in [(i * 7 + 3) % width, i, (i + 1) % width] {
+                    edges.push((layer * width + i, (layer + 1) * width + j));
+                }
+            }
+        }
+        let text: String = edges
+            .iter()
+            .map(|&(a, b)| format!("{} > {}\n", names[a], names[b]))
+            .collect();
+        let tiers = Tiers::parse(&text).unwrap();
+        let below = closure_reference(names.len(), &edges);
+        let order = mention_order(&text);
+        assert_eq!(tiers.roles(), order);
+        let numbers: HashMap<&str, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.as_str(), i))
+            .collect();
+        let number = |r: &str| numbers[r];
+        for (r, role) in names.iter().enumerate().step_by(7) {
+            let role = role.as_str();
+            assert_eq!(
+                tiers.descendants(role).unwrap(),
+                in_order(&order, number, |d| below[r][d]),
+                "{role}"
+            );
+            assert_eq!(
+                tiers.ancestors(role).unwrap(),
+                in_order(&order, number, |a| below[a][r]),
+                "{role}"
+            );
+        }
+        assert_eq!(tiers.levels().len(), layers);
+    }
+
+    /// A random DAG as tier text: `n` roles whose names are shuffled against
+    /// a hidden ranking that every edge goes down (so acyclic), the edges in
+    /// shuffled lines, consecutive ones joined into chains, every role then
+    /// declared alone. Returns `n`, the edges (by role number) and the text.
+    fn shuffled_dag() -> impl Strategy<Value = (usize, Vec<(usize, usize)>, String)> {
+        (2usize..12)
+            .prop_flat_map(|n| {
+                (
+                    Just(n),
+                    Just((0..n).collect::<Vec<_>>()).prop_shuffle(),
+                    prop::collection::vec(any::<bool>(), n * n),
+                )
+            })
+            .prop_flat_map(|(n, rank, bits)| {
+                let edges: Vec<(usize, usize)> = (0..n)
+                    .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
+                    .filter(|&(i, j)| bits[i * n + j])
+                    .map(|(i, j)| (rank[i], rank[j]))
+                    .collect();
+                (Just(n), Just(edges).prop_shuffle())
+            })
+            .prop_map(|(n, edges)| {
+                let mut lines: Vec<String> = Vec::new();
+                let mut last = None;
+                for &(a, b) in &edges {
+                    match lines.last_mut() {
+                        Some(line) if last == Some(a) => *line += &format!(" > r{b}"),
+                        _ => lines.push(format!("r{a} > r{b}")),
+                    }
+                    last = Some(b);
+                }
+                lines.extend((0..n).map(|r| format!("r{r}")));
+                (n, edges, lines.join("\n"))
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn answers_on_demand_match_a_transitive_closure(
+            (n, edges, text) in shuffled_dag(),
+            admin in 0usize..24,
+        ) {
+            let text = if admin < n { format!("admins: r{admin}\n{text}") } else { text };
+            let tiers = Tiers::parse(&text).unwrap();
+            let names: Vec<String> = (0..n).map(|r| format!("r{r}")).collect();
+            let below = closure_reference(n, &edges);
+            // The admin, if any, is named first.
+            let order = mention_order(&text.replacen("admins: ", "", 1));
+            for (r, role) in names.iter().enumerate() {
+                prop_assert_eq!(tiers.descendants(role).unwrap(), in_order(&order, role_number, |d| below[r][d]));
+                prop_assert_eq!(tiers.ancestors(role).unwrap(), in_order(&order, role_number, |a| below[a][r]));
+                prop_assert_eq!(
+                    tiers.directly_below(role).unwrap(),
+                    in_order(&order, role_number, |d| edges.contains(&(r, d)))
+                );
+                for current in 0..n {
+                    for new in 0..n {
+                        let allowed = r == admin
+                            || (new != admin && below[r][new] && below[r][current]);
+                        let decision = tiers.can_assign(role, &names[current], &names[new]);
+                        prop_assert_eq!(decision.allowed, allowed, "{}", decision.reason);
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn the_first_edge_closing_a_cycle_is_refused_naming_its_cycle(
+            (n, edges, text) in shuffled_dag(),
+            pick in any::<prop::sample::Index>(),
+            syntax_before in any::<bool>(),
+        ) {
+            let below = closure_reference(n, &edges);
+            let pairs: Vec<(usize, usize)> = (0..n)
+                .flat_map(|a| (0..n).map(move |b| (a, b)))
+                .filter(|&(a, b)| a == b || below[a][b])
+                .collect();
+            // `upper` is at or above `lower`, so `lower > upper` closes a cycle.
+            let (upper, lower) = *pick.get(&pairs);
+            let bad = "r0 > > r1";
+            let closing = format!("r{lower} > r{upper}");
+            let text = if syntax_before {
+                format!("{text}\n{bad}\n{closing}\n{bad}")
+            } else {
+                format!("{text}\n{closing}\n{bad}\nr{upper} > r{lower}")
+            };
+            let at = text.lines().position(|l| l == closing).unwrap() + 1;
+            match Tiers::parse(&text).unwrap_err() {
+                TierError::Syntax { line, .. } => prop_assert!(syntax_before && line == at - 1),
+                TierError::Cycle { line, cycle } => {
+                    prop_assert!(!syntax_before);
+                    prop_assert_eq!(line, at);
+                    let upper_name = format!("r{upper}");
+                    prop_assert_eq!(cycle.first(), Some(&upper_name));
+                    prop_assert_eq!(cycle.last(), Some(&upper_name));
+                    prop_assert_eq!(&cycle[cycle.len() - 2], &format!("r{lower}"));
+                    let path = &cycle[..cycle.len() - 1];
+                    for pair in path.windows(2) {
+                        prop_assert!(edges.contains(&(role_number(&pair[0]), role_number(&pair[1]))), "{:?}", cycle);
+                    }
+                    let mut distinct = path.to_vec();
+                    distinct.sort();
+                    distinct.dedup();
+                    prop_assert_eq!(distinct.len(), path.len());
+                }
+                other => prop_assert!(false, "{}", other),
+            }
+        }
     }
 
     #[test]
