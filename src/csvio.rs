@@ -1213,38 +1213,118 @@ pub fn long_cells(table: &Table) -> impl Iterator<Item = (usize, usize)> {
         .flat_map(move |row| (0..roles).map(move |role| (row, role)))
 }
 
-/// One column of the long layout as categories: its distinct texts in order
-/// of first appearance, and each cell's index into them.
+/// One column as categories: its distinct texts in order of first
+/// appearance, and each cell's index into them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Categorical<'t> {
     /// The distinct texts, in order of first appearance.
     pub categories: Vec<&'t str>,
-    /// One index into `categories` per cell, in canonical long order.
+    /// One index into `categories` per cell.
     pub codes: Vec<i32>,
+}
+
+impl<'t> Categorical<'t> {
+    /// `texts` as categories (in order of first appearance) and one code each.
+    pub fn of(texts: impl IntoIterator<Item = &'t str>) -> Categorical<'t> {
+        let mut index: HashMap<&str, i32> = HashMap::new();
+        let mut out = Categorical::default();
+        let mut last: Option<(&str, i32)> = None;
+        for text in texts {
+            // Sorted targets repeat their kind, entity type, name and note
+            // row after row: comparing with the last text spares most hashes.
+            let code = match last {
+                Some((same, code)) if same == text => code,
+                _ => *index.entry(text).or_insert_with(|| {
+                    out.categories.push(text);
+                    out.categories.len() as i32 - 1
+                }),
+            };
+            last = Some((text, code));
+            out.codes.push(code);
+        }
+        out
+    }
+
+    /// The same categories with each code repeated `times` times in a row:
+    /// a per-target column spread over the target's cells.
+    fn repeated(&self, times: usize) -> Categorical<'t> {
+        Categorical {
+            categories: self.categories.clone(),
+            codes: self
+                .codes
+                .iter()
+                .flat_map(|&code| std::iter::repeat_n(code, times))
+                .collect(),
+        }
+    }
+}
+
+/// The table as categorical columns, targets in canonical order: what data
+/// frames and Arrow are built from, without a string per cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodedTable<'t> {
+    /// One column per [`KEY_COLUMNS`] field, one code per target.
+    pub keys: [Categorical<'t>; 4],
+    /// The notes, one code per target.
+    pub notes: Categorical<'t>,
+    /// The canonical texts of the cells, one code per cell, row after row
+    /// (the long layout's order): one set of categories for every role.
+    pub values: Categorical<'t>,
+}
+
+/// The table as [`CodedTable`] columns. Cells are coded through the table's
+/// own cell codes, so only targets are hashed, not cells.
+pub fn coded(table: &Table) -> CodedTable<'_> {
+    let rows = table.sorted_rows();
+    let key = |i: usize| Categorical::of(rows.iter().map(|&row| table.target(row).key()[i]));
+    let mut values = Categorical::default();
+    values.codes.reserve_exact(rows.len() * table.role_count());
+    // The category of each cell code, -1 until the code is first met.
+    let mut category_of: Vec<i32> = Vec::new();
+    for &row in &rows {
+        for (role, &code) in table.row_codes(row).iter().enumerate() {
+            let code = code as usize;
+            if code >= category_of.len() {
+                category_of.resize(code + 1, -1);
+            }
+            if category_of[code] < 0 {
+                category_of[code] = values.categories.len() as i32;
+                values.categories.push(table.cell_text(row, role));
+            }
+            values.codes.push(category_of[code]);
+        }
+    }
+    CodedTable {
+        keys: [key(0), key(1), key(2), key(3)],
+        notes: Categorical::of(rows.iter().map(|&row| table.note(row))),
+        values,
+    }
 }
 
 /// The long layout as columns, one per [`LONG_HEADER`] field, for a data
 /// frame: a big table holds few distinct texts, so codes are far cheaper
-/// than a string per cell.
+/// than a string per cell. Categories are in order of first appearance in
+/// the long layout.
 pub fn long_columns(table: &Table) -> Vec<Categorical<'_>> {
-    let roles: Vec<&str> = table.roles().collect();
-    let mut indexes: Vec<HashMap<&str, i32>> = vec![HashMap::new(); LONG_HEADER.len()];
-    let mut columns = vec![Categorical::default(); LONG_HEADER.len()];
-    let cells = table.len() * table.role_count();
-    for column in &mut columns {
-        column.codes.reserve_exact(cells);
+    let roles = table.role_count();
+    if roles == 0 || table.is_empty() {
+        return vec![Categorical::default(); LONG_HEADER.len()];
     }
-    for (row, role) in long_cells(table) {
-        let record = long_record(table, &roles, row, role);
-        for ((column, index), text) in columns.iter_mut().zip(&mut indexes).zip(record) {
-            let code = *index.entry(text).or_insert_with(|| {
-                column.categories.push(text);
-                column.categories.len() as i32 - 1
-            });
-            column.codes.push(code);
-        }
-    }
-    columns
+    let coded = coded(table);
+    let role = Categorical {
+        categories: table.roles().collect(),
+        codes: (0..table.len()).flat_map(|_| 0..roles as i32).collect(),
+    };
+    let [kind, entity_type, name, action] = coded.keys.map(|key| key.repeated(roles));
+    vec![
+        role,
+        kind,
+        entity_type,
+        name,
+        action,
+        coded.values,
+        coded.notes.repeated(roles),
+    ]
 }
 
 fn write_long(table: &Table, w: &mut CsvWriter) -> csv::Result<()> {
@@ -1834,5 +1914,28 @@ mod tests {
             }
         }
         assert_eq!(columns[5].categories, ["yes", "no", ""]);
+    }
+
+    #[test]
+    fn long_columns_are_categories_of_the_long_records_in_order_of_appearance() {
+        let text = "kind,entity_type,name,action,b,a,c,note\n\
+                    field,Shot,code,edit,inherit,if x,,\u{1}é\n\
+                    entity,Shot,,see,if x,if y,no,n\n\
+                    entity,Asset,,see,,yes,if y,n\n";
+        let (t, _) = read_str(text).unwrap();
+        let roles: Vec<&str> = t.roles().collect();
+        let records: Vec<[&str; 7]> = long_cells(&t)
+            .map(|(row, role)| long_record(&t, &roles, row, role))
+            .collect();
+        let expected: Vec<Categorical> = (0..LONG_HEADER.len())
+            .map(|i| Categorical::of(records.iter().map(|r| r[i])))
+            .collect();
+        assert_eq!(long_columns(&t), expected);
+        for roles in [&[][..], &["a"][..]] {
+            let empty = Table::with_roles(roles.iter().copied()).unwrap();
+            assert_eq!(long_columns(&empty), vec![Categorical::default(); 7]);
+        }
+        let no_roles = t.reshaped(&[], |_| true).unwrap();
+        assert_eq!(long_columns(&no_roles), vec![Categorical::default(); 7]);
     }
 }

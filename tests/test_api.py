@@ -2,6 +2,8 @@
 
 import io
 import pathlib
+import subprocess
+import sys
 
 import pytest
 
@@ -146,6 +148,37 @@ def test_to_pandas():
                      & (df.action == "edit")]
     assert artist_edit["value"].tolist() == ["no"]
     assert isinstance(df, pd.DataFrame)
+
+
+@pytest.mark.parametrize("text", [
+    WIDE + "entity,Shot,,see,if on their project,,\"x\x01\u00e9\"\n",
+    "kind,entity_type,name,action,note\nentity,Asset,,see,n\n",
+    "kind,entity_type,name,action,artist,note\n",
+])
+def test_to_pandas_holds_the_records_as_categories_in_order_of_appearance(text):
+    pd = pytest.importorskip("pandas", reason="pandas is in the [test] extra; install it to run this")
+    t = sgperms.read_csv(text)
+    records = t.to_records()
+    df = t.to_pandas()
+    columns = ["role", "kind", "entity_type", "name", "action", "value", "note"]
+    assert list(df.columns) == columns and len(df) == len(records) == len(t) * len(t.roles)
+    for column in columns:
+        values = [r[column] for r in records]
+        assert isinstance(df[column].dtype, pd.CategoricalDtype)
+        assert df[column].cat.categories.tolist() == list(dict.fromkeys(values))
+        assert df[column].tolist() == values
+
+
+def test_to_pandas_needs_no_pyarrow():
+    pytest.importorskip("pandas", reason="pandas is in the [test] extra; install it to run this")
+    code = (
+        "import sys\n"
+        "sys.modules['pyarrow'] = None  # import pyarrow raises ImportError\n"
+        "import sgperms\n"
+        f"df = sgperms.read_csv({WIDE!r}).to_pandas()\n"
+        "assert len(df) == 10 and str(df['value'].dtype) == 'category'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_the_example_file_is_canonical(studio_csv):

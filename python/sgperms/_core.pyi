@@ -152,6 +152,9 @@ class PermissionTable:
         """Every cell as a dict with the long layout's keys."""
     def to_pandas(self) -> Any:  # pandas.DataFrame; pandas ships no type information
         """Long-layout DataFrame with categorical role/kind/action/value columns."""
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """The wide layout as an Arrow stream capsule (polars.DataFrame(t), pyarrow.table(t), DuckDB):
+        dictionary-encoded keys and roles, cells as canonical text ("" unknown), a plain note."""
     def known_cells(self) -> int:
         """The number of cells whose value is known (not empty)."""
     def compare_roles(self, a: str, b: str, *, effective: bool = True) -> Changes:
@@ -289,6 +292,8 @@ class Violations:
     def to_pandas(self) -> Any:  # pandas.DataFrame
         """One row per violation: kind, entity_type, name, action, upper, upper_value,
         lower, lower_value, unknown."""
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """The to_pandas() columns as an Arrow stream capsule: text dictionary-encoded, unknown boolean."""
     def summary(self) -> dict[str, list[Any]]:
         """{"edges": [(upper, lower, count)], "targets": [((kind, entity_type, name, action), count)]}."""
 
@@ -394,6 +399,8 @@ class Changes:
     def apply(self, table: PermissionTable) -> PermissionTable: ...
     def to_pandas(self) -> Any:  # pandas.DataFrame
         """The records as a DataFrame."""
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """The records as an Arrow stream capsule: every column but note dictionary-encoded."""
     def _repr_html_(self) -> str: ...
 
 def diff(old: PermissionTable, new: PermissionTable) -> Changes:

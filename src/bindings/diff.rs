@@ -1,15 +1,18 @@
 //! `Changes`: differences between two tables or two roles, from `diff()`,
 //! `drift()` and `PermissionTable.compare_roles()`.
 
+use arrow_schema::ArrowError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyCapsule, PyDict, PyList};
 
+use super::arrow::{self, Columns};
 use super::output::emit;
 use super::report::{context, RoleRows};
 use super::schema::PySchema;
 use super::table::{import_pandas, target_tuple, PyTable, TargetTuple};
 use crate::diff::{self, Changes, RECORD_FIELDS};
 use crate::report;
+use crate::vocab::NOTE;
 use crate::webapp;
 
 /// Differences between two tables (or two roles): `len()`, iteration over
@@ -34,6 +37,22 @@ fn records<'py>(py: Python<'py>, changes: &Changes) -> PyResult<Vec<Bound<'py, P
             Ok(d)
         })
         .collect()
+}
+
+/// The records as Arrow columns, [`RECORD_FIELDS`] in order: every column
+/// but note dictionary-encoded.
+fn arrow_columns(changes: &Changes) -> Result<Columns, ArrowError> {
+    let records = changes.records();
+    let mut columns = Columns::default();
+    for (i, name) in RECORD_FIELDS.iter().enumerate() {
+        let texts = records.iter().map(|record| record[i].as_str());
+        if *name == NOTE {
+            columns.text(name, texts)?;
+        } else {
+            columns.interned(name, texts)?;
+        }
+    }
+    Ok(columns)
 }
 
 fn targets(targets: &[crate::model::Target]) -> Vec<TargetTuple> {
@@ -170,6 +189,19 @@ impl PyChanges {
         let kwargs = PyDict::new(py);
         kwargs.set_item("columns", columns)?;
         frame.call_method("reindex", (), Some(&kwargs))
+    }
+
+    /// The records as an Arrow stream (the PyCapsule interface, for polars,
+    /// pyarrow, DuckDB): the columns of `to_csv()`, every one but note
+    /// dictionary-encoded. Returns a new stream each call.
+    #[pyo3(signature = (requested_schema=None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let columns = py.detach(|| arrow_columns(&self.changes));
+        arrow::stream(py, columns, requested_schema)
     }
 
     /// A compact HTML preview for Jupyter.

@@ -2,10 +2,12 @@
 
 use std::sync::Arc;
 
+use arrow_schema::ArrowError;
 use pyo3::exceptions::{PyImportError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyCapsule, PyDict, PyList, PyString, PyTuple};
 
+use super::arrow::{self, Columns};
 use super::diff::PyChanges;
 use super::output::{emit, warn_formulas_found};
 use super::schema::PySchema;
@@ -16,7 +18,7 @@ use crate::normalize::{parse_target, parse_value, Names};
 use crate::report;
 use crate::schema::Schema;
 use crate::snapshot;
-use crate::vocab::LONG_HEADER;
+use crate::vocab::{KEY_COLUMNS, LONG_HEADER, NOTE};
 
 /// A target as Python sees it: `(kind, entity_type, name, action)`.
 pub(super) type TargetTuple = (&'static str, String, String, &'static str);
@@ -238,8 +240,10 @@ impl PyTable {
     }
 
     /// A pandas DataFrame in the long layout (one row per cell). Every
-    /// column is categorical: a 2-million-cell table holds few distinct
-    /// strings, and codes build in a fraction of the time. Needs pandas.
+    /// column is categorical (categories in order of first appearance): a
+    /// 2-million-cell table holds few distinct strings, and codes build in a
+    /// fraction of the time. The codes are the Arrow stream's
+    /// ([`csvio::coded`]), spread over the cells; needs pandas, not pyarrow.
     fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let pandas = import_pandas(py)?;
         let numpy = py.import("numpy")?;
@@ -261,6 +265,21 @@ impl PyTable {
             )?;
         }
         pandas.call_method1("DataFrame", (data,))
+    }
+
+    /// The wide layout as an Arrow stream (the PyCapsule interface, for
+    /// `polars.DataFrame(table)`, `pyarrow.table(table)`, DuckDB): kind,
+    /// entity_type, name, action, one column per role, note, targets in
+    /// canonical order. Every column but note is dictionary-encoded; a cell
+    /// is its canonical text ("" when unknown). Returns a new stream each call.
+    #[pyo3(signature = (requested_schema=None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let columns = py.detach(|| wide_columns(&self.table));
+        arrow::stream(py, columns, requested_schema)
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
@@ -326,6 +345,34 @@ impl PyTable {
         *self = PyTable::new_from(table, schema.map(|s| s.inner));
         Ok(())
     }
+}
+
+/// The wide layout as Arrow columns: the key columns and the roles
+/// dictionary-encoded (every role column shares one dictionary of the
+/// table's cell texts), the note plain.
+fn wide_columns(table: &Table) -> Result<Columns, ArrowError> {
+    let coded = csvio::coded(table);
+    let mut columns = Columns::default();
+    for (name, key) in KEY_COLUMNS.iter().zip(coded.keys) {
+        columns.categorical(name, key)?;
+    }
+    let values = Columns::values(&coded.values.categories)?;
+    // One pass over the row-major codes, not one strided pass per role.
+    let mut keys = vec![Vec::with_capacity(table.len()); table.role_count()];
+    for row in coded.values.codes.chunks_exact(table.role_count().max(1)) {
+        for (column, &code) in keys.iter_mut().zip(row) {
+            column.push(code);
+        }
+    }
+    for (name, keys) in table.roles().zip(keys) {
+        columns.dictionary(name, keys, &values)?;
+    }
+    let notes = &coded.notes;
+    columns.text(
+        NOTE,
+        notes.codes.iter().map(|&c| notes.categories[c as usize]),
+    )?;
+    Ok(columns)
 }
 
 pub(super) fn import_pandas(py: Python<'_>) -> PyResult<Bound<'_, PyModule>> {

@@ -5,10 +5,12 @@
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
+use arrow_schema::ArrowError;
 use pyo3::exceptions::PyIndexError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyList, PySlice};
+use pyo3::types::{PyBool, PyCapsule, PyDict, PyList, PySlice};
 
+use super::arrow::{self, Columns};
 use super::output::emit;
 use super::table::{import_pandas, target_tuple, PyTable, TargetTuple};
 use crate::intern::Name;
@@ -358,40 +360,69 @@ const VIOLATION_COLUMNS: [&str; 9] = [
     "unknown",
 ];
 
+/// The text columns of one violation, [`VIOLATION_COLUMNS`] but `unknown`
+/// in order; an unknown value is "".
+fn violation_texts(v: &Violation) -> [&'static str; 8] {
+    let [kind, entity_type, name, action] = v.target.key();
+    [
+        kind,
+        entity_type,
+        name,
+        action,
+        v.upper.as_str(),
+        v.upper_value.text(),
+        v.lower.as_str(),
+        v.lower_value.text(),
+    ]
+}
+
+/// The violations as Arrow columns, [`VIOLATION_COLUMNS`] in order: the text
+/// dictionary-encoded, `unknown` boolean.
+fn arrow_columns(violations: &[Violation]) -> Result<Columns, ArrowError> {
+    let rows: Vec<[&str; 8]> = violations.iter().map(violation_texts).collect();
+    let mut columns = Columns::default();
+    for (i, name) in VIOLATION_COLUMNS[..8].iter().enumerate() {
+        columns.interned(name, rows.iter().map(|row| row[i]))?;
+    }
+    columns.boolean("unknown", violations.iter().map(|v| v.unknown));
+    Ok(columns)
+}
+
 list_result_methods!(PyViolations, violations, report::violations_preview, {
     /// The violations as a pandas DataFrame, one row each: kind, entity_type,
     /// name, action, upper, upper_value, lower, lower_value (text; unknown is
     /// ""), unknown (bool); every text column categorical. Needs pandas.
     fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let pandas = import_pandas(py)?;
+        let rows: Vec<[&str; 8]> = self.violations.iter().map(violation_texts).collect();
         let columns = PyDict::new(py);
-        let text = |f: &dyn Fn(&Violation) -> String| -> PyResult<Bound<'py, PyAny>> {
-            let values = PyList::new(py, self.violations.iter().map(f))?;
+        let series = |values: Bound<'py, PyList>, dtype: &str| {
             let kwargs = PyDict::new(py);
-            kwargs.set_item("dtype", "category")?;
+            kwargs.set_item("dtype", dtype)?;
             pandas.call_method("Series", (values,), Some(&kwargs))
         };
-        columns.set_item("kind", text(&|v| v.target.kind().as_str().to_string())?)?;
-        columns.set_item(
-            "entity_type",
-            text(&|v| v.target.entity_type().to_string())?,
-        )?;
-        columns.set_item("name", text(&|v| v.target.name().to_string())?)?;
-        columns.set_item("action", text(&|v| v.target.action().as_str().to_string())?)?;
-        columns.set_item("upper", text(&|v| v.upper.to_string())?)?;
-        columns.set_item("upper_value", text(&|v| v.upper_value.text().to_string())?)?;
-        columns.set_item("lower", text(&|v| v.lower.to_string())?)?;
-        columns.set_item("lower_value", text(&|v| v.lower_value.text().to_string())?)?;
+        for (i, name) in VIOLATION_COLUMNS[..8].iter().enumerate() {
+            let values = PyList::new(py, rows.iter().map(|row| row[i]))?;
+            columns.set_item(name, series(values, "category")?)?;
+        }
         let unknown = PyList::new(py, self.violations.iter().map(|v| v.unknown))?;
-        let kwargs = PyDict::new(py);
-        kwargs.set_item("dtype", "bool")?;
-        columns.set_item(
-            "unknown",
-            pandas.call_method("Series", (unknown,), Some(&kwargs))?,
-        )?;
+        columns.set_item("unknown", series(unknown, "bool")?)?;
         let kwargs = PyDict::new(py);
         kwargs.set_item("columns", PyList::new(py, VIOLATION_COLUMNS)?)?;
         pandas.call_method("DataFrame", (columns,), Some(&kwargs))
+    }
+
+    /// The violations as an Arrow stream (the PyCapsule interface, for
+    /// polars, pyarrow, DuckDB): the columns of `to_pandas()`, the text ones
+    /// dictionary-encoded. Returns a new stream each call.
+    #[pyo3(signature = (requested_schema=None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let columns = py.detach(|| arrow_columns(&self.violations));
+        arrow::stream(py, columns, requested_schema)
     }
 
     /// Counts, for a quick look: a dict with `"edges"`, a list of
