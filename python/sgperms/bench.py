@@ -304,6 +304,9 @@ def _timings(studio: Studio, runs: int) -> list[Row]:
         rows.append(Row("to_pandas()", median_time(lambda: table.to_pandas(), max(1, runs // 2)), target="< 0.3 s"))
     except ImportError:
         pass
+    if polars:
+        rows.append(Row("polars.DataFrame(table) (Arrow stream)", median_time(lambda: polars.DataFrame(table), runs),
+                        target="< 0.15 s"))
     return rows
 
 
