@@ -70,6 +70,9 @@ pub struct Context<'a> {
     pub people: Vec<(String, Person)>,
     /// The site's title ("Permissions" when empty).
     pub title: String,
+    /// The tier file, when known: the matrix orders roles by it, and its
+    /// `admins:` line names the admin roles.
+    pub tiers: Option<&'a Tiers>,
 }
 
 impl Context<'_> {
@@ -85,7 +88,7 @@ impl Context<'_> {
             })
     }
 
-    fn holders(&self, code: &str) -> Vec<&Person> {
+    pub(crate) fn holders(&self, code: &str) -> Vec<&Person> {
         self.people
             .iter()
             .filter(|(r, _)| r == code)
@@ -462,18 +465,23 @@ h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.15rem;margin-top:1.6rem;border
 table{border-collapse:collapse;margin:.5rem 0;font-size:.92rem}th,td{border:1px solid #d8dde6;padding:.2rem .5rem;text-align:left;vertical-align:top}
 thead th{background:#eef1f6;position:sticky;top:0}
 td.yes,li.yes{background:#e3f4e6}td.no,li.no{background:#fbe5e3}td.if,li.if{background:#fff4d6}td.unknown,li.unknown{background:#f1f1f1;color:#666}
-tr.differs th{border-left:4px solid #d9822b}.meta,.nav{color:#5b6472}.plain{font-weight:600;padding:.6rem;background:#fbe5e3}
+.meta,.nav{color:#5b6472}.plain{font-weight:600;padding:.6rem;background:#fbe5e3}
 ul.flags li,ul.people li{margin:.1rem 0;padding:0 .3rem;list-style:none}.inactive{color:#a33;font-size:.85em}
-.controls{margin:.6rem 0;display:flex;gap:1rem;align-items:center}.controls input[type=search]{width:20rem;padding:.25rem}
-.legend span{padding:0 .4rem;margin-right:.3rem}.scroll{overflow-x:auto;max-width:100%}
-body.wide{max-width:none}
 @media print{.controls,.nav{display:none}body{max-width:none;font-size:11px}thead th{position:static}tr{break-inside:avoid}}";
 
 fn page(title: &str, body: &str, site_title: &str) -> String {
-    page_with_class(title, body, site_title, "")
+    page_with_class(title, body, site_title, "", "")
 }
 
-pub(crate) fn page_with_class(title: &str, body: &str, site_title: &str, class: &str) -> String {
+/// A page with the site's style, then `style` (a page's own rules), and
+/// `class` on its body.
+pub(crate) fn page_with_class(
+    title: &str,
+    body: &str,
+    site_title: &str,
+    class: &str,
+    style: &str,
+) -> String {
     let heading = if site_title.is_empty() {
         String::new()
     } else {
@@ -482,7 +490,7 @@ pub(crate) fn page_with_class(title: &str, body: &str, site_title: &str, class: 
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}{heading}</title><style>{STYLE}</style></head><body class=\"{class}\">{body}</body></html>\n",
+         <title>{}{heading}</title><style>{STYLE}{style}</style></head><body class=\"{class}\">{body}</body></html>\n",
         escape(title)
     )
 }
