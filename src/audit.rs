@@ -5,7 +5,7 @@
 use std::fmt;
 
 use crate::model::{Action, Kind, Table, Target, Value};
-use crate::tiers::{rank, Tiers};
+use crate::tiers::{admin_roles, rank, Tiers};
 
 /// What an audit finding is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,10 +74,7 @@ pub fn is_elevation_target(target: &Target) -> bool {
 /// tier file's `admins:`, or `admin` without one), and, with tiers, roles
 /// allowed more than every ancestor. In canonical target order.
 pub fn audit(table: &Table, tiers: Option<&Tiers>) -> Vec<Finding> {
-    let admins: Vec<&str> = match tiers {
-        Some(t) if !t.admins().is_empty() => t.admins().iter().map(String::as_str).collect(),
-        _ => vec!["admin"],
-    };
+    let admins = admin_roles(tiers);
     let roles: Vec<&str> = table.roles().collect();
     let ancestors: Vec<Vec<usize>> = roles
         .iter()

@@ -12,6 +12,7 @@ pub mod csvio;
 pub mod diff;
 pub mod folder;
 pub mod intern;
+pub mod matrix;
 pub mod model;
 pub mod normalize;
 pub mod report;

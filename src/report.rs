@@ -9,7 +9,8 @@ use std::fmt::Write as _;
 use crate::audit::Finding;
 use crate::diff::{shown_value, Changes};
 use crate::folder::{Folder, FolderError};
-use crate::model::{Action, Kind, ModelError, Table, Target, Value};
+use crate::matrix;
+use crate::model::{Action, Kind, ModelError, Table, Value};
 use crate::safe::{markdown_code, markdown_text as md};
 use crate::schema::Schema;
 use crate::tiers::{Plan, Tiers, Violation};
@@ -69,10 +70,13 @@ pub struct Context<'a> {
     pub people: Vec<(String, Person)>,
     /// The site's title ("Permissions" when empty).
     pub title: String,
+    /// The tier file, when known: the matrix orders roles by it, and its
+    /// `admins:` line names the admin roles.
+    pub tiers: Option<&'a Tiers>,
 }
 
 impl Context<'_> {
-    fn role(&self, code: &str) -> RoleInfo {
+    pub(crate) fn role(&self, code: &str) -> RoleInfo {
         self.roles
             .iter()
             .find(|r| r.code == code)
@@ -84,7 +88,7 @@ impl Context<'_> {
             })
     }
 
-    fn holders(&self, code: &str) -> Vec<&Person> {
+    pub(crate) fn holders(&self, code: &str) -> Vec<&Person> {
         self.people
             .iter()
             .filter(|(r, _)| r == code)
@@ -92,7 +96,7 @@ impl Context<'_> {
             .collect()
     }
 
-    fn field_name(&self, entity: &str, field: &str) -> String {
+    pub(crate) fn field_name(&self, entity: &str, field: &str) -> String {
         let display = self
             .schema
             .and_then(|s| s.entity(entity))
@@ -104,7 +108,7 @@ impl Context<'_> {
         }
     }
 
-    fn entity_name(&self, entity: &str) -> String {
+    pub(crate) fn entity_name(&self, entity: &str) -> String {
         match self.schema.and_then(|s| s.entity(entity)) {
             Some(e) if e.display_name != entity => format!("{} ({entity})", e.display_name),
             _ => entity.to_string(),
@@ -122,7 +126,7 @@ pub fn in_words(value: &Value) -> String {
     }
 }
 
-fn css_class(value: &Value) -> &'static str {
+pub(crate) fn css_class(value: &Value) -> &'static str {
     match value {
         Value::Yes => "yes",
         Value::No => "no",
@@ -461,18 +465,23 @@ h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.15rem;margin-top:1.6rem;border
 table{border-collapse:collapse;margin:.5rem 0;font-size:.92rem}th,td{border:1px solid #d8dde6;padding:.2rem .5rem;text-align:left;vertical-align:top}
 thead th{background:#eef1f6;position:sticky;top:0}
 td.yes,li.yes{background:#e3f4e6}td.no,li.no{background:#fbe5e3}td.if,li.if{background:#fff4d6}td.unknown,li.unknown{background:#f1f1f1;color:#666}
-tr.differs th{border-left:4px solid #d9822b}.meta,.nav{color:#5b6472}.plain{font-weight:600;padding:.6rem;background:#fbe5e3}
+.meta,.nav{color:#5b6472}.plain{font-weight:600;padding:.6rem;background:#fbe5e3}
 ul.flags li,ul.people li{margin:.1rem 0;padding:0 .3rem;list-style:none}.inactive{color:#a33;font-size:.85em}
-.controls{margin:.6rem 0;display:flex;gap:1rem;align-items:center}.controls input[type=search]{width:20rem;padding:.25rem}
-.legend span{padding:0 .4rem;margin-right:.3rem}.scroll{overflow-x:auto;max-width:100%}
-body.wide{max-width:none}
 @media print{.controls,.nav{display:none}body{max-width:none;font-size:11px}thead th{position:static}tr{break-inside:avoid}}";
 
 fn page(title: &str, body: &str, site_title: &str) -> String {
-    page_with_class(title, body, site_title, "")
+    page_with_class(title, body, site_title, "", "")
 }
 
-fn page_with_class(title: &str, body: &str, site_title: &str, class: &str) -> String {
+/// A page with the site's style, then `style` (a page's own rules), and
+/// `class` on its body.
+pub(crate) fn page_with_class(
+    title: &str,
+    body: &str,
+    site_title: &str,
+    class: &str,
+    style: &str,
+) -> String {
     let heading = if site_title.is_empty() {
         String::new()
     } else {
@@ -481,7 +490,7 @@ fn page_with_class(title: &str, body: &str, site_title: &str, class: &str) -> St
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}{heading}</title><style>{STYLE}</style></head><body class=\"{class}\">{body}</body></html>\n",
+         <title>{}{heading}</title><style>{STYLE}{style}</style></head><body class=\"{class}\">{body}</body></html>\n",
         escape(title)
     )
 }
@@ -495,7 +504,7 @@ pub fn html_site(table: &Table, ctx: &Context) -> Vec<(String, String)> {
             files.push((role_file(role), page));
         }
     }
-    files.push(("matrix.html".to_string(), matrix_html(table, ctx)));
+    files.push(("matrix.html".to_string(), matrix::matrix_html(table, ctx)));
     files
 }
 
@@ -563,117 +572,6 @@ fn index_html(table: &Table, ctx: &Context) -> String {
     }
     body.push_str("</tbody></table>");
     page("Permission roles", &body, &ctx.title)
-}
-
-/// Rows worth a matrix: every entity, app and advanced row, and the field
-/// rows where roles differ (the rest follow their entity for everyone).
-fn matrix_rows(table: &Table) -> Vec<(usize, Vec<Value>, bool)> {
-    table
-        .sorted_rows()
-        .into_iter()
-        .filter_map(|row| {
-            let t = table.target(row);
-            let values: Vec<Value> = (0..table.role_count())
-                .map(|r| table.effective(t, r))
-                .collect();
-            let differs = values.windows(2).any(|w| w[0] != w[1]);
-            (t.kind() != Kind::Field || overrides_entity(table, row))
-                .then_some((row, values, differs))
-        })
-        .collect()
-}
-
-/// Whether a field row says something its entity row does not, for any role.
-fn overrides_entity(table: &Table, row: usize) -> bool {
-    let t = table.target(row);
-    let entity = t.entity_target();
-    (0..table.role_count()).any(|r| {
-        let own = table.value(row, r);
-        let follows = entity
-            .as_ref()
-            .map_or(Value::Unknown, |e| table.effective(e, r));
-        own != Value::Inherit && table.effective(t, r) != follows
-    })
-}
-
-fn target_label(t: &Target, ctx: &Context) -> String {
-    match t.kind() {
-        Kind::Entity => format!("{} · {}", ctx.entity_name(t.entity_type()), t.action()),
-        Kind::Field => format!(
-            "{} › {} · {}",
-            t.entity_type(),
-            ctx.field_name(t.entity_type(), t.name()),
-            t.action()
-        ),
-        Kind::App => format!("app {}", t.name()),
-        Kind::Advanced => format!("advanced {}", t.name()),
-    }
-}
-
-const MATRIX_SCRIPT: &str = "\
-(function(){var q=document.getElementById('filter'),d=document.getElementById('differs'),rows=document.querySelectorAll('#matrix tbody tr'),n=document.getElementById('shown');\
-function apply(){var text=q.value.toLowerCase(),only=d.checked,shown=0;rows.forEach(function(r){var ok=(!only||r.classList.contains('differs'))&&(!text||r.dataset.target.indexOf(text)>=0);r.hidden=!ok;if(ok)shown++;});n.textContent=shown;}\
-q.addEventListener('input',apply);d.addEventListener('change',apply);apply();})();";
-
-fn matrix_html(table: &Table, ctx: &Context) -> String {
-    let rows = matrix_rows(table);
-    let differing = rows.iter().filter(|r| r.2).count();
-    let mut body = format!(
-        "<p class=\"nav\"><a href=\"index.html\">All roles</a></p><h1>Role matrix</h1>\
-         <p>Effective values (a field follows its entity). {differing} of {} rows differ between roles; field rows \
-         that say nothing beyond their entity, for every role, are left out.</p>\
-         <p class=\"legend\"><span class=\"yes\" style=\"background:#e3f4e6\">yes</span><span style=\"background:#fff4d6\">only if …</span>\
-         <span style=\"background:#fbe5e3\">no</span><span style=\"background:#f1f1f1\">unknown</span></p>\
-         <div class=\"controls\"><input type=\"search\" id=\"filter\" placeholder=\"Filter: entity, field, app…\" aria-label=\"Filter rows\">\
-         <label><input type=\"checkbox\" id=\"differs\"> only rows where roles differ</label><span><span id=\"shown\">{}</span> rows shown</span></div>\
-         <div class=\"scroll\"><table id=\"matrix\"><thead><tr><th>Permission</th>",
-        rows.len(),
-        rows.len()
-    );
-    for role in table.roles() {
-        let _ = write!(
-            body,
-            "<th><a href=\"{}\">{}</a></th>",
-            role_file(role),
-            escape(&ctx.role(role).display_name)
-        );
-    }
-    body.push_str("</tr></thead><tbody>");
-    for (row, values, differs) in &rows {
-        let t = table.target(*row);
-        let label = target_label(t, ctx);
-        let _ = write!(
-            body,
-            "<tr{} data-target=\"{}\"><th>{}</th>",
-            if *differs { " class=\"differs\"" } else { "" },
-            escape(&format!("{} {}", t, label).to_lowercase()),
-            escape(&label)
-        );
-        for v in values {
-            let _ = write!(
-                body,
-                "<td class=\"{}\" title=\"{}\">{}</td>",
-                css_class(v),
-                escape(&in_words(v)),
-                escape(short_value(v))
-            );
-        }
-        body.push_str("</tr>");
-    }
-    let _ = write!(
-        body,
-        "</tbody></table></div><script>{MATRIX_SCRIPT}</script>"
-    );
-    page_with_class("Role matrix", &body, &ctx.title, "wide")
-}
-
-fn short_value(value: &Value) -> &'static str {
-    match value {
-        Value::Yes => "yes",
-        Value::No => "no",
-        Value::If(_) => "if…",
-        _ => "?",
-    }
 }
 
 /// GitHub refuses pull-request descriptions over 65,536 characters.
@@ -1066,6 +964,7 @@ mod tests {
     use super::*;
     use crate::csvio::{read, ReadOptions};
     use crate::diff::diff;
+    use crate::model::Target;
 
     fn table(text: &str) -> Table {
         read(text.as_bytes(), &ReadOptions::default()).unwrap().0

@@ -343,6 +343,15 @@ pub struct Decision {
     pub reason: String,
 }
 
+/// The admin roles: the tier file's `admins:` line, or, without one (or
+/// without tiers), `admin`, the code of ShotGrid's Admin role.
+pub fn admin_roles(tiers: Option<&Tiers>) -> Vec<&str> {
+    match tiers {
+        Some(t) if !t.admins().is_empty() => t.admins().iter().map(String::as_str).collect(),
+        _ => vec!["admin"],
+    }
+}
+
 /// The tier DAG. Edges go from a higher role to the role just below it,
 /// each with the line that first names it, in the order the file makes them.
 #[derive(Debug, Clone)]

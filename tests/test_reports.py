@@ -3,6 +3,7 @@ real browser (Debian's chromium, driven by playwright)."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -220,6 +221,134 @@ def test_html_site_renders_in_a_real_browser(studio, tmp_path, browser):
     for shot in ("index.png", "matrix.png", "artist-print.png"):
         data = (tmp_path / shot).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+# -- the role matrix in a browser --------------------------------------------------
+
+
+def matrix_state(page):
+    """(rows that differ, roles chosen, rows shown, the role codes shown) as the page says."""
+    return (int(page.inner_text("#differing")), int(page.inner_text("#chosen")), int(page.inner_text("#shown")),
+            page.eval_on_selector_all("#matrix thead th.role:not([hidden])", "hs => hs.map(h => h.dataset.role)"))
+
+
+def fits_the_window(page):
+    return page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+
+
+def test_matrix_compares_the_roles_chosen_on_a_laptop(studio, tmp_path, browser):
+    """15 roles on a 1366x768 laptop: no sideways scrolling, admin and the
+    roles nobody active holds left out by default, "differ" counted over
+    the roles chosen, headers in view after scrolling, roles in tier order."""
+    site = tmp_path / "site"
+    r = run("report", str(studio / "permissions.csv"), "--all", "-o", str(site))  # tiers.txt beside it
+    assert r.returncode == 0, r.stderr
+    table = sgperms.read_csv(studio / "permissions.csv")
+    assert len(table.roles) == 15
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto((site / "matrix.html").as_uri())
+
+    differing, chosen, shown, roles = matrix_state(page)
+    assert "admin" not in roles and "suspended" not in roles and "api_admin" not in roles
+    assert {"artist", "lead", "supervisor", "vendor"} <= set(roles) and chosen == len(roles)
+    assert not page.is_checked('#roles input[value="admin"]') and page.is_checked('#roles input[value="artist"]')
+    assert fits_the_window(page)
+
+    page.click("#all-roles")
+    every, chosen_all, _, roles_all = matrix_state(page)
+    assert chosen_all == 15 and sorted(roles_all) == sorted(table.roles)
+    assert every == shown > differing, "admin (all yes) and suspended (all no) differ from everyone"
+    assert fits_the_window(page)
+    assert page.locator("#matrix tbody tr").first.locator("td:visible").count() == 15
+
+    # Tier order: admin first, every role before the roles below it.
+    tiers = sgperms.Tiers.read(studio / "tiers.txt")
+    assert roles_all[0] == "admin"
+    for role in tiers.roles:
+        for below in tiers.descendants(role):
+            assert roles_all.index(role) < roles_all.index(below), (role, below)
+
+    # Only lead and artist: the rows that differ are theirs, and "only rows
+    # where the chosen roles differ" shows exactly those.
+    page.click("#default-roles")
+    assert matrix_state(page)[:2] == (differing, chosen)
+    for code in roles:
+        if code not in ("lead", "artist"):
+            page.uncheck(f'#roles input[value="{code}"]')
+    pair, two, _, shown_roles = matrix_state(page)
+    assert (two, shown_roles) == (2, [c for c in roles_all if c in ("lead", "artist")])
+    assert 0 < pair < differing
+    page.check("#differs")
+    rows = page.locator("#matrix tbody tr:visible")
+    assert rows.count() == pair == int(page.inner_text("#shown"))
+    values = rows.evaluate_all("rs => rs.map(r => [...r.cells].filter(c => !c.hidden && c.tagName == 'TD')"
+                               ".map(c => c.title))")
+    assert all(len(v) == 2 and v[0] != v[1] for v in values)
+    assert page.locator('#matrix tbody tr[data-target^="entity:version::retire"]').is_visible()
+    page.check('#roles input[value="vendor"]')
+    assert matrix_state(page)[0] > pair and rows.count() > pair
+
+    # Headers stay in view when the page scrolls down.
+    page.uncheck("#differs")
+    page.mouse.wheel(0, 4000)
+    page.wait_for_function("window.scrollY > 3000")
+    box = page.locator('#matrix thead th[data-role="artist"]').bounding_box()
+    assert box is not None and -1 <= box["y"] <= 1 and box["height"] > 20
+    on_top = "([x, y]) => document.elementFromPoint(x, y).closest('th').dataset.role"
+    assert page.evaluate(on_top, [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2]) == "artist"
+    page.screenshot(path=str(tmp_path / "scrolled.png"))
+    assert problems == []
+
+
+def test_report_takes_the_tier_file_given_else_the_one_beside_the_table(studio, tmp_path):
+    def order(site):
+        return re.findall(r'<th class="role" data-role="([^"]+)"', (site / "matrix.html").read_text())
+
+    folder = tmp_path / "studio"
+    shutil.copytree(studio, folder)
+    (folder / "tiers.txt").write_text("admins: vendor\nartist > lead\n")
+    r = run("report", str(folder), "--all", "-o", str(tmp_path / "beside"))
+    assert r.returncode == 0, r.stderr
+    assert order(tmp_path / "beside")[:3] == ["vendor", "artist", "lead"]
+    r = run("report", str(folder), "--all", "-o", str(tmp_path / "given"), "--tiers", "-",
+            stdin="lead > artist\n")
+    assert r.returncode == 0, r.stderr
+    assert order(tmp_path / "given")[:3] == ["admin", "lead", "artist"]
+    (folder / "tiers.txt").write_text("lead > artist > lead\n")
+    r = run("report", str(folder), "--all", "-o", str(tmp_path / "bad"))
+    assert r.returncode == 2 and "tiers.txt" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "bad").exists()
+
+
+def test_matrix_without_users_compares_every_role_but_admin(tmp_path, browser):
+    t = sgperms.PermissionTable(["admin", "artist", "lead"])
+    for role, value in (("admin", "yes"), ("artist", "yes"), ("lead", "no")):
+        t.set(role, "entity", "Shot", "", "see", value)
+        t.set(role, "entity", "Shot", "", "edit", "yes")
+    sgperms.write_site(t, tmp_path)
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.goto((tmp_path / "matrix.html").as_uri())
+    assert matrix_state(page)[:2] == (1, 2) and matrix_state(page)[3] == ["artist", "lead"]
+
+
+def test_matrix_keeps_hostile_role_names_and_notes_as_text(tmp_path, browser):
+    hostile = ['<img src=x onerror="document.title=1">', "</script><script>document.title=2</script>"]
+    t = sgperms.PermissionTable(hostile + ["artist"])
+    for role in t.roles:
+        t.set(role, "app", "", hostile[1], "see", "if " + hostile[0], note=hostile[0] + hostile[1])
+    roles = [{"code": code, "display_name": hostile[1] + code} for code in hostile]
+    sgperms.write_site(t, tmp_path, roles=roles)
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto((tmp_path / "matrix.html").as_uri())
+    assert page.title() == "Role matrix" and dialogs == []
+    assert page.locator("img").count() == 0 and page.locator("script").count() == 1
+    assert page.locator("#matrix thead th.role").all_inner_texts()[:2] == [hostile[1] + c for c in hostile]
+    assert page.locator("#matrix tbody th").first.get_attribute("title") == hostile[0] + hostile[1]
 
 
 # -- names, overrides and stale changes ----------------------------------------------

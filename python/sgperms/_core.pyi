@@ -427,8 +427,9 @@ def render_site(
     users: Sequence[tuple[str, str, str, bool | None]] | None = None,
     schema: Schema | None = None,
     title: str = "",
+    tiers: Tiers | None = None,
 ) -> list[tuple[str, str]]:
-    """The HTML site's pages as (file name, text) pairs."""
+    """The HTML site's pages as (file name, text) pairs; `tiers` orders the matrix's roles."""
 
 def write_site(
     folder: Folder,
@@ -438,5 +439,6 @@ def write_site(
     users: Sequence[tuple[str, str, str, bool | None]] | None = None,
     schema: Schema | None = None,
     title: str = "",
+    tiers: Tiers | None = None,
 ) -> list[str]:
     """Render the HTML site and write it into `folder` (open to write) as one unit; the file names written."""

@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from . import PermissionTable, Schema
+from . import PermissionTable, Schema, Tiers
 from ._core import render_site as _render_site
 from ._core import report_role as _report_role
 from .folder import writing
@@ -76,12 +76,16 @@ def write_site(
     users: Iterable[Any] | None = None,
     schema: Schema | None = None,
     title: str = "",
+    tiers: Tiers | None = None,
 ) -> list[str]:
     """Write a self-contained HTML site (index.html, one page per role,
     matrix.html) into ``out_dir`` as one unit (sgperms.folder: all pages new
-    or, on any failure, all as they were; symlinks refused). Returns the file
-    names written."""
-    pages = _render_site(table, roles=_role_rows(roles), users=_user_rows(users), schema=schema, title=title)
+    or, on any failure, all as they were; symlinks refused). ``tiers`` puts
+    the matrix's roles in tier order and names the admin roles (its
+    ``admins:`` line), which the matrix leaves out of its default choice.
+    Returns the file names written."""
+    pages = _render_site(table, roles=_role_rows(roles), users=_user_rows(users), schema=schema, title=title,
+                         tiers=tiers)
     names = [name for name, _ in pages]
     with writing(out_dir, "sgperms report", check=names) as unit:
         unit.commit([(name, text.encode("utf-8")) for name, text in pages])

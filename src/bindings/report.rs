@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 use super::folder::PyFolder;
 use super::schema::PySchema;
 use super::table::PyTable;
+use super::tiers::PyTiers;
 use crate::report::{self, Context, Format, Person, RoleInfo};
 use crate::schema::Schema;
 
@@ -48,6 +49,7 @@ pub(super) fn context<'a>(
             })
             .collect(),
         title: title.to_string(),
+        tiers: None,
     }
 }
 
@@ -83,24 +85,29 @@ fn report_role(
 
 /// The HTML site: index.html, one page per role and matrix.html, as
 /// `(file name, text)` pairs for a managed folder to write as one unit.
+/// `tiers` orders the matrix's roles and names the admin roles.
 #[pyfunction]
-#[pyo3(signature = (table, *, roles=None, users=None, schema=None, title=""))]
+#[pyo3(signature = (table, *, roles=None, users=None, schema=None, title="", tiers=None))]
 fn render_site(
     table: PyRef<'_, PyTable>,
     roles: RoleRows,
     users: UserRows,
     schema: Option<PySchema>,
     title: &str,
+    tiers: Option<PyRef<'_, PyTiers>>,
 ) -> Vec<(String, String)> {
     let schema = schema_for(&table, schema);
-    let ctx = context(schema.as_deref(), roles, users, title);
+    let mut ctx = context(schema.as_deref(), roles, users, title);
+    ctx.tiers = tiers.as_deref().map(|t| &t.tiers);
     report::html_site(&table.table, &ctx)
 }
 
 /// Renders the HTML site and writes it into `folder` (a `Folder` open to
-/// write) as one unit. Returns the names of the files written.
+/// write) as one unit; `tiers` as for `render_site`. Returns the names of
+/// the files written.
 #[pyfunction]
-#[pyo3(signature = (folder, table, *, roles=None, users=None, schema=None, title=""))]
+#[pyo3(signature = (folder, table, *, roles=None, users=None, schema=None, title="", tiers=None))]
+#[allow(clippy::too_many_arguments)]
 fn write_site(
     py: Python<'_>,
     mut folder: PyRefMut<'_, PyFolder>,
@@ -109,9 +116,11 @@ fn write_site(
     users: UserRows,
     schema: Option<PySchema>,
     title: &str,
+    tiers: Option<PyRef<'_, PyTiers>>,
 ) -> PyResult<Vec<String>> {
     let schema = schema_for(&table, schema);
-    let ctx = context(schema.as_deref(), roles, users, title);
+    let mut ctx = context(schema.as_deref(), roles, users, title);
+    ctx.tiers = tiers.as_deref().map(|t| &t.tiers);
     let folder = folder.open_mut()?;
     let table = &table.table;
     Ok(py.detach(|| report::write_site(folder, table, &ctx))?)

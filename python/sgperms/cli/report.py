@@ -9,10 +9,11 @@ import os
 import sys
 from typing import Any, Callable
 
-from .. import role_report, write_site
+from .. import Tiers, role_report, write_site
+from ..demo import TIERS_FILE
 from ..output import write_atomic
-from ..snapshot import read_roles, read_schema, read_users, report_context
-from ._files import STDIN, one_stdin, read_table, side_files
+from ..snapshot import beside, read_roles, read_schema, read_users, report_context
+from ._files import STDIN, one_stdin, read_table, read_tiers, side_files
 from ._output import one_line_errors
 from ._parsers import Commands, add_command
 from .status import ExitStatus
@@ -21,6 +22,7 @@ EPILOG = """\
 examples:
   sgperms report sgperms-demo/permissions.csv --role artist -o artist.md
   sgperms report sgperms-demo/permissions.csv --all -o site/
+  sgperms report permissions.csv --all --tiers tiers.txt --users users.csv -o site/
   cat permissions.csv | sgperms report - --role artist --roles roles.csv -o -
 
 PERMS.csv may be - to read stdin (then only the --users, --roles and --schema
@@ -52,6 +54,11 @@ def add_parser(commands: Commands) -> None:
         "--schema", metavar="schema.json", help="entity and field display names (default: beside PERMS.csv; -: stdin)"
     )
     report.add_argument("--title", default="", help="a title for the pages, e.g. the studio's name")
+    report.add_argument(
+        "--tiers", metavar="TIERS",
+        help="the tier file: the matrix lists roles in tier order and leaves out its admins (default: tiers.txt "
+        "beside PERMS.csv; -: stdin)",
+    )
 
 
 def _context(args: argparse.Namespace) -> dict[str, Any]:
@@ -65,16 +72,23 @@ def _context(args: argparse.Namespace) -> dict[str, Any]:
     return {name: read(getattr(args, name)) for name, read in readers if getattr(args, name)}
 
 
+def _tiers(args: argparse.Namespace) -> Tiers | None:
+    """The tier file given, else the one beside the table (read strictly, as
+    the other files beside it are), else None."""
+    path = args.tiers or (beside(args.perms, TIERS_FILE) if args.perms != STDIN else None)
+    return read_tiers(path) if path else None
+
+
 @one_line_errors
 def run(args: argparse.Namespace) -> ExitStatus:
     if bool(args.role) == bool(args.all):
         raise ValueError("pass --role ROLE (one page) or --all (the HTML site)")
-    one_stdin(args, perms="PERMS.csv", roles="--roles", users="--users", schema="--schema")
+    one_stdin(args, perms="PERMS.csv", roles="--roles", users="--users", schema="--schema", tiers="--tiers")
     side_files(args, "roles", "users", "schema")
     table = read_table(args.perms, args.roles)
     context = _context(args)
     if args.all:
-        written = write_site(table, args.output, title=args.title, **context)
+        written = write_site(table, args.output, title=args.title, tiers=_tiers(args), **context)
         if not args.quiet:
             print(f"wrote {len(written)} pages to {args.output}/ (open {os.path.join(args.output, 'index.html')})",
                   file=sys.stderr)
