@@ -411,6 +411,8 @@ def report_role(
     users: Sequence[tuple[str, str, str, bool | None]] | None = None,
     schema: Schema | None = None,
     title: str = "",
+    snapshot: tuple[str, str, str] | None = None,
+    tiers: Tiers | None = None,
 ) -> str: ...
 
 def render_site(
@@ -420,6 +422,8 @@ def render_site(
     users: Sequence[tuple[str, str, str, bool | None]] | None = None,
     schema: Schema | None = None,
     title: str = "",
+    snapshot: tuple[str, str, str] | None = None,
+    tiers: Tiers | None = None,
 ) -> list[tuple[str, str]]:
     """The HTML site's pages as (file name, text) pairs."""
 
@@ -431,5 +435,7 @@ def write_site(
     users: Sequence[tuple[str, str, str, bool | None]] | None = None,
     schema: Schema | None = None,
     title: str = "",
+    snapshot: tuple[str, str, str] | None = None,
+    tiers: Tiers | None = None,
 ) -> list[str]:
     """Render the HTML site and write it into `folder` (open to write) as one unit; the file names written."""

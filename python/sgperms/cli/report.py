@@ -12,7 +12,7 @@ from typing import Any, Callable
 from .. import role_report, write_site
 from ..output import write_atomic
 from ..snapshot import read_roles, read_schema, read_users, report_context
-from ._files import STDIN, one_stdin, read_table, side_files
+from ._files import STDIN, one_stdin, read_table, read_tiers, side_files
 from ._output import one_line_errors
 from ._parsers import Commands, add_command
 from .status import ExitStatus
@@ -21,6 +21,7 @@ EPILOG = """\
 examples:
   sgperms report sgperms-demo/permissions.csv --role artist -o artist.md
   sgperms report sgperms-demo/permissions.csv --all -o site/
+  sgperms report permissions.csv --role artist --tiers tiers.txt -o artist.html
   cat permissions.csv | sgperms report - --role artist --roles roles.csv -o -
 
 PERMS.csv may be - to read stdin (then only the --users, --roles and --schema
@@ -35,7 +36,8 @@ def add_parser(commands: Commands) -> None:
         help="\"what am I allowed to do?\": a role's page, or an HTML site of every role",
         description="Write one role's page (Markdown or HTML, by the extension of -o) or, with --all,\n"
         "a self-contained HTML site: an index, one page per role and a filterable role matrix.\n"
-        "In a snapshot folder, roles.csv, users.csv and schema.json beside PERMS.csv are used.",
+        "In a snapshot folder, roles.csv, users.csv, schema.json, snapshot.json and tiers.txt beside PERMS.csv\n"
+        "are used: pages name the site and the snapshot's date, and mark the missed permissions.",
         epilog=EPILOG, run=run, quiet="print only errors",
     )
     report.add_argument("perms", metavar="PERMS.csv", help="a permission CSV or a snapshot folder ('-' for stdin)")
@@ -51,6 +53,11 @@ def add_parser(commands: Commands) -> None:
     report.add_argument(
         "--schema", metavar="schema.json", help="entity and field display names (default: beside PERMS.csv; -: stdin)"
     )
+    report.add_argument(
+        "--tiers", metavar="TIERS",
+        help="the tier file: each page shows the role's place and its missed permissions (default: tiers.txt beside "
+        "PERMS.csv; -: stdin)",
+    )
     report.add_argument("--title", default="", help="a title for the pages, e.g. the studio's name")
 
 
@@ -58,9 +65,12 @@ def _context(args: argparse.Namespace) -> dict[str, Any]:
     """roles, users and schema for the pages: the files given, else those
     beside the table (none beside stdin); each one there is read strictly."""
     if args.perms != STDIN:
-        return report_context(args.perms, roles=args.roles, users=args.users, schema=args.schema)
+        found = report_context(args.perms, roles=args.roles, users=args.users, schema=args.schema)
+        if args.tiers:
+            found["tiers"] = read_tiers(args.tiers)
+        return found
     readers: tuple[tuple[str, Callable[[str], Any]], ...] = (
-        ("roles", read_roles), ("users", read_users), ("schema", read_schema)
+        ("roles", read_roles), ("users", read_users), ("schema", read_schema), ("tiers", read_tiers)
     )
     return {name: read(getattr(args, name)) for name, read in readers if getattr(args, name)}
 
@@ -69,14 +79,15 @@ def _context(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> ExitStatus:
     if bool(args.role) == bool(args.all):
         raise ValueError("pass --role ROLE (one page) or --all (the HTML site)")
-    one_stdin(args, perms="PERMS.csv", roles="--roles", users="--users", schema="--schema")
+    one_stdin(args, perms="PERMS.csv", roles="--roles", users="--users", schema="--schema", tiers="--tiers")
     side_files(args, "roles", "users", "schema")
     table = read_table(args.perms, args.roles)
     context = _context(args)
     if args.all:
         written = write_site(table, args.output, title=args.title, **context)
         if not args.quiet:
-            print(f"wrote {len(written)} pages to {args.output}/ (open {os.path.join(args.output, 'index.html')})",
+            print(f"wrote {len(written)} pages to {os.path.join(args.output, '')} "
+                  f"(open {os.path.join(args.output, 'index.html')})",
                   file=sys.stderr)
         return ExitStatus.OK
     fmt = "html" if args.output.lower().endswith((".html", ".htm")) else "markdown"
