@@ -897,10 +897,16 @@ pub fn role_file(role: &str) -> String {
 /// Where and when the table was taken, and by which sgperms, in words.
 fn provenance(ctx: &Context) -> String {
     let snap = &ctx.snapshot;
-    let site = if snap.site.is_empty() {
+    // The host names the site; without the scheme the page holds no address
+    // a reader (or a check that nothing loads from the network) takes as a link.
+    let host = snap
+        .site
+        .trim_start_matches("https://")
+        .trim_start_matches("http://");
+    let site = if host.is_empty() {
         "an unnamed site"
     } else {
-        snap.site.as_str()
+        host
     };
     let mut out = format!("Site: {site}.");
     if !snap.taken_at.is_empty() {
@@ -1564,7 +1570,12 @@ mod tests {
         assert!(lead.contains("<td class=\"no missed\">no <strong class=\"missed\"> — but artist, below you, may: a missed permission</strong></td>"), "{lead}");
         assert!(lead.contains("<li>Below it: artist.</li>"), "{lead}");
         let index = &html_site(&t, &ctx)[0].1;
-        assert!(index.contains("Site: https://studio.example. Snapshot taken 2026-11-23T17:06:07Z by sgperms 0.1.0."), "{index}");
+        assert!(
+            index.contains(
+                "Site: studio.example. Snapshot taken 2026-11-23T17:06:07Z by sgperms 0.1.0."
+            ),
+            "{index}"
+        );
         assert!(index.contains("<p>1 missed permission: a role may do more than a role above it.</p><ul class=\"missed\"><li>Version — retire: artist may, but lead, above it, may not.</li></ul>"), "{index}");
     }
 

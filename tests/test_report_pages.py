@@ -78,7 +78,7 @@ def test_html_pages_mark_the_rule(site):
 def test_the_index_names_site_date_version_and_lists_missed_permissions(studio, site):
     recorded = json.loads((studio / "snapshot.json").read_text())
     index = (site / "index.html").read_text()
-    assert (f'<p class="meta">Site: {recorded["site"]}. Snapshot taken {recorded["taken_at"]} by sgperms '
+    assert (f'<p class="meta">Site: {recorded["site"].removeprefix("https://")}. Snapshot taken {recorded["taken_at"]} by sgperms '
             f'{recorded["sgperms_version"]}. Pages made by sgperms {sgperms.__version__}.</p>') in index
     assert '<a href="#missed">1 missed permission: a role may do more than a role above it.</a>' in index
     assert ('<h2 id="missed">Missed permissions</h2><p>1 missed permission: a role may do more than a role above '
@@ -135,7 +135,7 @@ def test_python_api_takes_tiers_and_snapshot(studio):
     md = sgperms.role_report(table, "lead", tiers=tiers)
     assert "**no — but artist, below you, may\\: a missed permission**" in md
     pages = dict(sgperms.reports._render_site(table, tiers=tiers, snapshot=("https://x.example", "today", "9")))
-    assert "Site: https://x.example. Snapshot taken today by sgperms 9." in pages["index.html"]
+    assert "Site: x.example. Snapshot taken today by sgperms 9." in pages["index.html"]
     assert re.search(r"<li>Version — retire: artist may, but lead, above it, may not\.</li>", pages["index.html"])
 
 
@@ -157,3 +157,12 @@ def test_hostile_notes_and_tier_names_stay_text(tmp_path):
     sgperms.write_site(table, out, roles=roles, tiers=tiers, snapshot={"site": "<b>s</b>", "taken_at": "t"})
     index = (out / "index.html").read_text()
     assert "<b>s</b>" not in index and "Site: &lt;b&gt;s&lt;/b&gt;. Snapshot taken t." in index
+
+
+def test_a_garbled_snapshot_json_only_leaves_the_site_unnamed(studio, tmp_path):
+    folder = tmp_path / "studio"
+    shutil.copytree(studio, folder)
+    (folder / "snapshot.json").write_text("{not json")
+    r = run("report", folder, "--all", "-o", tmp_path / "site")
+    assert r.returncode == 0, r.stderr
+    assert "Site: an unnamed site. Pages made by sgperms" in (tmp_path / "site" / "index.html").read_text()

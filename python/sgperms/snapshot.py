@@ -387,20 +387,20 @@ def read_table(path: PathLike, *, roles_file: Source | None = None) -> Permissio
     return read_table_with_layout(path, roles_file=roles_file)[0]
 
 
-def read_snapshot_json(folder: PathLike) -> dict[str, Any] | None:
+def snapshot_provenance(folder: PathLike) -> dict[str, Any] | None:
     """A snapshot folder's snapshot.json as a dict (site, taken_at,
-    sgperms_version, counts); None when there is none. ValueError naming the
-    file when it is not one sgperms wrote."""
+    sgperms_version, counts), for the report pages to name; None when there
+    is none or it is not one sgperms wrote (only the snapshot writer
+    depends on that file, so readers never fail over it)."""
     path = os.path.join(os.fspath(folder), SNAPSHOT_JSON)
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
-    except FileNotFoundError:
+    except (OSError, ValueError):
         return None
-    except ValueError:
-        data = None
     if not isinstance(data, dict) or not isinstance(data.get("site"), str):
-        raise ValueError(f"{path}: not a sgperms snapshot.json")
+        log.debug("%s: not a sgperms snapshot.json; the report names no site", path)
+        return None
     return data
 
 
@@ -428,8 +428,9 @@ def report_context(path: PathLike, *, roles: Source | None = None, users: Source
     if tiers_path:
         found["tiers"] = Tiers.read(os.fspath(tiers_path))
     snapshot_file = beside(path, SNAPSHOT_JSON)
-    if snapshot_file:
-        found["snapshot"] = read_snapshot_json(os.path.dirname(snapshot_file) or ".")
+    provenance = snapshot_provenance(os.path.dirname(snapshot_file) or ".") if snapshot_file else None
+    if provenance:
+        found["snapshot"] = provenance
     return found
 
 
