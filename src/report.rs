@@ -645,10 +645,10 @@ fn role_markdown(view: &RoleView, info: &RoleInfo, holders: &[&Person], ctx: &Co
         }
         let missed = ctx.missed_by(role);
         let _ = writeln!(out, "\n{}\n", md(&missed_count(missed.len())));
-        for v in missed {
+        for v in &missed {
             let _ = writeln!(out, "- {}", md(&missed_sentence(v, ctx)));
         }
-        if !ctx.missed_by(role).is_empty() {
+        if !missed.is_empty() {
             out.push('\n');
         }
     }
