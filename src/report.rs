@@ -10,10 +10,10 @@ use crate::audit::Finding;
 use crate::diff::{shown_value, Changes};
 use crate::folder::{Folder, FolderError};
 use crate::matrix;
-use crate::model::{Action, Kind, ModelError, Table, Value};
+use crate::model::{Action, Kind, ModelError, Table, Target, Value};
 use crate::safe::{markdown_code, markdown_text as md};
 use crate::schema::Schema;
-use crate::tiers::{Plan, Tiers, Violation};
+use crate::tiers::{Plan, TierError, Tiers, Violation};
 
 /// What is known of a role besides its column.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -70,12 +70,115 @@ pub struct Context<'a> {
     pub people: Vec<(String, Person)>,
     /// The site's title ("Permissions" when empty).
     pub title: String,
-    /// The tier file, when known: the matrix orders roles by it, and its
-    /// `admins:` line names the admin roles.
+    /// Which site and when: from the snapshot folder's snapshot.json.
+    pub snapshot: SnapshotInfo,
+    /// The tier file, when one is known.
     pub tiers: Option<&'a Tiers>,
+    /// The missed permissions the tier file reveals (see [`Context::with_tiers`]).
+    pub missed: Vec<Violation>,
 }
 
-impl Context<'_> {
+/// What a snapshot folder records of where and when its table was taken.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SnapshotInfo {
+    /// The site's URL (empty when unknown).
+    pub site: String,
+    /// When the snapshot was taken, as recorded (empty when unknown).
+    pub taken_at: String,
+    /// The sgperms version that took it (empty when unknown).
+    pub version: String,
+}
+
+/// ShotGrid's documented advanced permissions: (code, what the Permissions
+/// page calls it). Codes not here are shown as they are.
+const ADVANCED_WORDS: [(&str, &str); 20] = [
+    ("use_admin_options", "Use Admin Options"),
+    ("hide_global_nav", "Hide Global Nav"),
+    (
+        "create_toolkit_event_log_entries",
+        "Allow the creation of Toolkit EventLogEntries",
+    ),
+    ("edit_global_formatting", "Edit Global Formatting"),
+    (
+        "edit_work_schedules",
+        "Edit default and project work schedules",
+    ),
+    (
+        "hide_other_menu_in_project_nav",
+        "Hide ‘Other’ menu in Project Nav",
+    ),
+    (
+        "hide_saved_filters_in_filter_panel",
+        "Hide Saved Filters in Filter Panel",
+    ),
+    ("manage_project_nav_bar", "Manage Project Navigation Bar"),
+    (
+        "create_and_save_project_pages",
+        "Create and Save Project Pages",
+    ),
+    ("design_and_save_home_page", "Can Design and Save Home Page"),
+    (
+        "save_filters_and_sorting_in_my_tasks",
+        "Save Filters and Sorting in My Tasks",
+    ),
+    (
+        "save_navigation_and_detail_pages",
+        "Save Navigation Pages and Detail Pages",
+    ),
+    (
+        "save_shared_pages_belonging_to_anyone",
+        "Save Shared Pages Belonging to Anyone",
+    ),
+    ("see_assigned_projects_only", "See Assigned Projects Only"),
+    ("see_client_notes", "Can see Client Notes"),
+    ("see_non_project_notes", "See Non-Project Notes"),
+    ("set_permissions", "Set Permissions"),
+    (
+        "share_playlists_via_client_review_site",
+        "Can Share Playlists via Client Review Site",
+    ),
+    (
+        "allow_sudo",
+        "Allow “sudo”: act and log events as another user",
+    ),
+    ("use_overlay_player", "Can use the Overlay Player"),
+];
+
+/// An advanced permission in words with its code (`Set Permissions
+/// (set_permissions)`), or the code alone when ShotGrid documents no such one.
+pub fn advanced_label(code: &str) -> String {
+    match ADVANCED_WORDS.iter().find(|(c, _)| *c == code) {
+        Some((_, words)) => format!("{words} ({code})"),
+        None => code.to_string(),
+    }
+}
+
+impl<'a> Context<'a> {
+    /// The context with `tiers` and the missed permissions they reveal in
+    /// `table`; the tier error when the table lacks a tier role.
+    pub fn with_tiers(mut self, tiers: &'a Tiers, table: &Table) -> Result<Self, TierError> {
+        self.missed = tiers.check(table, false)?;
+        self.tiers = Some(tiers);
+        Ok(self)
+    }
+
+    /// The missed permissions `role` takes part in, above or below.
+    fn missed_by(&self, role: &str) -> Vec<&Violation> {
+        self.missed
+            .iter()
+            .filter(|v| v.upper.as_str() == role || v.lower.as_str() == role)
+            .collect()
+    }
+
+    /// The display name an entity sorts by: the schema's, else the code.
+    pub(crate) fn entity_sort_key(&self, entity: &str) -> (String, String) {
+        let shown = self
+            .schema
+            .and_then(|s| s.entity(entity))
+            .map_or(entity, |e| e.display_name.as_str());
+        (shown.to_lowercase(), entity.to_string())
+    }
+
     pub(crate) fn role(&self, code: &str) -> RoleInfo {
         self.roles
             .iter()
@@ -153,17 +256,35 @@ pub fn escape(text: &str) -> String {
 
 const ENTITY_ACTIONS: [Action; 4] = [Action::See, Action::Create, Action::Retire, Action::Edit];
 
-/// One role's effective permissions, gathered once for both formats.
+/// An entity type's four rules for one role: values and notes, see to edit.
+struct EntityRules {
+    entity: String,
+    values: [Value; 4],
+    notes: [&'static str; 4],
+}
+
+/// A field whose rule differs from its entity's for one role.
+struct FieldException {
+    entity: String,
+    field: String,
+    action: Action,
+    value: Value,
+    entity_value: Value,
+    note: &'static str,
+}
+
+/// One role's effective permissions, gathered once for both formats;
+/// entities by display name.
 struct RoleView {
-    entities: Vec<(String, [Value; 4])>,
-    /// (entity, field, action, effective value, the entity's value).
-    field_exceptions: Vec<(String, String, Action, Value, Value)>,
-    apps: Vec<(String, Value)>,
-    advanced: Vec<(String, Value)>,
+    entities: Vec<EntityRules>,
+    field_exceptions: Vec<FieldException>,
+    /// (target, value, note) of app rows, then of advanced rows.
+    apps: Vec<(Target, Value, &'static str)>,
+    advanced: Vec<(Target, Value, &'static str)>,
 }
 
 impl RoleView {
-    fn new(table: &Table, role: usize) -> RoleView {
+    fn new(table: &Table, role: usize, ctx: &Context) -> RoleView {
         let mut view = RoleView {
             entities: Vec::new(),
             field_exceptions: Vec::new(),
@@ -173,19 +294,27 @@ impl RoleView {
         for row in table.sorted_rows() {
             let t = table.target(row);
             let value = table.effective(t, role);
+            let note = table.note(row);
             match t.kind() {
                 Kind::Entity => {
                     let at = ENTITY_ACTIONS
                         .iter()
                         .position(|a| *a == t.action())
                         .unwrap_or(0);
-                    match view.entities.last_mut() {
-                        Some((e, values)) if e == t.entity_type() => values[at] = value,
-                        _ => {
-                            let mut values: [Value; 4] = std::array::from_fn(|_| Value::Unknown);
-                            values[at] = value;
-                            view.entities.push((t.entity_type().to_string(), values));
-                        }
+                    if view
+                        .entities
+                        .last()
+                        .is_none_or(|e| e.entity != t.entity_type())
+                    {
+                        view.entities.push(EntityRules {
+                            entity: t.entity_type().to_string(),
+                            values: std::array::from_fn(|_| Value::Unknown),
+                            notes: [""; 4],
+                        });
+                    }
+                    if let Some(e) = view.entities.last_mut() {
+                        e.values[at] = value;
+                        e.notes[at] = note;
                     }
                 }
                 Kind::Field => {
@@ -193,28 +322,33 @@ impl RoleView {
                         .entity_target()
                         .map_or(Value::Unknown, |e| table.get(&e, role));
                     if table.value(row, role) != Value::Inherit && value != entity {
-                        view.field_exceptions.push((
-                            t.entity_type().into(),
-                            t.name().into(),
-                            t.action(),
+                        view.field_exceptions.push(FieldException {
+                            entity: t.entity_type().into(),
+                            field: t.name().into(),
+                            action: t.action(),
                             value,
-                            entity,
-                        ));
+                            entity_value: entity,
+                            note,
+                        });
                     }
                 }
-                Kind::App => view.apps.push((t.name().to_string(), value)),
-                Kind::Advanced => view.advanced.push((t.name().to_string(), value)),
+                Kind::App => view.apps.push((*t, value, note)),
+                Kind::Advanced => view.advanced.push((*t, value, note)),
             }
         }
+        view.entities
+            .sort_by_cached_key(|e| ctx.entity_sort_key(&e.entity));
+        view.advanced
+            .sort_by_cached_key(|(t, _, _)| advanced_label(t.name()).to_lowercase());
         view
     }
 
     fn all_values(&self) -> impl Iterator<Item = &Value> {
         self.entities
             .iter()
-            .flat_map(|(_, v)| v.iter())
-            .chain(self.apps.iter().map(|(_, v)| v))
-            .chain(self.advanced.iter().map(|(_, v)| v))
+            .flat_map(|e| e.values.iter())
+            .chain(self.apps.iter().map(|(_, v, _)| v))
+            .chain(self.advanced.iter().map(|(_, v, _)| v))
     }
 
     /// "has no rights" / "nothing known" / None for an ordinary role.
@@ -233,13 +367,13 @@ impl RoleView {
         let count = |i: usize| {
             self.entities
                 .iter()
-                .filter(|(_, v)| v[i] != Value::No && v[i] != Value::Unknown)
+                .filter(|e| e.values[i] != Value::No && e.values[i] != Value::Unknown)
                 .count()
         };
         let conditional = self
             .entities
             .iter()
-            .any(|(_, v)| v.iter().any(|x| matches!(x, Value::If(_))));
+            .any(|e| e.values.iter().any(|x| matches!(x, Value::If(_))));
         format!(
             "{} entity type{}: sees {}, creates {}, retires {}, edits {}{}",
             self.entities.len(),
@@ -258,8 +392,10 @@ impl RoleView {
 }
 
 /// One role's page: what it can see, create, retire and edit, entity by
-/// entity; field exceptions; apps; advanced permissions; who holds it.
-/// Returns the page, or the unknown-role error when the table lacks `role`.
+/// entity, each rule's note and the missed permissions it takes part in;
+/// field exceptions; apps; advanced permissions; its place in the tiers; who
+/// holds it. Returns the page, or the unknown-role error when the table
+/// lacks `role`.
 pub fn role_report(
     table: &Table,
     role: &str,
@@ -267,7 +403,7 @@ pub fn role_report(
     format: Format,
 ) -> Result<String, ModelError> {
     let column = table.require_role(role)?;
-    let view = RoleView::new(table, column);
+    let view = RoleView::new(table, column, ctx);
     let info = ctx.role(role);
     let holders = ctx.holders(role);
     Ok(match format {
@@ -297,7 +433,132 @@ fn role_heading(
     extra.join(", ")
 }
 
+/// What a value lets a role do, for a sentence: `may`, `may not`, `may only
+/// if …`, `may (unknown)`.
+fn may(value: &Value) -> String {
+    match value {
+        Value::Yes => "may".to_string(),
+        Value::No => "may not".to_string(),
+        Value::If(cond) => format!("may only if {cond}"),
+        other => format!("may ({})", in_words(other)),
+    }
+}
+
+/// A rule in words: `Version (Version) — retire`, `app Toolkit`, …
+fn rule_label(t: &Target, ctx: &Context) -> String {
+    match t.kind() {
+        Kind::Entity => format!("{} — {}", ctx.entity_name(t.entity_type()), t.action()),
+        Kind::Field => format!(
+            "{} field {} — {}",
+            ctx.entity_name(t.entity_type()),
+            ctx.field_name(t.entity_type(), t.name()),
+            t.action()
+        ),
+        Kind::App => format!("app {}", t.name()),
+        Kind::Advanced => format!("advanced {}", advanced_label(t.name())),
+    }
+}
+
+/// The marks for `role` at the rules `which` picks: "but Lead, above you,
+/// may not: a missed permission" for each missed permission there.
+fn missed_marks(ctx: &Context, role: &str, which: impl Fn(&Target) -> bool) -> Vec<String> {
+    ctx.missed_by(role)
+        .into_iter()
+        .filter(|v| which(&v.target))
+        .map(|v| {
+            let (other, place, value) = if v.lower.as_str() == role {
+                (v.upper.as_str(), "above", v.upper_value.value())
+            } else {
+                (v.lower.as_str(), "below", v.lower_value.value())
+            };
+            format!(
+                "but {}, {place} you, {}: a missed permission",
+                ctx.role(other).display_name,
+                may(&value)
+            )
+        })
+        .collect()
+}
+
+/// A value in words followed by the marks at its rule (` — but …`).
+fn marked(value: &Value, marks: &[String]) -> (String, String) {
+    let marks = marks.iter().map(|m| format!(" — {m}")).collect::<String>();
+    (in_words(value), marks)
+}
+
+/// The marks at one entity rule of `role`.
+fn entity_marks(ctx: &Context, role: &str, entity: &str, action: Action) -> Vec<String> {
+    missed_marks(ctx, role, |t| {
+        t.kind() == Kind::Entity && t.entity_type() == entity && t.action() == action
+    })
+}
+
+/// `retire: why; edit: why` for an entity's notes ("" when none).
+fn entity_notes(notes: &[&str; 4]) -> String {
+    ENTITY_ACTIONS
+        .iter()
+        .zip(notes)
+        .filter(|(_, n)| !n.is_empty())
+        .map(|(a, n)| format!("{a}: {n}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Where `role` stands in the tiers, in sentences; none without a tier file.
+fn tier_place(ctx: &Context, role: &str) -> Vec<String> {
+    let Some(tiers) = ctx.tiers else {
+        return Vec::new();
+    };
+    let names = |roles: Vec<&str>| {
+        roles
+            .iter()
+            .map(|r| ctx.role(r).display_name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (Ok(above), Ok(below)) = (tiers.ancestors(role), tiers.descendants(role)) else {
+        return vec!["Not in the tier file: no role is ranked above or below it.".to_string()];
+    };
+    let levels = tiers.levels();
+    let level = levels.iter().position(|l| l.contains(&role)).unwrap_or(0) + 1;
+    let mut out = vec![format!("Level {level} of {} (1 is the top).", levels.len())];
+    out.push(if above.is_empty() {
+        "No role is above it.".to_string()
+    } else {
+        format!("Above it: {}.", names(above))
+    });
+    out.push(if below.is_empty() {
+        "No role is below it.".to_string()
+    } else {
+        format!("Below it: {}.", names(below))
+    });
+    out
+}
+
+/// A missed permission in a sentence: `Version (Version) — retire: Artist
+/// may, but Lead, above it, may not.`
+fn missed_sentence(v: &Violation, ctx: &Context) -> String {
+    format!(
+        "{}: {} {}, but {}, above it, {}.",
+        rule_label(&v.target, ctx),
+        ctx.role(v.lower.as_str()).display_name,
+        may(&v.lower_value.value()),
+        ctx.role(v.upper.as_str()).display_name,
+        may(&v.upper_value.value())
+    )
+}
+
+/// "N missed permissions" in words.
+fn missed_count(n: usize) -> String {
+    match n {
+        0 => "No missed permissions: no role may do more than a role above it.".to_string(),
+        1 => "1 missed permission: a role may do more than a role above it.".to_string(),
+        n => format!("{n} missed permissions: a role may do more than a role above it."),
+    }
+}
+
 fn role_markdown(view: &RoleView, info: &RoleInfo, holders: &[&Person], ctx: &Context) -> String {
+    let role = info.code.as_str();
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -312,30 +573,43 @@ fn role_markdown(view: &RoleView, info: &RoleInfo, holders: &[&Person], ctx: &Co
     }
     if !view.entities.is_empty() {
         out.push_str(
-            "## Entities\n\n| Entity | See | Create | Retire | Edit |\n|---|---|---|---|---|\n",
+            "## Entities\n\n| Entity | See | Create | Retire | Edit | Notes |\n|---|---|---|---|---|---|\n",
         );
-        for (entity, values) in &view.entities {
-            let cells: Vec<String> = values.iter().map(|v| md(&in_words(v))).collect();
+        for e in &view.entities {
+            let cells: Vec<String> = ENTITY_ACTIONS
+                .iter()
+                .zip(&e.values)
+                .map(|(a, v)| {
+                    let (words, marks) = marked(v, &entity_marks(ctx, role, &e.entity, *a));
+                    if marks.is_empty() {
+                        md(&words)
+                    } else {
+                        format!("**{}**", md(&format!("{words}{marks}")))
+                    }
+                })
+                .collect();
             let _ = writeln!(
                 out,
-                "| {} | {} |",
-                md(&ctx.entity_name(entity)),
-                cells.join(" | ")
+                "| {} | {} | {} |",
+                md(&ctx.entity_name(&e.entity)),
+                cells.join(" | "),
+                md(&entity_notes(&e.notes))
             );
         }
         out.push('\n');
     }
     if !view.field_exceptions.is_empty() {
-        out.push_str("## Fields that differ from their entity\n\n| Entity | Field | Action | Allowed | Entity allows |\n|---|---|---|---|---|\n");
-        for (entity, field, action, value, entity_value) in &view.field_exceptions {
+        out.push_str("## Fields that differ from their entity\n\n| Entity | Field | Action | Allowed | Entity allows | Note |\n|---|---|---|---|---|---|\n");
+        for f in &view.field_exceptions {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} |",
-                md(entity),
-                md(&ctx.field_name(entity, field)),
-                action,
-                md(&in_words(value)),
-                md(&in_words(entity_value))
+                "| {} | {} | {} | {} | {} | {} |",
+                md(&ctx.entity_name(&f.entity)),
+                md(&ctx.field_name(&f.entity, &f.field)),
+                f.action,
+                md(&in_words(&f.value)),
+                md(&in_words(&f.entity_value)),
+                md(f.note)
             );
         }
         out.push('\n');
@@ -348,10 +622,36 @@ fn role_markdown(view: &RoleView, info: &RoleInfo, holders: &[&Person], ctx: &Co
             continue;
         }
         let _ = writeln!(out, "## {title}\n");
-        for (name, value) in items {
-            let _ = writeln!(out, "- {}: {}", md(name), md(&in_words(value)));
+        for (t, value, note) in items {
+            let (words, marks) = marked(value, &missed_marks(ctx, role, |x| x == t));
+            let note = if note.is_empty() {
+                String::new()
+            } else {
+                format!(" (note: {note})")
+            };
+            let _ = writeln!(
+                out,
+                "- {}: {}{}",
+                md(&flag_name(t)),
+                md(&format!("{words}{marks}")),
+                md(&note)
+            );
         }
         out.push('\n');
+    }
+    if ctx.tiers.is_some() {
+        out.push_str("## Place in the tiers\n\n");
+        for line in tier_place(ctx, role) {
+            let _ = writeln!(out, "- {}", md(&line));
+        }
+        let missed = ctx.missed_by(role);
+        let _ = writeln!(out, "\n{}\n", md(&missed_count(missed.len())));
+        for v in &missed {
+            let _ = writeln!(out, "- {}", md(&missed_sentence(v, ctx)));
+        }
+        if !missed.is_empty() {
+            out.push('\n');
+        }
     }
     let _ = writeln!(out, "## Who holds this role\n");
     if holders.is_empty() {
@@ -367,7 +667,31 @@ fn role_markdown(view: &RoleView, info: &RoleInfo, holders: &[&Person], ctx: &Co
     out
 }
 
+/// An app's name, or an advanced permission in words with its code.
+fn flag_name(t: &Target) -> String {
+    match t.kind() {
+        Kind::Advanced => advanced_label(t.name()),
+        _ => t.name().to_string(),
+    }
+}
+
+/// A table cell of a value, with the marks at its rule.
+fn value_cell(value: &Value, marks: &[String]) -> String {
+    let (words, marks) = marked(value, marks);
+    if marks.is_empty() {
+        format!("<td class=\"{}\">{}</td>", css_class(value), escape(&words))
+    } else {
+        format!(
+            "<td class=\"{} missed\">{} <strong class=\"missed\">{}</strong></td>",
+            css_class(value),
+            escape(&words),
+            escape(&marks)
+        )
+    }
+}
+
 fn role_html(view: &RoleView, info: &RoleInfo, holders: &[&Person], ctx: &Context) -> String {
+    let role = info.code.as_str();
     let mut out = String::new();
     let _ = write!(
         out,
@@ -385,34 +709,32 @@ fn role_html(view: &RoleView, info: &RoleInfo, holders: &[&Person], ctx: &Contex
         }
     }
     if !view.entities.is_empty() {
-        out.push_str("<h2>Entities</h2><table><thead><tr><th>Entity</th><th>See</th><th>Create</th><th>Retire</th><th>Edit</th></tr></thead><tbody>");
-        for (entity, values) in &view.entities {
-            let _ = write!(out, "<tr><th>{}</th>", escape(&ctx.entity_name(entity)));
-            for v in values {
-                let _ = write!(
-                    out,
-                    "<td class=\"{}\">{}</td>",
-                    css_class(v),
-                    escape(&in_words(v))
-                );
+        out.push_str("<h2>Entities</h2><table><thead><tr><th>Entity</th><th>See</th><th>Create</th><th>Retire</th><th>Edit</th><th>Notes</th></tr></thead><tbody>");
+        for e in &view.entities {
+            let _ = write!(out, "<tr><th>{}</th>", escape(&ctx.entity_name(&e.entity)));
+            for (a, v) in ENTITY_ACTIONS.iter().zip(&e.values) {
+                out.push_str(&value_cell(v, &entity_marks(ctx, role, &e.entity, *a)));
             }
-            out.push_str("</tr>");
+            let _ = write!(
+                out,
+                "<td class=\"note\">{}</td></tr>",
+                escape(&entity_notes(&e.notes))
+            );
         }
         out.push_str("</tbody></table>");
     }
     if !view.field_exceptions.is_empty() {
-        out.push_str("<h2>Fields that differ from their entity</h2><table><thead><tr><th>Entity</th><th>Field</th><th>Action</th><th>Allowed</th><th>Entity allows</th></tr></thead><tbody>");
-        for (entity, field, action, value, entity_value) in &view.field_exceptions {
+        out.push_str("<h2>Fields that differ from their entity</h2><table><thead><tr><th>Entity</th><th>Field</th><th>Action</th><th>Allowed</th><th>Entity allows</th><th>Note</th></tr></thead><tbody>");
+        for f in &view.field_exceptions {
             let _ = write!(
                 out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td class=\"{}\">{}</td></tr>",
-                escape(entity),
-                escape(&ctx.field_name(entity, field)),
-                action,
-                css_class(value),
-                escape(&in_words(value)),
-                css_class(entity_value),
-                escape(&in_words(entity_value))
+                "<tr><td>{}</td><td>{}</td><td>{}</td>{}{}<td class=\"note\">{}</td></tr>",
+                escape(&ctx.entity_name(&f.entity)),
+                escape(&ctx.field_name(&f.entity, &f.field)),
+                f.action,
+                value_cell(&f.value, &[]),
+                value_cell(&f.entity_value, &[]),
+                escape(f.note)
             );
         }
         out.push_str("</tbody></table>");
@@ -425,16 +747,33 @@ fn role_html(view: &RoleView, info: &RoleInfo, holders: &[&Person], ctx: &Contex
             continue;
         }
         let _ = write!(out, "<h2>{title}</h2><ul class=\"flags\">");
-        for (name, value) in items {
+        for (t, value, note) in items {
+            let (words, marks) = marked(value, &missed_marks(ctx, role, |x| x == t));
             let _ = write!(
                 out,
-                "<li class=\"{}\">{}: {}</li>",
+                "<li class=\"{}\">{}: {}",
                 css_class(value),
-                escape(name),
-                escape(&in_words(value))
+                escape(&flag_name(t)),
+                escape(&words)
             );
+            if !marks.is_empty() {
+                let _ = write!(out, " <strong class=\"missed\">{}</strong>", escape(&marks));
+            }
+            if !note.is_empty() {
+                let _ = write!(out, " <span class=\"note\">(note: {})</span>", escape(note));
+            }
+            out.push_str("</li>");
         }
         out.push_str("</ul>");
+    }
+    if ctx.tiers.is_some() {
+        out.push_str("<h2>Place in the tiers</h2><ul class=\"tiers\">");
+        for line in tier_place(ctx, role) {
+            let _ = write!(out, "<li>{}</li>", escape(&line));
+        }
+        let missed = ctx.missed_by(role);
+        let _ = write!(out, "</ul><p>{}</p>", escape(&missed_count(missed.len())));
+        missed_list(&mut out, &missed, ctx);
     }
     out.push_str("<h2>Who holds this role</h2>");
     if holders.is_empty() {
@@ -459,6 +798,18 @@ fn role_html(view: &RoleView, info: &RoleInfo, holders: &[&Person], ctx: &Contex
     out
 }
 
+/// Appends the missed permissions as an HTML list (nothing when none).
+fn missed_list(out: &mut String, missed: &[&Violation], ctx: &Context) {
+    if missed.is_empty() {
+        return;
+    }
+    out.push_str("<ul class=\"missed\">");
+    for v in missed {
+        let _ = write!(out, "<li>{}</li>", escape(&missed_sentence(v, ctx)));
+    }
+    out.push_str("</ul>");
+}
+
 const STYLE: &str = "\
 body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:1.5rem auto;max-width:72rem;padding:0 1rem;color:#1d2430}
 h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.15rem;margin-top:1.6rem;border-bottom:1px solid #d8dde6}
@@ -467,6 +818,7 @@ thead th{background:#eef1f6;position:sticky;top:0}
 td.yes,li.yes{background:#e3f4e6}td.no,li.no{background:#fbe5e3}td.if,li.if{background:#fff4d6}td.unknown,li.unknown{background:#f1f1f1;color:#666}
 .meta,.nav{color:#5b6472}.plain{font-weight:600;padding:.6rem;background:#fbe5e3}
 ul.flags li,ul.people li{margin:.1rem 0;padding:0 .3rem;list-style:none}.inactive{color:#a33;font-size:.85em}
+.missed{color:#a0281e}td.missed{outline:2px solid #c0392b}td.note,.note{color:#5b6472;font-size:.9em}
 @media print{.controls,.nav{display:none}body{max-width:none;font-size:11px}thead th{position:static}tr{break-inside:avoid}}";
 
 fn page(title: &str, body: &str, site_title: &str) -> String {
@@ -548,17 +900,51 @@ pub fn role_file(role: &str) -> String {
     format!("role-{safe}-{:08x}.html", hash as u32)
 }
 
+/// Where and when the table was taken, and by which sgperms, in words.
+fn provenance(ctx: &Context) -> String {
+    let snap = &ctx.snapshot;
+    // The host names the site; without the scheme the page holds no address
+    // a reader (or a check that nothing loads from the network) takes as a link.
+    let host = snap
+        .site
+        .trim_start_matches("https://")
+        .trim_start_matches("http://");
+    let site = if host.is_empty() {
+        "an unnamed site"
+    } else {
+        host
+    };
+    let mut out = format!("Site: {site}.");
+    if !snap.taken_at.is_empty() {
+        let _ = write!(out, " Snapshot taken {}", snap.taken_at);
+        if !snap.version.is_empty() {
+            let _ = write!(out, " by sgperms {}", snap.version);
+        }
+        out.push('.');
+    }
+    let _ = write!(out, " Pages made by sgperms {}.", env!("CARGO_PKG_VERSION"));
+    out
+}
+
 fn index_html(table: &Table, ctx: &Context) -> String {
     let mut body = format!(
-        "<h1>{}</h1><p>{} roles, {} permission rows. <a href=\"matrix.html\">Compare every role in one matrix</a>.</p>\
-         <table><thead><tr><th>Role</th><th>Code</th><th>People</th><th>Summary</th></tr></thead><tbody>",
+        "<h1>{}</h1><p class=\"meta\">{}</p><p>{} roles, {} permission rows. <a href=\"matrix.html\">Compare every role in one matrix</a>.</p>",
         escape(if ctx.title.is_empty() { "Permissions" } else { &ctx.title }),
+        escape(&provenance(ctx)),
         table.role_count(),
         table.len()
     );
+    if ctx.tiers.is_some() {
+        let _ = write!(
+            body,
+            "<p class=\"missed\"><a href=\"#missed\">{}</a></p>",
+            escape(&missed_count(ctx.missed.len()))
+        );
+    }
+    body.push_str("<table><thead><tr><th>Role</th><th>Code</th><th>People</th><th>Summary</th></tr></thead><tbody>");
     for (i, role) in table.roles().enumerate() {
         let info = ctx.role(role);
-        let view = RoleView::new(table, i);
+        let view = RoleView::new(table, i, ctx);
         let summary = view.plainly().map_or_else(|| view.counts(), str::to_string);
         let _ = write!(
             body,
@@ -571,6 +957,15 @@ fn index_html(table: &Table, ctx: &Context) -> String {
         );
     }
     body.push_str("</tbody></table>");
+    if ctx.tiers.is_some() {
+        let _ = write!(
+            body,
+            "<h2 id=\"missed\">Missed permissions</h2><p>{}</p>",
+            escape(&missed_count(ctx.missed.len()))
+        );
+        let missed: Vec<&Violation> = ctx.missed.iter().collect();
+        missed_list(&mut body, &missed, ctx);
+    }
     page("Permission roles", &body, &ctx.title)
 }
 
@@ -992,11 +1387,11 @@ mod tests {
         };
         let md = role_report(&t, "artist", &ctx, Format::Markdown).unwrap();
         assert!(
-            md.contains("| Task | yes | no | no | only if assigned to the task |"),
+            md.contains("| Task | yes | no | no | only if assigned to the task |  |"),
             "{md}"
         );
         assert!(
-            md.contains("| Task | content | edit | no | only if assigned to the task |"),
+            md.contains("| Task | content | edit | no | only if assigned to the task |  |"),
             "{md}"
         );
         assert!(
@@ -1007,12 +1402,77 @@ mod tests {
             md.contains("- Screening Room: yes") && md.contains("- Ada \\<A\\> (ada) (inactive)"),
             "{md}"
         );
+        assert!(
+            md.contains("- Can see Client Notes (see_client_notes): no")
+                && !md.contains("Place in the tiers"),
+            "{md}"
+        );
         let none = role_report(&t, "nobody", &ctx, Format::Markdown).unwrap();
         assert!(none.contains("**This role has no rights"), "{none}");
         let html = role_report(&t, "artist", &ctx, Format::Html).unwrap();
         assert!(html.contains("Ada &lt;A&gt;") && !html.contains("Ada <A>"));
         let ghost = role_report(&t, "ghost", &ctx, Format::Html).unwrap_err();
         assert_eq!(ghost.kind(), "unknown_role");
+    }
+
+    #[test]
+    fn role_pages_mark_missed_permissions_and_sort_entities_by_display_name() {
+        let text = "kind,entity_type,name,action,lead,artist,note\n\
+            entity,Version,,retire,no,yes,lost Versions were in the trash\n\
+            entity,ApiUser,,see,no,no,\nentity,Asset,,see,yes,yes,\n\
+            advanced,,set_permissions,allow,no,no,\nadvanced,,odd_code,allow,no,no,\n";
+        let t = table(text);
+        let schema = Schema::from_shotgun(
+            Vec::new(),
+            vec![
+                ("ApiUser".into(), Some("Script".into())),
+                ("Version".into(), None),
+            ],
+        );
+        let tiers = Tiers::parse("lead > artist").unwrap();
+        let ctx = Context {
+            schema: Some(&schema),
+            snapshot: SnapshotInfo {
+                site: "https://studio.example".into(),
+                taken_at: "2026-11-23T17:06:07Z".into(),
+                version: "0.1.0".into(),
+            },
+            ..Context::default()
+        }
+        .with_tiers(&tiers, &t)
+        .unwrap();
+        let artist = role_report(&t, "artist", &ctx, Format::Markdown).unwrap();
+        let order: Vec<usize> = ["| Asset |", "| Script (ApiUser) |", "| Version |"]
+            .iter()
+            .map(|e| artist.find(e).unwrap_or_else(|| panic!("{e} in {artist}")))
+            .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{artist}");
+        assert!(artist.contains("**yes — but lead, above you, may not\\: a missed permission** | unknown | retire\\: lost Versions were in the trash |"), "{artist}");
+        assert!(
+            artist.contains(
+                "- Level 2 of 2 (1 is the top).\n- Above it\\: lead.\n- No role is below it."
+            ),
+            "{artist}"
+        );
+        assert!(
+            artist.contains("- Version — retire\\: artist may, but lead, above it, may not."),
+            "{artist}"
+        );
+        assert!(
+            artist.contains("- odd_code: no\n- Set Permissions (set_permissions): no"),
+            "{artist}"
+        );
+        let lead = role_report(&t, "lead", &ctx, Format::Html).unwrap();
+        assert!(lead.contains("<td class=\"no missed\">no <strong class=\"missed\"> — but artist, below you, may: a missed permission</strong></td>"), "{lead}");
+        assert!(lead.contains("<li>Below it: artist.</li>"), "{lead}");
+        let index = &html_site(&t, &ctx)[0].1;
+        assert!(
+            index.contains(
+                "Site: studio.example. Snapshot taken 2026-11-23T17:06:07Z by sgperms 0.1.0."
+            ),
+            "{index}"
+        );
+        assert!(index.contains("<p>1 missed permission: a role may do more than a role above it.</p><ul class=\"missed\"><li>Version — retire: artist may, but lead, above it, may not.</li></ul>"), "{index}");
     }
 
     #[test]
@@ -1082,13 +1542,33 @@ mod tests {
         let row = t.insert_target(Target::new(Kind::App, "", HOSTILE[1], Action::See).unwrap());
         t.set(row, 0, &Value::If(HOSTILE[2].into())).unwrap();
         t.set_note(row, HOSTILE[6]);
+        let see = t.target_index(&Target::new(Kind::Entity, "Task", "", Action::See).unwrap());
+        t.set_note(see.unwrap(), HOSTILE[7]);
+        let edit =
+            t.target_index(&Target::new(Kind::Field, "Task", "content", Action::Edit).unwrap());
+        t.set_note(edit.unwrap(), HOSTILE[1]);
+        // The tier file makes "nobody" outrank artist: a missed permission
+        // whose sentence carries both hostile display names.
+        let tiers: &'static Tiers = Box::leak(Box::new(Tiers::parse("nobody > artist").unwrap()));
         let ctx = Context {
-            roles: vec![RoleInfo {
-                code: "artist".into(),
-                display_name: HOSTILE[7].into(),
-                user_type: HOSTILE[4].into(),
-                template: HOSTILE[3].into(),
-            }],
+            roles: vec![
+                RoleInfo {
+                    code: "artist".into(),
+                    display_name: HOSTILE[7].into(),
+                    user_type: HOSTILE[4].into(),
+                    template: HOSTILE[3].into(),
+                },
+                RoleInfo {
+                    code: "nobody".into(),
+                    display_name: HOSTILE[2].into(),
+                    ..RoleInfo::default()
+                },
+            ],
+            snapshot: SnapshotInfo {
+                site: HOSTILE[7].into(),
+                taken_at: HOSTILE[1].into(),
+                version: HOSTILE[2].into(),
+            },
             people: HOSTILE
                 .iter()
                 .map(|h| {
@@ -1102,6 +1582,8 @@ mod tests {
                 .collect(),
             ..Context::default()
         };
+        let ctx = ctx.with_tiers(tiers, &t).unwrap();
+        assert!(!ctx.missed.is_empty());
         (t, ctx)
     }
 
@@ -1161,6 +1643,23 @@ mod tests {
             "{page}"
         );
         assert!(page.contains("\\\\x1b\\[31mred\\\\u202e"), "{page}");
+        // Notes, tier places and missed permissions are text too.
+        assert!(
+            page.contains("see\\: \\<img src=x onerror=alert(1)\\> |"),
+            "{page}"
+        );
+        assert!(
+            page.contains("| \\<script\\>alert(1)\\</script\\> |"),
+            "{page}"
+        );
+        assert!(
+            page.contains("- Above it\\: \\[x\\](javascript\\:alert(1))."),
+            "{page}"
+        );
+        assert!(
+            page.contains("**yes — but \\[x\\](javascript\\:alert(1)), above you, may not\\: a missed permission**"),
+            "{page}"
+        );
         assert!(
             page.contains("- \\- item \\# heading \\> quote (\\- item \\# heading \\> quote)"),
             "{page}"
@@ -1209,6 +1708,12 @@ mod tests {
         }
         assert!(pages[1].1.contains("&lt;img src=x onerror=alert(1)&gt;"));
         assert!(pages[1].1.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        let index = &pages[0].1;
+        assert!(
+            index.contains("Site: &lt;img src=x onerror=alert(1)&gt;."),
+            "{index}"
+        );
+        assert!(index.contains("Missed permissions"), "{index}");
     }
 
     #[test]

@@ -102,7 +102,10 @@ STDIN_CASES = [
     ("diff-OLD", ["diff", "{}", "other.csv"], "perms.csv", PERMS),
     ("diff-NEW", ["diff", "perms.csv", "{}", "--format", "json"], "other.csv", OTHER),
     ("compare", ["compare", "{}", "lead", "artist"], "perms.csv", PERMS),
-    ("report", ["report", "{}", "--role", "artist", "-o", "-", "--roles", "roles.csv"], "perms.csv", PERMS),
+    # roles.csv and tiers.txt are beside perms.csv: the file form would read them on its own, so both forms name them.
+    ("report", ["report", "{}", "--role", "artist", "-o", "-", "--roles", "roles.csv", "--tiers", "tiers.txt"],
+     "perms.csv", PERMS),
+    ("report--tiers", ["report", "perms.csv", "--role", "artist", "-o", "-", "--tiers", "{}"], "tiers.txt", TIERS),
     ("report--roles", ["report", "perms.csv", "--role", "artist", "-o", "-", "--roles", "{}"], "roles.csv", ROLES),
     ("report--users", ["report", "perms.csv", "--role", "artist", "-o", "-", "--users", "{}"], "side/users.csv",
      USERS),

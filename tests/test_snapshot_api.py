@@ -56,7 +56,7 @@ def test_the_folders_table_is_checked_against_its_roles(studio, tmp_path):
 def test_report_context_feeds_role_report(studio):
     _site, out, _ = studio
     context = snapshot.report_context(out)
-    assert sorted(context) == ["roles", "schema", "users"]
+    assert sorted(context) == ["roles", "schema", "snapshot", "users"]
     page = sgperms.role_report(snapshot.read_table(out), "artist", **context)
     assert page.startswith("# Artist\n")
 

@@ -418,6 +418,8 @@ def report_role(
     users: Sequence[tuple[str, str, str, bool | None]] | None = None,
     schema: Schema | None = None,
     title: str = "",
+    snapshot: tuple[str, str, str] | None = None,
+    tiers: Tiers | None = None,
 ) -> str: ...
 
 def render_site(
@@ -427,6 +429,7 @@ def render_site(
     users: Sequence[tuple[str, str, str, bool | None]] | None = None,
     schema: Schema | None = None,
     title: str = "",
+    snapshot: tuple[str, str, str] | None = None,
     tiers: Tiers | None = None,
 ) -> list[tuple[str, str]]:
     """The HTML site's pages as (file name, text) pairs; `tiers` orders the matrix's roles."""
@@ -439,6 +442,7 @@ def write_site(
     users: Sequence[tuple[str, str, str, bool | None]] | None = None,
     schema: Schema | None = None,
     title: str = "",
+    snapshot: tuple[str, str, str] | None = None,
     tiers: Tiers | None = None,
 ) -> list[str]:
     """Render the HTML site and write it into `folder` (open to write) as one unit; the file names written."""

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RoleRow = tuple[str, str, str, str]
+SnapshotRow = tuple[str, str, str]
 UserRow = tuple[str, str, str, Optional[bool]]
 
 
@@ -48,6 +49,13 @@ def _user_rows(users: Iterable[Any] | None) -> list[UserRow] | None:
             for u in users]
 
 
+def _snapshot_row(snapshot: Any) -> SnapshotRow | None:
+    if snapshot is None:
+        return None
+    return (str(_get(snapshot, "site") or ""), str(_get(snapshot, "taken_at") or ""),
+            str(_get(snapshot, "sgperms_version") or ""))
+
+
 def role_report(
     table: PermissionTable,
     role: str,
@@ -57,14 +65,21 @@ def role_report(
     users: Iterable[Any] | None = None,
     schema: Schema | None = None,
     title: str = "",
+    snapshot: Any = None,
+    tiers: Tiers | None = None,
 ) -> str:
     """One role's page as Markdown or HTML: what it can see, create, retire
-    and edit, entity by entity; fields that differ; apps; advanced
-    permissions; who holds it. ``roles``/``users`` are Roles and
+    and edit, entity by entity (by display name), with each rule's note;
+    fields that differ; apps; advanced permissions in words; with ``tiers``,
+    its place in them and the missed permissions it takes part in, marked
+    at the rule; who holds it. ``roles``/``users`` are Roles and
     Assignments (from a Site, or ``sgperms.snapshot.read_roles`` and
-    ``read_users``) or rows of roles.csv/users.csv as dicts."""
+    ``read_users``) or rows of roles.csv/users.csv as dicts; ``snapshot``
+    is snapshot.json as a dict (site, taken_at, sgperms_version). TierError
+    when the table lacks a tier role."""
     return _report_role(
-        table, role, format=format, roles=_role_rows(roles), users=_user_rows(users), schema=schema, title=title
+        table, role, format=format, roles=_role_rows(roles), users=_user_rows(users), schema=schema, title=title,
+        snapshot=_snapshot_row(snapshot), tiers=tiers,
     )
 
 
@@ -76,16 +91,19 @@ def write_site(
     users: Iterable[Any] | None = None,
     schema: Schema | None = None,
     title: str = "",
+    snapshot: Any = None,
     tiers: Tiers | None = None,
 ) -> list[str]:
     """Write a self-contained HTML site (index.html, one page per role,
     matrix.html) into ``out_dir`` as one unit (sgperms.folder: all pages new
-    or, on any failure, all as they were; symlinks refused). ``tiers`` puts
-    the matrix's roles in tier order and names the admin roles (its
-    ``admins:`` line), which the matrix leaves out of its default choice.
-    Returns the file names written."""
+    or, on any failure, all as they were; symlinks refused). The index names
+    the site, the snapshot's date and the sgperms version (``snapshot``) and,
+    with ``tiers``, lists the missed permissions; the role pages are
+    ``role_report``'s; ``tiers`` also puts the matrix's roles in tier order
+    and names the admin roles (its ``admins:`` line), which the matrix leaves
+    out of its default choice. Returns the file names written."""
     pages = _render_site(table, roles=_role_rows(roles), users=_user_rows(users), schema=schema, title=title,
-                         tiers=tiers)
+                         snapshot=_snapshot_row(snapshot), tiers=tiers)
     names = [name for name, _ in pages]
     with writing(out_dir, "sgperms report", check=names) as unit:
         unit.commit([(name, text.encode("utf-8")) for name, text in pages])

@@ -39,7 +39,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Protocol, Union
 
-from . import CsvError, PermissionTable, Schema, __version__, _html, _load
+from . import CsvError, PermissionTable, Schema, Tiers, __version__, _html, _load
 from . import folder as _folder
 from ._core import read_csv_bytes as _read_csv_bytes
 from ._core import refresh as _refresh
@@ -85,6 +85,8 @@ PERMISSIONS_CSV = "permissions.csv"
 HISTORY_CSV = "history.csv"
 SCHEMA_JSON = "schema.json"
 SNAPSHOT_JSON = "snapshot.json"
+# Not a snapshot file: a tier file an admin keeps beside the table (the demo writes one).
+TIERS_TXT = "tiers.txt"
 #: The files of a snapshot folder, in the order a snapshot builds them.
 FILES = (ROLES_CSV, USERS_CSV, PERMISSIONS_CSV, HISTORY_CSV, SCHEMA_JSON, SNAPSHOT_JSON)
 
@@ -385,13 +387,31 @@ def read_table(path: PathLike, *, roles_file: Source | None = None) -> Permissio
     return read_table_with_layout(path, roles_file=roles_file)[0]
 
 
+def snapshot_provenance(folder: PathLike) -> dict[str, Any] | None:
+    """A snapshot folder's snapshot.json as a dict (site, taken_at,
+    sgperms_version, counts), for the report pages to name; None when there
+    is none or it is not one sgperms wrote (only the snapshot writer
+    depends on that file, so readers never fail over it)."""
+    path = os.path.join(os.fspath(folder), SNAPSHOT_JSON)
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("site"), str):
+        log.debug("%s: not a sgperms snapshot.json; the report names no site", path)
+        return None
+    return data
+
+
 def report_context(path: PathLike, *, roles: Source | None = None, users: Source | None = None,
-                   schema: Source | None = None) -> dict[str, Any]:
+                   schema: Source | None = None, tiers: PathLike | None = None) -> dict[str, Any]:
     """What a role report knows about a table: ``roles`` (Roles), ``users``
-    (Assignments) and ``schema`` (Schema) from the files given, else from
-    those beside ``path`` (a snapshot folder, or a table in one), for those
-    there are; keyword arguments for ``sgperms.role_report`` and
-    ``write_site``. A file that is there but cannot be read is an error
+    (Assignments), ``schema`` (Schema) and ``tiers`` (Tiers, from tiers.txt)
+    from the files given, else from those beside ``path`` (a snapshot
+    folder, or a table in one), for those there are, and ``snapshot`` (the
+    folder's snapshot.json); keyword arguments for ``sgperms.role_report``
+    and ``write_site``. A file that is there but cannot be read is an error
     naming it (OSError or ValueError), never skipped: a garbled roles.csv
     must not silently drop the checks and names it provides."""
     found: dict[str, Any] = {}
@@ -404,6 +424,13 @@ def report_context(path: PathLike, *, roles: Source | None = None, users: Source
     schema_path = schema or beside(path, SCHEMA_JSON)
     if schema_path:
         found["schema"] = read_schema(schema_path)
+    tiers_path = tiers or beside(path, TIERS_TXT)
+    if tiers_path:
+        found["tiers"] = Tiers.read(os.fspath(tiers_path))
+    snapshot_file = beside(path, SNAPSHOT_JSON)
+    provenance = snapshot_provenance(os.path.dirname(snapshot_file) or ".") if snapshot_file else None
+    if provenance:
+        found["snapshot"] = provenance
     return found
 
 

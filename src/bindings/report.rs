@@ -7,7 +7,7 @@ use super::folder::PyFolder;
 use super::schema::PySchema;
 use super::table::PyTable;
 use super::tiers::PyTiers;
-use crate::report::{self, Context, Format, Person, RoleInfo};
+use crate::report::{self, Context, Format, Person, RoleInfo, SnapshotInfo};
 use crate::schema::Schema;
 
 /// Roles as `(code, display_name, user_type, template)` rows.
@@ -49,8 +49,35 @@ pub(super) fn context<'a>(
             })
             .collect(),
         title: title.to_string(),
-        tiers: None,
+        ..Context::default()
     }
+}
+
+/// Where and when a snapshot was taken, as `(site, taken_at, sgperms_version)`.
+pub(super) type SnapshotRow = Option<(String, String, String)>;
+
+/// The page context: [`context`], the snapshot's provenance, and the tiers
+/// with the missed permissions they reveal (a TierError when the table
+/// lacks a tier role).
+fn page_context<'a>(
+    table: &PyTable,
+    schema: Option<&'a Schema>,
+    (roles, users, title): (RoleRows, UserRows, &str),
+    snapshot: SnapshotRow,
+    tiers: Option<&'a PyTiers>,
+) -> PyResult<Context<'a>> {
+    let mut ctx = context(schema, roles, users, title);
+    if let Some((site, taken_at, version)) = snapshot {
+        ctx.snapshot = SnapshotInfo {
+            site,
+            taken_at,
+            version,
+        };
+    }
+    Ok(match tiers {
+        Some(t) => ctx.with_tiers(&t.tiers, &table.table)?,
+        None => ctx,
+    })
 }
 
 /// The schema to show names from: the one given, else the table's.
@@ -60,9 +87,10 @@ fn schema_for(table: &PyTable, schema: Option<PySchema>) -> Option<std::sync::Ar
 
 /// One role's page ("what may this role do?") as Markdown or HTML. `roles`:
 /// (code, display_name, user_type, template); `users`: (role, login, name,
-/// active). Returns a str.
+/// active); `snapshot`: (site, taken_at, sgperms_version); `tiers`: marks
+/// the missed permissions. Returns a str.
 #[pyfunction]
-#[pyo3(signature = (table, role, *, format="markdown", roles=None, users=None, schema=None, title=""))]
+#[pyo3(signature = (table, role, *, format="markdown", roles=None, users=None, schema=None, title="", snapshot=None, tiers=None))]
 #[allow(clippy::too_many_arguments)]
 fn report_role(
     table: PyRef<'_, PyTable>,
@@ -72,6 +100,8 @@ fn report_role(
     users: UserRows,
     schema: Option<PySchema>,
     title: &str,
+    snapshot: SnapshotRow,
+    tiers: Option<PyRef<'_, PyTiers>>,
 ) -> PyResult<String> {
     let format = Format::parse(format).ok_or_else(|| {
         PyValueError::new_err(format!(
@@ -79,7 +109,13 @@ fn report_role(
         ))
     })?;
     let schema = schema_for(&table, schema);
-    let ctx = context(schema.as_deref(), roles, users, title);
+    let ctx = page_context(
+        &table,
+        schema.as_deref(),
+        (roles, users, title),
+        snapshot,
+        tiers.as_deref(),
+    )?;
     Ok(report::role_report(&table.table, role, &ctx, format)?)
 }
 
@@ -87,26 +123,32 @@ fn report_role(
 /// `(file name, text)` pairs for a managed folder to write as one unit.
 /// `tiers` orders the matrix's roles and names the admin roles.
 #[pyfunction]
-#[pyo3(signature = (table, *, roles=None, users=None, schema=None, title="", tiers=None))]
+#[pyo3(signature = (table, *, roles=None, users=None, schema=None, title="", snapshot=None, tiers=None))]
 fn render_site(
     table: PyRef<'_, PyTable>,
     roles: RoleRows,
     users: UserRows,
     schema: Option<PySchema>,
     title: &str,
+    snapshot: SnapshotRow,
     tiers: Option<PyRef<'_, PyTiers>>,
-) -> Vec<(String, String)> {
+) -> PyResult<Vec<(String, String)>> {
     let schema = schema_for(&table, schema);
-    let mut ctx = context(schema.as_deref(), roles, users, title);
-    ctx.tiers = tiers.as_deref().map(|t| &t.tiers);
-    report::html_site(&table.table, &ctx)
+    let ctx = page_context(
+        &table,
+        schema.as_deref(),
+        (roles, users, title),
+        snapshot,
+        tiers.as_deref(),
+    )?;
+    Ok(report::html_site(&table.table, &ctx))
 }
 
 /// Renders the HTML site and writes it into `folder` (a `Folder` open to
 /// write) as one unit; `tiers` as for `render_site`. Returns the names of
 /// the files written.
 #[pyfunction]
-#[pyo3(signature = (folder, table, *, roles=None, users=None, schema=None, title="", tiers=None))]
+#[pyo3(signature = (folder, table, *, roles=None, users=None, schema=None, title="", snapshot=None, tiers=None))]
 #[allow(clippy::too_many_arguments)]
 fn write_site(
     py: Python<'_>,
@@ -116,11 +158,17 @@ fn write_site(
     users: UserRows,
     schema: Option<PySchema>,
     title: &str,
+    snapshot: SnapshotRow,
     tiers: Option<PyRef<'_, PyTiers>>,
 ) -> PyResult<Vec<String>> {
     let schema = schema_for(&table, schema);
-    let mut ctx = context(schema.as_deref(), roles, users, title);
-    ctx.tiers = tiers.as_deref().map(|t| &t.tiers);
+    let ctx = page_context(
+        &table,
+        schema.as_deref(),
+        (roles, users, title),
+        snapshot,
+        tiers.as_deref(),
+    )?;
     let folder = folder.open_mut()?;
     let table = &table.table;
     Ok(py.detach(|| report::write_site(folder, table, &ctx))?)

@@ -9,10 +9,9 @@ import os
 import sys
 from typing import Any, Callable
 
-from .. import Tiers, role_report, write_site
-from ..demo import TIERS_FILE
+from .. import role_report, write_site
 from ..output import write_atomic
-from ..snapshot import beside, read_roles, read_schema, read_users, report_context
+from ..snapshot import read_roles, read_schema, read_users, report_context
 from ._files import STDIN, one_stdin, read_table, read_tiers, side_files
 from ._output import one_line_errors
 from ._parsers import Commands, add_command
@@ -23,6 +22,7 @@ examples:
   sgperms report sgperms-demo/permissions.csv --role artist -o artist.md
   sgperms report sgperms-demo/permissions.csv --all -o site/
   sgperms report permissions.csv --all --tiers tiers.txt --users users.csv -o site/
+  sgperms report permissions.csv --role artist --tiers tiers.txt -o artist.html
   cat permissions.csv | sgperms report - --role artist --roles roles.csv -o -
 
 PERMS.csv may be - to read stdin (then only the --users, --roles and --schema
@@ -37,7 +37,8 @@ def add_parser(commands: Commands) -> None:
         help="\"what am I allowed to do?\": a role's page, or an HTML site of every role",
         description="Write one role's page (Markdown or HTML, by the extension of -o) or, with --all,\n"
         "a self-contained HTML site: an index, one page per role and a filterable role matrix.\n"
-        "In a snapshot folder, roles.csv, users.csv and schema.json beside PERMS.csv are used.",
+        "In a snapshot folder, roles.csv, users.csv, schema.json, snapshot.json and tiers.txt beside PERMS.csv\n"
+        "are used: pages name the site and the snapshot's date, and mark the missed permissions.",
         epilog=EPILOG, run=run, quiet="print only errors",
     )
     report.add_argument("perms", metavar="PERMS.csv", help="a permission CSV or a snapshot folder ('-' for stdin)")
@@ -53,30 +54,26 @@ def add_parser(commands: Commands) -> None:
     report.add_argument(
         "--schema", metavar="schema.json", help="entity and field display names (default: beside PERMS.csv; -: stdin)"
     )
-    report.add_argument("--title", default="", help="a title for the pages, e.g. the studio's name")
     report.add_argument(
         "--tiers", metavar="TIERS",
-        help="the tier file: the matrix lists roles in tier order and leaves out its admins (default: tiers.txt "
-        "beside PERMS.csv; -: stdin)",
+        help="the tier file: each page shows the role's place and its missed permissions, and the matrix lists "
+        "roles in tier order without its admins (default: tiers.txt beside PERMS.csv; -: stdin)",
     )
+    report.add_argument("--title", default="", help="a title for the pages, e.g. the studio's name")
 
 
 def _context(args: argparse.Namespace) -> dict[str, Any]:
     """roles, users and schema for the pages: the files given, else those
     beside the table (none beside stdin); each one there is read strictly."""
     if args.perms != STDIN:
-        return report_context(args.perms, roles=args.roles, users=args.users, schema=args.schema)
+        found = report_context(args.perms, roles=args.roles, users=args.users, schema=args.schema)
+        if args.tiers:
+            found["tiers"] = read_tiers(args.tiers)
+        return found
     readers: tuple[tuple[str, Callable[[str], Any]], ...] = (
-        ("roles", read_roles), ("users", read_users), ("schema", read_schema)
+        ("roles", read_roles), ("users", read_users), ("schema", read_schema), ("tiers", read_tiers)
     )
     return {name: read(getattr(args, name)) for name, read in readers if getattr(args, name)}
-
-
-def _tiers(args: argparse.Namespace) -> Tiers | None:
-    """The tier file given, else the one beside the table (read strictly, as
-    the other files beside it are), else None."""
-    path = args.tiers or (beside(args.perms, TIERS_FILE) if args.perms != STDIN else None)
-    return read_tiers(path) if path else None
 
 
 @one_line_errors
@@ -88,9 +85,10 @@ def run(args: argparse.Namespace) -> ExitStatus:
     table = read_table(args.perms, args.roles)
     context = _context(args)
     if args.all:
-        written = write_site(table, args.output, title=args.title, tiers=_tiers(args), **context)
+        written = write_site(table, args.output, title=args.title, **context)
         if not args.quiet:
-            print(f"wrote {len(written)} pages to {args.output}/ (open {os.path.join(args.output, 'index.html')})",
+            print(f"wrote {len(written)} pages to {os.path.join(args.output, '')} "
+                  f"(open {os.path.join(args.output, 'index.html')})",
                   file=sys.stderr)
         return ExitStatus.OK
     fmt = "html" if args.output.lower().endswith((".html", ".htm")) else "markdown"
