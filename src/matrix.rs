@@ -17,11 +17,15 @@ use crate::tiers::{admin_roles, Tiers};
 
 /// Rows worth a matrix, as (row, every role's effective value): every
 /// entity, app and advanced row, and the field rows that say something
-/// beyond their entity for some role (the rest follow their entity).
-fn matrix_rows(table: &Table) -> Vec<(usize, Vec<Value>)> {
-    table
-        .sorted_rows()
-        .into_iter()
+/// beyond their entity for some role (the rest follow their entity). Entity
+/// types in order of their display names, as the role pages list them.
+fn matrix_rows(table: &Table, ctx: &Context) -> Vec<(usize, Vec<Value>)> {
+    let mut rows = table.sorted_rows();
+    rows.sort_by_cached_key(|&row| {
+        let t = table.target(row);
+        (t.kind(), ctx.entity_sort_key(t.entity_type()))
+    });
+    rows.into_iter()
         .filter(|&row| table.target(row).kind() != Kind::Field || overrides_entity(table, row))
         .map(|row| {
             let t = table.target(row);
@@ -189,7 +193,7 @@ tr.differs th{border-left:4px solid #d9822b}";
 /// permission worth showing ([`matrix_rows`]), a choice of the roles to
 /// compare, a filter. Returns the HTML page.
 pub fn matrix_html(table: &Table, ctx: &Context) -> String {
-    let rows = matrix_rows(table);
+    let rows = matrix_rows(table, ctx);
     let columns = columns(table, ctx);
     let chosen = columns.iter().filter(|c| c.left_out.is_none()).count();
     let differing = rows.iter().filter(|(_, v)| differs(v, &columns)).count();
@@ -395,6 +399,42 @@ mod tests {
         );
         assert!(page.contains("value=\"admin\"> admin <small>admin</small>"));
         assert!(page.contains("value=\"artist\" checked> artist</label>"));
+    }
+
+    #[test]
+    fn entity_types_are_in_order_of_their_display_names() {
+        use crate::schema::{EntitySchema, Schema};
+        let text = "kind,entity_type,name,action,artist\n\
+            entity,ActionMenuItem,,see,yes\nentity,ApiUser,,see,no\nentity,Asset,,see,yes\n\
+            app,,Media Center,see,yes\n";
+        let t = read(text.as_bytes(), &ReadOptions::default()).unwrap().0;
+        let entity = |code: &str, name: &str| EntitySchema {
+            code: code.into(),
+            display_name: name.into(),
+            fields: Vec::new(),
+        };
+        let schema = Schema::new(vec![
+            entity("ActionMenuItem", "Action Menu Item"),
+            entity("ApiUser", "Script"),
+            entity("Asset", "Asset"),
+        ]);
+        let ctx = Context {
+            schema: Some(&schema),
+            ..Context::default()
+        };
+        let order: Vec<String> = matrix_rows(&t, &ctx)
+            .into_iter()
+            .map(|(row, _)| t.target(row).to_string())
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "entity:ActionMenuItem::see",
+                "entity:Asset::see",
+                "entity:ApiUser::see",
+                "app::Media Center:see"
+            ]
+        );
     }
 
     #[test]
