@@ -166,3 +166,16 @@ def test_a_garbled_snapshot_json_only_leaves_the_site_unnamed(studio, tmp_path):
     r = run("report", folder, "--all", "-o", tmp_path / "site")
     assert r.returncode == 0, r.stderr
     assert "Site: an unnamed site. Pages made by sgperms" in (tmp_path / "site" / "index.html").read_text()
+
+
+def test_tiers_given_win_over_a_broken_tiers_txt_beside(studio, tmp_path):
+    folder = tmp_path / "studio"
+    shutil.copytree(studio, folder)
+    (folder / "tiers.txt").write_text("lead > artist > lead\n")
+    broken = run("report", folder, "--role", "artist", "-o", "-")
+    assert broken.returncode == 2 and "tiers.txt" in broken.stderr, broken.stderr
+    given = tmp_path / "mine.txt"
+    given.write_text("lead > artist\n")
+    r = run("report", folder, "--role", "artist", "--tiers", given, "-o", "-")
+    assert r.returncode == 0, r.stderr
+    assert "- Level 2 of 2 (1 is the top).\n" in r.stdout

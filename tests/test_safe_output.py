@@ -226,6 +226,43 @@ def test_role_page_html_escapes_hostile_text():
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
 
 
+def tiered_hostile_table():
+    """lead above artist, artist allowed more on every rule: the hostile text
+    as the notes of entity rules and of apps, each one a missed permission."""
+    t = sgperms.PermissionTable(["lead", "artist"])
+    for i, text in enumerate(HOSTILE):
+        entity = f"CustomEntity{i:02d}"
+        t.set("artist", "entity", entity, "", "retire", "yes", note=text)
+        t.set("lead", "entity", entity, "", "retire", "no")
+        t.set("artist", "app", "", text, "see", "yes", note=text)
+        t.set("lead", "app", "", text, "see", "no")
+    return t
+
+
+TIERED_ROLES = [{"code": "lead", "display_name": "[x](javascript:alert(1)) <img src=x onerror=alert(1)>"},
+                {"code": "artist", "display_name": "a | b `c` | d \x1b[31mred"}]
+
+
+@pytest.mark.parametrize("role", ["lead", "artist"])
+def test_role_page_markdown_renders_hostile_notes_and_tier_names_as_text(role):
+    tiers = sgperms.Tiers.parse("lead > artist")
+    page = sgperms.role_report(tiered_hostile_table(), role, roles=TIERED_ROLES, tiers=tiers)
+    assert page.count("a missed permission") == 2 * len(HOSTILE)
+    assert_renders_as_text(page, HOSTILE + [r["display_name"] for r in TIERED_ROLES])
+
+
+def test_role_pages_and_index_html_escape_hostile_notes_and_tier_names(tmp_path):
+    tiers = sgperms.Tiers.parse("lead > artist")
+    out = tmp_path / "site"
+    sgperms.write_site(tiered_hostile_table(), out, roles=TIERED_ROLES, tiers=tiers,
+                       snapshot={"site": "<script>alert(1)</script>", "taken_at": "<img src=x onerror=alert(1)>"})
+    for name in ("index.html", "role-lead.html", "role-artist.html"):
+        page = (out / name).read_text()
+        for bad in ("<script>alert", "<img", "javascript:alert(1))\">", "href=\"http://evil", "href=\"javascript"):
+            assert bad not in page, (name, bad)
+        assert "&lt;img src=x onerror=alert(1)&gt;" in page, name
+
+
 # -- terminal output and machine formats on stdout ----------------------------
 
 

@@ -405,10 +405,10 @@ def snapshot_provenance(folder: PathLike) -> dict[str, Any] | None:
 
 
 def report_context(path: PathLike, *, roles: Source | None = None, users: Source | None = None,
-                   schema: Source | None = None, tiers: PathLike | None = None) -> dict[str, Any]:
+                   schema: Source | None = None, tiers: PathLike | Tiers | None = None) -> dict[str, Any]:
     """What a role report knows about a table: ``roles`` (Roles), ``users``
-    (Assignments), ``schema`` (Schema) and ``tiers`` (Tiers, from tiers.txt)
-    from the files given, else from those beside ``path`` (a snapshot
+    (Assignments), ``schema`` (Schema) and ``tiers`` (Tiers, from tiers.txt;
+    or given read) from the files given, else from those beside ``path`` (a snapshot
     folder, or a table in one), for those there are, and ``snapshot`` (the
     folder's snapshot.json); keyword arguments for ``sgperms.role_report``
     and ``write_site``. A file that is there but cannot be read is an error
@@ -424,8 +424,9 @@ def report_context(path: PathLike, *, roles: Source | None = None, users: Source
     schema_path = schema or beside(path, SCHEMA_JSON)
     if schema_path:
         found["schema"] = read_schema(schema_path)
-    tiers_path = tiers or beside(path, TIERS_TXT)
-    if tiers_path:
+    if isinstance(tiers, Tiers):
+        found["tiers"] = tiers
+    elif tiers_path := tiers or beside(path, TIERS_TXT):
         found["tiers"] = Tiers.read(os.fspath(tiers_path))
     snapshot_file = beside(path, SNAPSHOT_JSON)
     provenance = snapshot_provenance(os.path.dirname(snapshot_file) or ".") if snapshot_file else None

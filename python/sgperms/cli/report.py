@@ -63,13 +63,12 @@ def add_parser(commands: Commands) -> None:
 
 
 def _context(args: argparse.Namespace) -> dict[str, Any]:
-    """roles, users and schema for the pages: the files given, else those
-    beside the table (none beside stdin); each one there is read strictly."""
+    """roles, users, schema and tiers for the pages: the files given, else
+    those beside the table, with its snapshot.json (none beside stdin); each
+    one there is read strictly."""
     if args.perms != STDIN:
-        found = report_context(args.perms, roles=args.roles, users=args.users, schema=args.schema)
-        if args.tiers:
-            found["tiers"] = read_tiers(args.tiers)
-        return found
+        tiers = read_tiers(args.tiers) if args.tiers else None
+        return report_context(args.perms, roles=args.roles, users=args.users, schema=args.schema, tiers=tiers)
     readers: tuple[tuple[str, Callable[[str], Any]], ...] = (
         ("roles", read_roles), ("users", read_users), ("schema", read_schema), ("tiers", read_tiers)
     )
