@@ -240,14 +240,25 @@ def _people(rng: random.Random) -> Iterator[tuple[str, str, str, bool]]:
 def build_site(session_class: Any = None) -> Any:
     """A mockgun session holding the demo studio (roles, people, scripts,
     client users and permission history). Returns the session.
-    ``session_class`` is a mockgun.Shotgun subclass to build it with."""
+    ``session_class`` is a mockgun.Shotgun subclass to build it with. By
+    default the session returned is the enforcing stand-in
+    (``sgperms.testing``) obeying the demo's permission table, so that what
+    acts as a person (the probe, promote, "what am I allowed to do?") is
+    refused as on a site rather than allowed everything."""
     from shotgun_api3.lib import mockgun
 
-    session = session_class or mockgun.Shotgun
+    from . import testing
+
     mockgun.Shotgun.set_schema_paths(*schema_paths(load_schema()))
-    sg = session(DEMO_URL, script_name="sgperms-demo", api_key="demo-key-not-secret")
+    # A new studio: not the database of a demo built earlier in this process.
+    testing.release(DEMO_URL)
+    script, key = "sgperms-demo", "demo-key-not-secret"
+    sg = (session_class or mockgun.Shotgun)(DEMO_URL, script_name=script, api_key=key)
     _populate(sg)
-    return sg
+    if session_class is not None:
+        return sg
+    testing.enforce(sg, permission_table(sg.schema_read()))
+    return testing.EnforcingShotgun(DEMO_URL, script_name=script, api_key=key)
 
 
 def _populate(sg: Any) -> None:

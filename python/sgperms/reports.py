@@ -90,10 +90,10 @@ def write_site(
 
 
 def allowed(site: Site, login: str, *, format: str = "markdown", connect: Callable[[str], Any] | None = None,
-            project: Any = None) -> str:
+            project: Any = None, rate: float | None = None) -> str:
     """"What am I allowed to do?" for one person of ``site`` (a
     ``sgperms.Site``): probes their role as them (``sgperms.probe.run``;
-    ``connect`` and ``project`` as there) and renders it as their role's
+    ``connect``, ``project`` and ``rate`` as there) and renders it as their role's
     page, titled with their name. Returns Markdown or HTML (``format``).
     LookupError when no person has that login and a role; PermissionError
     when the probe cannot act as them."""
@@ -104,7 +104,7 @@ def allowed(site: Site, login: str, *, format: str = "markdown", connect: Callab
                        and a.login.lower() == login.lower()), None)
         if person is None or not person.role:
             raise LookupError(f"no person with login {login!r} holding a role on the site")
-        measured = run(site, {person.role: person.login}, connect=connect, project=project)
+        measured = run(site, {person.role: person.login}, connect=connect, project=project, rate=rate)
         if person.role in measured.skipped:
             raise PermissionError(f"cannot act as {login}: {measured.skipped[person.role]}")
         return role_report(measured.table, person.role, format=format, roles=site.roles(),
