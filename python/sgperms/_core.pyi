@@ -215,8 +215,9 @@ class Folder:
         """The folder, as a pathlib.Path."""
     def check(self, names: Sequence[str]) -> None:
         """Raise FolderError for a name commit() would refuse."""
-    def commit(self, files: Sequence[tuple[str, bytes]]) -> None:
-        """Replace the named files as one unit: all new, or all as they were."""
+    def commit(self, files: Sequence[tuple[str, bytes]], *, remove: Sequence[str] | None = None) -> None:
+        """Replace the named files and remove those in ``remove`` as one unit:
+        all new and the removed gone, or all as they were."""
     def close(self) -> None:
         """Release the lock."""
     def __enter__(self) -> Folder: ...
