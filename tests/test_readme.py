@@ -63,6 +63,22 @@ def test_probe_example_runs_on_the_demo_as_written(tmp_path, monkeypatch):
     assert page.startswith("# ") and "| Version |" in page
 
 
+def test_quick_start_leaves_the_tracked_example_alone():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## Quick start\n\n```python\n(.*?)```", readme, re.S).group(1)
+    assert "examples/permissions.csv" in block
+    assert not re.search(r"to_csv\([^)]*examples/", block)
+
+
+def test_readme_states_the_benchmarks_default_runs():
+    from sgperms import cli
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    stated = re.search(r"Medians of\s+`--runs` runs \(default (\d+);", readme)
+    bench = cli.build_parser()._subparsers._group_actions[0].choices["bench"]
+    assert stated and int(stated.group(1)) == bench.get_default("runs")
+
+
 def test_readme_documents_every_environment_variable_the_cli_reads():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     from sgperms import cli

@@ -119,6 +119,19 @@ def test_diff_command_exit_status_and_formats(studio, tmp_path):
 def test_compare_command(studio):
     r = run("compare", str(studio / "permissions.csv"), "lead", "artist", "--effective")
     assert r.returncode == 1 and "artist entity:Version::retire: no -> yes" in r.stdout
+    table = sgperms.read_csv(studio / "permissions.csv")
+    n = len(table.compare_roles("lead", "artist"))
+    assert r.stdout.startswith(f"artist differs from lead in {n} cells (each: lead's value -> artist's)\n")
+    assert "changed" not in r.stdout.splitlines()[0]
+    raw = len(table.compare_roles("lead", "artist", effective=False))
+    assert f"\n\nartist differs from lead in {raw} cells (each\\: lead's value -\\> artist's)\n" in run(
+        "compare", studio, "lead", "artist", "--format", "md").stdout
+    same = run("compare", studio, "artist", "artist")
+    assert (same.returncode, same.stdout) == (0, "artist allows what artist allows: no cell differs\n")
+    # No click plan for a comparison: not offered, so never a failure after the fact.
+    plan = run("compare", studio, "lead", "artist", "--format", "plan")
+    assert plan.returncode == 2 and "invalid choice: 'plan'" in plan.stderr
+    assert "plan" not in run("compare", "--help").stdout.split("--format", 1)[1].split("\n")[0]
     r = run("compare", str(studio), "lead", "ghost")
     assert r.returncode == 2 and 'unknown role "ghost"' in r.stderr
 

@@ -15,6 +15,7 @@ __all__ = [
     "FormulaWarning",
     "PermissionTable",
     "read_csv_bytes",
+    "did_you_mean",
     "Schema",
     "Folder",
     "Tiers",
@@ -182,6 +183,9 @@ def read_csv_bytes(
     With `lenient`, names the schema or roles do not know are kept as typed;
     `strict_roles` keeps unknown roles errors even then. Cells a spreadsheet
     would run as formulas give one FormulaWarning, `stacklevel` frames up."""
+
+def did_you_mean(name: str, candidates: Sequence[str]) -> str:
+    """' (did you mean "X"?)' for the candidate closest to name, or ""."""
 
 def warn_formulas(data: bytes, path: str | None = None, stacklevel: int = 1) -> None:
     """One FormulaWarning when a CSV with a header row holds cells a spreadsheet would run as formulas."""
