@@ -76,6 +76,9 @@ pub struct Changes {
     pub cells: Vec<CellChange>,
     /// Targets whose note differs.
     pub notes: Vec<NoteChange>,
+    /// Whether these are two roles of one table compared
+    /// ([`compare_roles`]): nothing changed, they differ.
+    pub roles_compared: bool,
 }
 
 /// Everything that differs from `old` to `new`. Roles are matched by code,
@@ -279,6 +282,7 @@ pub fn compare_roles(
         new_label: b.to_string(),
         roles_after: table.roles().map(str::to_string).collect(),
         cells,
+        roles_compared: true,
         ..Changes::default()
     })
 }
@@ -378,8 +382,12 @@ impl Changes {
         roles
     }
 
-    /// One line: what changed, in numbers.
+    /// One line: what changed, in numbers (for two roles compared, where
+    /// and how the second differs from the first).
     pub fn summary(&self) -> String {
+        if self.roles_compared {
+            return self.comparison_summary();
+        }
         if self.is_empty() {
             return "no changes".to_string();
         }
@@ -424,6 +432,19 @@ impl Changes {
             parts.push("no targets or roles added or removed".to_string());
         }
         parts.join("; ")
+    }
+
+    /// The summary of two roles compared: `artist differs from lead in 3
+    /// cells (each: lead's value -> artist's)`, or that they agree.
+    fn comparison_summary(&self) -> String {
+        let (a, b) = (&self.old_label, &self.new_label);
+        match self.cells.len() {
+            0 => format!("{b} allows what {a} allows: no cell differs"),
+            n => format!(
+                "{b} differs from {a} in {n} cell{} (each: {a}'s value -> {b}'s)",
+                plural(n)
+            ),
+        }
     }
 
     /// Every difference as a record with the [`RECORD_FIELDS`]: roles,
@@ -611,6 +632,24 @@ mod tests {
 
     fn table(text: &str) -> Table {
         read(text.as_bytes(), &ReadOptions::default()).unwrap().0
+    }
+
+    #[test]
+    fn a_comparison_of_two_roles_says_how_they_differ_not_what_changed() {
+        let t = table("kind,entity_type,name,action,lead,artist\nentity,Version,,retire,no,yes\nentity,Shot,,see,yes,yes\n");
+        let c = compare_roles(&t, "lead", "artist", false).unwrap();
+        assert_eq!(
+            c.summary(),
+            "artist differs from lead in 1 cell (each: lead's value -> artist's)"
+        );
+        assert!(c
+            .to_text()
+            .ends_with("\n  artist entity:Version::retire: no -> yes\n"));
+        let same = compare_roles(&t, "artist", "artist", false).unwrap();
+        assert_eq!(
+            same.summary(),
+            "artist allows what artist allows: no cell differs"
+        );
     }
 
     #[test]

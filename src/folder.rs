@@ -8,9 +8,9 @@
 //!    drops it when the holder dies, so a killed run never blocks the next);
 //! 2. roll back any interrupted write the journal records;
 //! 3. stage every new file beside its target (`.sgperms-new-NAME`, flushed) and
-//!    keep a hard link to every file it replaces (`.sgperms-old-NAME`);
+//!    keep a hard link to every file it replaces or removes (`.sgperms-old-NAME`);
 //! 4. write the journal (`.sgperms-journal`) naming them, then rename the new
-//!    files into place;
+//!    files into place and remove the files the unit removes;
 //! 5. remove the journal (the commit point), then the backups.
 //!
 //! A run killed anywhere in 4 leaves the journal: the next writer or reader
@@ -193,12 +193,16 @@ fn os_text(err: &std::io::Error) -> String {
     }
 }
 
-/// What the journal records about one file being replaced.
+/// What the journal records about one file being replaced or removed.
 #[derive(Debug, Serialize, Deserialize)]
 struct Entry {
     name: String,
     /// Whether a previous file existed (and so has a backup to put back).
     existed: bool,
+    /// Whether the unit removes the file instead of writing it (absent in
+    /// journals of versions that could not remove).
+    #[serde(default)]
+    removed: bool,
 }
 
 /// The journal of a write in progress.
@@ -328,9 +332,28 @@ impl Folder {
     /// afterwards all hold their new bytes, or, on error, all hold what they
     /// held before. Needs the folder opened for [`Access::Write`].
     pub fn commit(&mut self, files: &[(&str, &[u8])]) -> Result<(), FolderError> {
+        self.commit_removing(files, &[])
+    }
+
+    /// [`Folder::commit`], and in the same unit removes the files named in
+    /// `remove` (plain names; those missing, or also in `files`, are left
+    /// alone): afterwards the new set stands without them, or, on error or
+    /// after a kill rolled back, every file is as it was, the removed ones
+    /// included.
+    pub fn commit_removing(
+        &mut self,
+        files: &[(&str, &[u8])],
+        remove: &[&str],
+    ) -> Result<(), FolderError> {
         let names: Vec<&str> = files.iter().map(|(name, _)| *name).collect();
+        let remove: Vec<&str> = remove
+            .iter()
+            .copied()
+            .filter(|name| !names.contains(name))
+            .collect();
         self.check(&names)?;
-        let staged = self.stage_all(files);
+        self.check(&remove)?;
+        let staged = self.stage_all(files, &remove);
         let journal = match staged {
             Ok(journal) => journal,
             Err(e) => {
@@ -354,7 +377,12 @@ impl Folder {
                 #[cfg(test)]
                 self.inject(n)?;
                 let _ = n;
-                self.rename(&new_name(&entry.name), &entry.name)
+                if entry.removed {
+                    let path = self.path(&entry.name);
+                    std::fs::remove_file(&path).map_err(|e| FolderError::io(&path, "remove", e))
+                } else {
+                    self.rename(&new_name(&entry.name), &entry.name)
+                }
             })
             .and_then(|()| self.sync_dir());
         #[cfg(test)]
@@ -438,9 +466,10 @@ impl Folder {
         }
     }
 
-    /// Stages every new file and backs up every file it replaces; returns the journal to write.
-    fn stage_all(&self, files: &[(&str, &[u8])]) -> Result<Journal, FolderError> {
-        let mut entries = Vec::with_capacity(files.len());
+    /// Stages every new file and backs up every file it replaces or removes
+    /// (a name to remove that is missing is left out); returns the journal to write.
+    fn stage_all(&self, files: &[(&str, &[u8])], remove: &[&str]) -> Result<Journal, FolderError> {
+        let mut entries = Vec::with_capacity(files.len() + remove.len());
         for (name, bytes) in files {
             let target = self.path(name);
             let existing = std::fs::symlink_metadata(&target).ok();
@@ -451,7 +480,18 @@ impl Folder {
             entries.push(Entry {
                 name: (*name).to_string(),
                 existed: existing.is_some(),
+                removed: false,
             });
+        }
+        for name in remove {
+            if std::fs::symlink_metadata(self.path(name)).is_ok() {
+                self.back_up(name)?;
+                entries.push(Entry {
+                    name: (*name).to_string(),
+                    existed: true,
+                    removed: true,
+                });
+            }
         }
         Ok(Journal {
             holder: holder_text(self.lock.as_ref()),
@@ -874,6 +914,93 @@ mod tests {
                 only_the_set(dir.path());
             }
         }
+    }
+
+    /// The old set plus `stale.txt`, then a unit writing the new set and
+    /// removing `stale.txt` (and `gone.txt`, missing), with `fault`.
+    fn removing_with(dir: &Path, fault: Option<Fault>) -> Result<(), FolderError> {
+        set(dir, "old");
+        std::fs::write(dir.join("stale.txt"), "old stale").unwrap();
+        let mut f = Folder::open(dir, Access::Write, Duration::ZERO, "test").unwrap();
+        f.fault = fault;
+        let files = new_files("new");
+        let refs: Vec<(&str, &[u8])> = files
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.as_bytes()))
+            .collect();
+        f.commit_removing(&refs, &["stale.txt", "gone.txt"])
+    }
+
+    fn old_with_stale(dir: &Path) -> bool {
+        whole(dir, "old")
+            && std::fs::read_to_string(dir.join("stale.txt")).is_ok_and(|t| t == "old stale")
+    }
+
+    #[test]
+    fn a_unit_removes_files_with_the_rest_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        removing_with(dir.path(), None).unwrap();
+        assert!(whole(dir.path(), "new"));
+        only_the_set(dir.path());
+        // The removal is the last step (after the four renames): fail or die at each.
+        for at in 0..=NAMES.len() {
+            let dir = tempfile::tempdir().unwrap();
+            let err = removing_with(dir.path(), Some(Fault::Fail(at))).unwrap_err();
+            assert!(
+                err.to_string()
+                    .ends_with("the previous files were put back"),
+                "{err}"
+            );
+            assert!(
+                old_with_stale(dir.path()),
+                "fail at {at}: {:?}",
+                names(dir.path())
+            );
+            for access in [Access::Read, Access::Write] {
+                let dir = tempfile::tempdir().unwrap();
+                removing_with(dir.path(), Some(Fault::Die(at))).unwrap_err();
+                let f = Folder::open(dir.path(), access, Duration::ZERO, "test").unwrap();
+                let said = f.recovered().expect("says it rolled back").to_string();
+                assert!(
+                    said.contains("stale.txt are as they were before it"),
+                    "{said}"
+                );
+                drop(f);
+                assert!(
+                    old_with_stale(dir.path()),
+                    "die at {at}: {:?}",
+                    names(dir.path())
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_name_both_written_and_removed_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = Folder::open(dir.path(), Access::Write, Duration::ZERO, "test").unwrap();
+        f.commit_removing(&[("a.txt", b"kept")], &["a.txt"])
+            .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("a.txt")).unwrap(),
+            "kept"
+        );
+    }
+
+    #[test]
+    fn a_removal_is_refused_like_a_write_through_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        set(dir.path(), "old");
+        std::os::unix::fs::symlink(dir.path().join("roles.csv"), dir.path().join("link.txt"))
+            .unwrap();
+        let mut f = Folder::open(dir.path(), Access::Write, Duration::ZERO, "test").unwrap();
+        let err = f.commit_removing(&[], &["link.txt"]).unwrap_err();
+        assert_eq!(err.kind(), "symlink");
+        assert!(dir.path().join("link.txt").exists() && whole(dir.path(), "old"));
+        assert_eq!(
+            f.commit_removing(&[], &["../x"]).unwrap_err().kind(),
+            "bad_name"
+        );
     }
 
     #[test]

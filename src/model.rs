@@ -425,7 +425,8 @@ impl fmt::Display for ModelError {
                  expected yes, no, if <condition> or empty"
             ),
             ModelError::UnknownRole { role, known } => {
-                write!(f, "unknown role \"{role}\"; the table has: ")?;
+                let hint = crate::normalize::did_you_mean(role, known.iter().map(String::as_str));
+                write!(f, "unknown role \"{role}\"{hint}; the table has: ")?;
                 if known.is_empty() {
                     f.write_str("no roles")
                 } else {

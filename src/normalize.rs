@@ -409,6 +409,13 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     best.map(|(_, candidate)| candidate)
 }
 
+/// ` (did you mean "X"?)`, X the candidate [`closest`] to `name`, or ""
+/// when none is close: the hint every unknown-role error gives.
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    closest(name, candidates)
+        .map_or_else(String::new, |near| format!(" (did you mean \"{near}\"?)"))
+}
+
 /// Optimal string alignment distance: insertions, deletions, substitutions
 /// and swaps of two neighbours each count one.
 fn edit_distance(a: &[char], b: &[char]) -> usize {

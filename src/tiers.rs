@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use crate::intern::Name;
 use crate::model::{Cell, Table, Target, Value, NO_RANK, RANK_IF, RANK_NO, RANK_YES};
-use crate::normalize::shown;
+use crate::normalize::{closest, did_you_mean, shown};
 use crate::vocab;
 
 /// Why a tier file or a tier operation failed.
@@ -61,6 +61,8 @@ pub enum TierError {
     NotInTiers {
         /// The role code.
         role: String,
+        /// The tier file's roles, in the order it names them.
+        known: Vec<String>,
     },
     /// A grant of a value that grants nothing (`no`, unknown, `inherit`).
     NotAGrant {
@@ -116,12 +118,19 @@ impl fmt::Display for TierError {
                 if let Some(line) = line {
                     write!(f, "line {line}: ")?;
                 }
-                write!(f, "unknown role \"{role}\"; the permission table has: {}", known.join(", "))
+                let hint = did_you_mean(role, known.iter().map(String::as_str));
+                write!(f, "unknown role \"{role}\"{hint}; the permission table has: {}", known.join(", "))
             }
-            TierError::NotInTiers { role } => write!(
-                f,
-                "role \"{role}\" is in no chain of the tier file; add it (a line with just \"{role}\" declares it isolated)"
-            ),
+            TierError::NotInTiers { role, known } => match closest(role, known.iter().map(String::as_str)) {
+                Some(near) => write!(
+                    f,
+                    "role \"{role}\" is in no chain of the tier file (did you mean \"{near}\"?)"
+                ),
+                None => write!(
+                    f,
+                    "role \"{role}\" is in no chain of the tier file; add it (a line with just \"{role}\" declares it isolated)"
+                ),
+            },
             TierError::NotAGrant { value } => write!(
                 f,
                 "cannot grant \"{}\": a grant is \"yes\" or \"if <condition>\" (revoke to remove)",
@@ -577,6 +586,7 @@ impl Tiers {
             .copied()
             .ok_or_else(|| TierError::NotInTiers {
                 role: role.to_string(),
+                known: self.nodes.keys().cloned().collect(),
             })
     }
 
@@ -890,9 +900,12 @@ impl Tiers {
             );
         }
         let Ok(actor) = self.index(actor_role) else {
+            let hint = did_you_mean(actor_role, self.nodes.keys().map(String::as_str));
             return decide(
                 false,
-                format!("{actor_role} is in no chain of the tier file, so it may assign nothing"),
+                format!(
+                    "{actor_role} is in no chain of the tier file{hint}, so it may assign nothing"
+                ),
             );
         };
         let below = |role: &str| {
@@ -905,6 +918,9 @@ impl Tiers {
                 false,
                 format!("{new_role} is an admin role: only admins assign it"),
             );
+        }
+        if let Err(unknown) = self.index(new_role) {
+            return decide(false, unknown.to_string());
         }
         if !below(new_role) {
             return decide(false, format!("{new_role} is not below {actor_role}"));
@@ -1102,9 +1118,39 @@ mod tests {
                 .grant(&table, "outsider", &asset_create(), &Value::Yes)
                 .unwrap_err(),
             TierError::NotInTiers {
-                role: "outsider".into()
+                role: "outsider".into(),
+                known: tiers.roles().iter().map(|r| r.to_string()).collect(),
             }
         );
+    }
+
+    #[test]
+    fn a_misspelt_role_gets_the_closest_known_one_suggested() {
+        let tiers = Tiers::parse("admins: admin\nadmin\nproducer > coordinator\n").unwrap();
+        let table = Table::with_roles(["admin", "producer", "coordinator"]).unwrap();
+        let grant = tiers.grant(&table, "coordinater", &asset_create(), &Value::Yes);
+        assert_eq!(
+            grant.unwrap_err().to_string(),
+            "role \"coordinater\" is in no chain of the tier file (did you mean \"coordinator\"?)"
+        );
+        let far = tiers.grant(&table, "vendor", &asset_create(), &Value::Yes);
+        assert!(far
+            .unwrap_err()
+            .to_string()
+            .ends_with("add it (a line with just \"vendor\" declares it isolated)"));
+        let assign = tiers.can_assign("producer", "coordinator", "coordinater");
+        assert!(!assign.allowed);
+        assert_eq!(
+            assign.reason,
+            "role \"coordinater\" is in no chain of the tier file (did you mean \"coordinator\"?)"
+        );
+        assert_eq!(
+            tiers.can_assign("prodcer", "coordinator", "coordinator").reason,
+            "prodcer is in no chain of the tier file (did you mean \"producer\"?), so it may assign nothing"
+        );
+        let unknown = table.require_role("admni").unwrap_err().to_string();
+        assert!(unknown
+            .starts_with("unknown role \"admni\" (did you mean \"admin\"?); the table has: "));
     }
 
     #[test]
@@ -1140,7 +1186,7 @@ mod tests {
         let table = Table::with_roles(["supervisor", "lead", "artist"]).unwrap();
         assert_eq!(
             tiers.check(&table, false).unwrap_err().to_string(),
-            "line 3: unknown role \"artst\"; the permission table has: supervisor, lead, artist"
+            "line 3: unknown role \"artst\" (did you mean \"artist\"?); the permission table has: supervisor, lead, artist"
         );
         assert!(Tiers::parse("").unwrap().roles().is_empty());
     }

@@ -140,3 +140,38 @@ def test_console_script_is_installed():
     exe = shutil.which("sgperms") or os.path.join(os.path.dirname(sys.executable), "sgperms")
     r = subprocess.run([exe, "--version"], capture_output=True, text=True)
     assert r.stdout.strip() == f"sgperms {sgperms.__version__}"
+
+
+def test_fmt_to_another_file_or_stdout_says_what_it_wrote_and_never_reformatted(tmp_path):
+    messy, clean, out = tmp_path / "perms.csv", tmp_path / "clean.csv", tmp_path / "out.csv"
+    messy.write_bytes(MESSY.encode())
+    clean.write_text(CANONICAL)
+    r = run("fmt", messy, "-o", out)
+    assert (r.returncode, r.stderr) == (0, f"wrote {out} ({messy}: its canonical form)\n")
+    assert out.read_text() == CANONICAL and messy.read_bytes() == MESSY.encode()
+    r = run("fmt", clean, "-o", out)
+    assert (r.returncode, r.stderr) == (0, f"wrote {out} ({clean}: already canonical, copied as it was)\n")
+    for source in (messy, clean):
+        r = run("fmt", source, "-o", "-")
+        assert (r.returncode, r.stdout, r.stderr) == (0, CANONICAL, "")
+    assert run("fmt", messy, "-o", out, "-q").stderr == ""
+
+
+def test_demo_over_an_edited_earlier_demo_refuses_unless_forced(tmp_path):
+    out = tmp_path / "studio"
+    assert run("demo", "-o", out, "-q").returncode == 0
+    again = run("demo", "-o", out, "-q")
+    assert (again.returncode, again.stderr) == (0, "")  # unedited: replaced, byte for byte the same
+    edited = (out / "permissions.csv").read_text().replace("lost Versions", "LOST Versions", 1)
+    assert edited != (out / "permissions.csv").read_text()
+    (out / "permissions.csv").write_text(edited)
+    (out / "tiers.txt").unlink()
+    r = run("demo", "-o", out, "-q")
+    assert r.returncode == 2
+    assert r.stderr == (f"sgperms: error: the demo could not run: {out} holds an earlier demo whose permissions.csv, "
+                        "tiers.txt changed since it was written: the demo would replace them; pass --force to "
+                        "replace them anyway, or choose a new folder (-o DIR)\n")
+    assert (out / "permissions.csv").read_text() == edited and not (out / "tiers.txt").exists()
+    forced = run("demo", "-o", out, "-q", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert (out / "tiers.txt").exists() and "lost Versions" in (out / "permissions.csv").read_text()

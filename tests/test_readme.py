@@ -41,6 +41,44 @@ def test_jupyter_example_runs(tmp_path, monkeypatch):
     assert pivot.loc["Version", "artist"] == "yes" and pivot.loc["Version", "lead"] == "no"
 
 
+def test_probe_example_runs_on_the_demo_as_written(tmp_path, monkeypatch):
+    """The README's Python probe example, after the Jupyter example whose
+    ``site`` and ``table`` it uses, runs on the demo studio as written."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    jupyter = [b for b in blocks if "demo.build_site()" in b]
+    probing = [b for b in blocks if 'site.probe("auto")' in b]
+    assert len(jupyter) == 1 and len(probing) == 1
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(jupyter[0], namespace)
+    exec(probing[0], namespace)
+    measured = namespace["measured"]
+    assert measured.table.get("artist", "entity", "Version", "", "retire") == "yes"
+    assert measured.table.get("lead", "entity", "Version", "", "retire") == "no"
+    assert measured.skipped == {"suspended": "no active person holds this role: nobody to act as"}
+    # No drift: every cell the probe decided is what the demo's table says.
+    assert len(eval("measured.compare(table)", namespace)) == 0
+    page = eval(probing[0].strip().splitlines()[-1].partition("#")[0], namespace)
+    assert page.startswith("# ") and "| Version |" in page
+
+
+def test_quick_start_leaves_the_tracked_example_alone():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## Quick start\n\n```python\n(.*?)```", readme, re.S).group(1)
+    assert "examples/permissions.csv" in block
+    assert not re.search(r"to_csv\([^)]*examples/", block)
+
+
+def test_readme_states_the_benchmarks_default_runs():
+    from sgperms import cli
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    stated = re.search(r"Medians of\s+`--runs` runs \(default (\d+);", readme)
+    bench = cli.build_parser()._subparsers._group_actions[0].choices["bench"]
+    assert stated and int(stated.group(1)) == bench.get_default("runs")
+
+
 def test_readme_documents_every_environment_variable_the_cli_reads():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     from sgperms import cli
@@ -51,11 +89,10 @@ def test_readme_documents_every_environment_variable_the_cli_reads():
         assert variable in readme, variable
 
 
-# Names the README's snippets leave to the reader: a table recorded earlier, two logins.
+# Names the README's snippets leave to the reader: two logins.
 READER = """\
 import sgperms
 
-recorded: sgperms.PermissionTable
 producer_login: str
 artist_login: str
 """

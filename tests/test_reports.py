@@ -120,6 +120,19 @@ def test_diff_command_exit_status_and_formats(studio, tmp_path):
 def test_compare_command(studio):
     r = run("compare", str(studio / "permissions.csv"), "lead", "artist", "--effective")
     assert r.returncode == 1 and "artist entity:Version::retire: no -> yes" in r.stdout
+    table = sgperms.read_csv(studio / "permissions.csv")
+    n = len(table.compare_roles("lead", "artist"))
+    assert r.stdout.startswith(f"artist differs from lead in {n} cells (each: lead's value -> artist's)\n")
+    assert "changed" not in r.stdout.splitlines()[0]
+    raw = len(table.compare_roles("lead", "artist", effective=False))
+    assert f"\n\nartist differs from lead in {raw} cells (each\\: lead's value -\\> artist's)\n" in run(
+        "compare", studio, "lead", "artist", "--format", "md").stdout
+    same = run("compare", studio, "artist", "artist")
+    assert (same.returncode, same.stdout) == (0, "artist allows what artist allows: no cell differs\n")
+    # No click plan for a comparison: not offered, so never a failure after the fact.
+    plan = run("compare", studio, "lead", "artist", "--format", "plan")
+    assert plan.returncode == 2 and "invalid choice: 'plan'" in plan.stderr
+    assert "plan" not in run("compare", "--help").stdout.split("--format", 1)[1].split("\n")[0]
     r = run("compare", str(studio), "lead", "ghost")
     assert r.returncode == 2 and 'unknown role "ghost"' in r.stderr
 
@@ -405,3 +418,28 @@ def test_changes_refuse_a_table_that_moved_on(studio):
     with pytest.raises(sgperms.TableError, match="no longer fit this table"):
         sgperms.diff(a, b).apply(c)
 
+
+
+def test_report_all_over_an_earlier_site_removes_pages_of_roles_gone_and_nothing_else(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    own = {"notes.txt": "ours", "role-mine.html": "our own page, not sgperms'", "role-x.htm": "<!DOCTYPE html>"}
+    for name, text in own.items():
+        (site / name).write_text(text)
+    (site / "role-linked.html").symlink_to(site / "notes.txt")
+    sgperms.write_site(sgperms.read_csv("kind,entity_type,name,action,artist,lead,a b\nentity,Asset,,see,yes,no,\n"),
+                       site)
+    spaced = [p.name for p in site.iterdir() if p.name.startswith("role-a_b-")]
+    assert len(spaced) == 1 and (site / "role-lead.html").exists()
+    assert sgperms.reports.stale_pages(site, ["role-artist.html"]) == sorted(["role-lead.html", *spaced])
+    table = tmp_path / "new.csv"
+    table.write_text("kind,entity_type,name,action,artist,vendor\nentity,Asset,,see,yes,no\n")
+    r = run("report", table, "--all", "-o", f"{site}/")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == (f"wrote 4 pages to {site}/; removed 2 of roles no longer in the table: {spaced[0]}, "
+                        f"role-lead.html (open {site}/index.html)\n")
+    assert sorted(p.name for p in site.iterdir()) == sorted(
+        ["index.html", "matrix.html", "role-artist.html", "role-vendor.html", "role-linked.html", *own])
+    assert all((site / name).read_text() == text for name, text in own.items())
+    again = run("report", table, "--all", "-o", site)
+    assert again.stderr == f"wrote 4 pages to {site}/ (open {site}/index.html)\n"

@@ -15,6 +15,7 @@ __all__ = [
     "FormulaWarning",
     "PermissionTable",
     "read_csv_bytes",
+    "did_you_mean",
     "Schema",
     "Folder",
     "Tiers",
@@ -186,6 +187,9 @@ def read_csv_bytes(
     `strict_roles` keeps unknown roles errors even then. Cells a spreadsheet
     would run as formulas give one FormulaWarning, `stacklevel` frames up."""
 
+def did_you_mean(name: str, candidates: Sequence[str]) -> str:
+    """' (did you mean "X"?)' for the candidate closest to name, or ""."""
+
 def warn_formulas(data: bytes, path: str | None = None, stacklevel: int = 1) -> None:
     """One FormulaWarning when a CSV with a header row holds cells a spreadsheet would run as formulas."""
 
@@ -218,8 +222,9 @@ class Folder:
         """The folder, as a pathlib.Path."""
     def check(self, names: Sequence[str]) -> None:
         """Raise FolderError for a name commit() would refuse."""
-    def commit(self, files: Sequence[tuple[str, bytes]]) -> None:
-        """Replace the named files as one unit: all new, or all as they were."""
+    def commit(self, files: Sequence[tuple[str, bytes]], *, remove: Sequence[str] | None = None) -> None:
+        """Replace the named files and remove those in ``remove`` as one unit:
+        all new and the removed gone, or all as they were."""
     def close(self) -> None:
         """Release the lock."""
     def __enter__(self) -> Folder: ...

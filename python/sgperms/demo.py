@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import PermissionTable, snapshot
+from .folder import recover
 
 SCHEMA_JSON = os.path.join(os.path.dirname(__file__), "demo_schema.json")
 DEMO_URL = "https://demo-studio.shotgrid.autodesk.com"
@@ -240,14 +241,25 @@ def _people(rng: random.Random) -> Iterator[tuple[str, str, str, bool]]:
 def build_site(session_class: Any = None) -> Any:
     """A mockgun session holding the demo studio (roles, people, scripts,
     client users and permission history). Returns the session.
-    ``session_class`` is a mockgun.Shotgun subclass to build it with."""
+    ``session_class`` is a mockgun.Shotgun subclass to build it with. By
+    default the session returned is the enforcing stand-in
+    (``sgperms.testing``) obeying the demo's permission table, so that what
+    acts as a person (the probe, promote, "what am I allowed to do?") is
+    refused as on a site rather than allowed everything."""
     from shotgun_api3.lib import mockgun
 
-    session = session_class or mockgun.Shotgun
+    from . import testing
+
     mockgun.Shotgun.set_schema_paths(*schema_paths(load_schema()))
-    sg = session(DEMO_URL, script_name="sgperms-demo", api_key="demo-key-not-secret")
+    # A new studio: not the database of a demo built earlier in this process.
+    testing.release(DEMO_URL)
+    script, key = "sgperms-demo", "demo-key-not-secret"
+    sg = (session_class or mockgun.Shotgun)(DEMO_URL, script_name=script, api_key=key)
     _populate(sg)
-    return sg
+    if session_class is not None:
+        return sg
+    testing.enforce(sg, permission_table(sg.schema_read()))
+    return testing.EnforcingShotgun(DEMO_URL, script_name=script, api_key=key)
 
 
 def _populate(sg: Any) -> None:
@@ -344,25 +356,56 @@ def _history(sg: Any, ids: dict[str, dict[str, Any]], people: dict[str, list[dic
 TIERS_FILE = "tiers.txt"
 
 
-def _check_folder(out_dir: str) -> None:
-    """The demo writes only into a new or empty folder, or over an earlier demo."""
+def _is_earlier_demo(out_dir: str) -> bool:
+    """Whether ``out_dir`` holds an earlier demo (False when missing or
+    empty). The demo writes only into a new or empty folder, or over an
+    earlier demo: anything else is a ValueError."""
     if not os.path.isdir(out_dir):
-        return
-    is_demo = snapshot.recorded_site(out_dir) == DEMO_URL
-    # sgperms' own lock and staging files (a run killed mid-write) do not
-    # count: the snapshot rolls such a write back before anything else.
-    if not is_demo and [name for name in os.listdir(out_dir) if not name.startswith(".sgperms")]:
+        return False
+    # An interrupted write is rolled back before the folder is judged.
+    recover(out_dir)
+    if snapshot.recorded_site(out_dir) == DEMO_URL:
+        return True
+    # sgperms' own lock and staging files do not count.
+    if [name for name in os.listdir(out_dir) if not name.startswith(".sgperms")]:
         raise ValueError(f"{out_dir} is not empty and holds no earlier demo: choose a new folder (-o DIR)")
+    return False
 
 
-def run(out_dir: str, progress: Any = None) -> tuple[Any, Any]:
+def _edited(out_dir: str, fresh: str) -> list[str]:
+    """The demo's files that differ between an earlier demo in ``out_dir``
+    and the demo just written into ``fresh`` (edited or removed since), but
+    snapshot.json, which records the run itself."""
+    def data(folder: str, name: str) -> bytes | None:
+        try:
+            with open(os.path.join(folder, name), "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            return None
+
+    names = sorted((set(snapshot.FILES) | {TIERS_FILE}) - {snapshot.SNAPSHOT_JSON})
+    return [name for name in names if data(out_dir, name) != data(fresh, name)]
+
+
+def run(out_dir: str, progress: Any = None, *, force: bool = False) -> tuple[Any, Any]:
     """Build the demo studio, snapshot it into ``out_dir`` with its tier file.
+    Over an earlier demo whose files were edited (or removed) since, raises
+    ValueError naming them and changes nothing, unless ``force``.
     Returns (the Site, the SnapshotResult)."""
     from .site import Site
 
-    _check_folder(out_dir)
+    earlier = _is_earlier_demo(out_dir)
     sg = build_site()
-    site = Site(sg, progress=progress)
     table = permission_table(sg.schema_read())
-    result = snapshot.write(site, out_dir, permissions=table, also={TIERS_FILE: TIERS.encode("utf-8")})
+    also = {TIERS_FILE: TIERS.encode("utf-8")}
+    if earlier and not force:
+        with tempfile.TemporaryDirectory() as fresh:
+            snapshot.write(Site(sg), fresh, permissions=table, also=also)
+            edited = _edited(out_dir, fresh)
+        if edited:
+            raise ValueError(f"{out_dir} holds an earlier demo whose {', '.join(edited)} changed since it was "
+                             "written: the demo would replace them; pass --force to replace them anyway, or "
+                             "choose a new folder (-o DIR)")
+    site = Site(sg, progress=progress)
+    result = snapshot.write(site, out_dir, permissions=table, also=also)
     return site, result

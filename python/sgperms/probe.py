@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import PermissionTable, SgpermsError, _html
+from ._core import did_you_mean
 
 if TYPE_CHECKING:
     from .site import Site
@@ -459,11 +460,22 @@ def run(site: Site, users: Any = "auto", *, connect: Callable[[str], Any] | None
                     site._say(skipped)
             for code, login in users.items():
                 site._say(f"{code}: acting as {login}")
+        else:
+            _require_roles(site, users)
         measured = _measure(site, dict(users), connect=connect or functools.partial(sudo_session, site.sg),
                             project=project, targets=targets, progress=progress or site.progress, rate=rate,
                             dry_run=dry_run)
         measured.skipped.update(unheld)
         return measured
+
+
+def _require_roles(site: Site, users: Any) -> None:
+    """A role of ``users`` (role code -> login) the site lacks is a
+    ValueError suggesting the closest role, before anything is asked."""
+    codes = [role.code for role in site.roles()]
+    for role in users:
+        if role not in codes:
+            raise ValueError(f'unknown role "{role}"{did_you_mean(role, codes)}; the site has: {", ".join(codes)}')
 
 
 def _measure(site: Any, users: dict[str, str], *, connect: Callable[[str], Any], project: Any,

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from . import Tiers, _html
+from ._core import did_you_mean
 from .site import PermissionDenied, Site, _link_id, _utc
 
 __all__ = ["PermissionDenied", "RoleChange", "assign_role"]
@@ -105,7 +106,8 @@ def _decide(site: Site, actor: str, user: str, role: str, tiers: Tiers, dry_run:
     elif user_row is None:
         refusal = f"no person with login {user!r} on the site"
     elif role not in ids:
-        refusal = f"{role!r} is not an assignable role on the site ({', '.join(sorted(ids))})"
+        refusal = (f"{role!r} is not an assignable role on the site{did_you_mean(role, sorted(ids))} "
+                   f"({', '.join(sorted(ids))})")
     if refusal is None:
         decision = tiers.can_assign(current(actor), current(user), role)
         if not decision:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
@@ -95,10 +96,12 @@ def write_site(
     tiers: Tiers | None = None,
 ) -> list[str]:
     """Write a self-contained HTML site (index.html, one page per role,
-    matrix.html) into ``out_dir`` as one unit (sgperms.folder: all pages new
-    or, on any failure, all as they were; symlinks refused). The index names
-    the site, the snapshot's date and the sgperms version (``snapshot``) and,
-    with ``tiers``, lists the missed permissions; the role pages are
+    matrix.html) into ``out_dir`` as one unit, removing in the same unit the
+    pages of roles no longer in the table (``stale_pages``; no other file)
+    (sgperms.folder: all pages new and the stale ones gone or, on any
+    failure, all as they were; symlinks refused). The index names the site,
+    the snapshot's date and the sgperms version (``snapshot``) and, with
+    ``tiers``, lists the missed permissions; the role pages are
     ``role_report``'s; ``tiers`` also puts the matrix's roles in tier order
     and names the admin roles (its ``admins:`` line), which the matrix leaves
     out of its default choice. Returns the file names written."""
@@ -106,16 +109,46 @@ def write_site(
                          snapshot=_snapshot_row(snapshot), tiers=tiers)
     names = [name for name, _ in pages]
     with writing(out_dir, "sgperms report", check=names) as unit:
-        unit.commit([(name, text.encode("utf-8")) for name, text in pages])
-    log.info("report site written to %s: %d pages", os.fspath(out_dir), len(names))
+        stale = stale_pages(out_dir, names)
+        unit.commit([(name, text.encode("utf-8")) for name, text in pages], remove=stale)
+    log.info("report site written to %s: %d pages%s", os.fspath(out_dir), len(names),
+             f", {len(stale)} of roles no longer in the table removed" if stale else "")
     return names
 
 
+#: The file name of a role's page (``role_file`` in src/report.rs): ``role-CODE.html``,
+#: ``role-CODE-HASH.html`` for a code that needed characters replaced.
+ROLE_PAGE = re.compile(r"role-[A-Za-z0-9_-]+\.html")
+#: How every HTML page sgperms writes starts (compared without case).
+_PAGE_START = b"<!doctype html>"
+
+
+def stale_pages(out_dir: os.PathLike[str] | str, keep: Iterable[str]) -> list[str]:
+    """The role pages in ``out_dir`` that an earlier ``write_site`` wrote and
+    ``keep`` (the new site's files) no longer has: plain files named as
+    sgperms names a role's page and holding an HTML page. Nothing else in the
+    folder is ever listed. Returns their names, sorted."""
+    kept = set(keep)
+    try:
+        entries = list(os.scandir(out_dir))
+    except (FileNotFoundError, NotADirectoryError):  # no site yet; writing it says what is wrong
+        return []
+    stale = []
+    for entry in entries:
+        if entry.name in kept or not ROLE_PAGE.fullmatch(entry.name) or not entry.is_file(follow_symlinks=False):
+            continue
+        with open(entry.path, "rb") as f:
+            if f.read(len(_PAGE_START)).lower() == _PAGE_START:
+                stale.append(entry.name)
+    return sorted(stale)
+
+
+
 def allowed(site: Site, login: str, *, format: str = "markdown", connect: Callable[[str], Any] | None = None,
-            project: Any = None) -> str:
+            project: Any = None, rate: float | None = None) -> str:
     """"What am I allowed to do?" for one person of ``site`` (a
     ``sgperms.Site``): probes their role as them (``sgperms.probe.run``;
-    ``connect`` and ``project`` as there) and renders it as their role's
+    ``connect``, ``project`` and ``rate`` as there) and renders it as their role's
     page, titled with their name. Returns Markdown or HTML (``format``).
     LookupError when no person has that login and a role; PermissionError
     when the probe cannot act as them."""
@@ -126,7 +159,7 @@ def allowed(site: Site, login: str, *, format: str = "markdown", connect: Callab
                        and a.login.lower() == login.lower()), None)
         if person is None or not person.role:
             raise LookupError(f"no person with login {login!r} holding a role on the site")
-        measured = run(site, {person.role: person.login}, connect=connect, project=project)
+        measured = run(site, {person.role: person.login}, connect=connect, project=project, rate=rate)
         if person.role in measured.skipped:
             raise PermissionError(f"cannot act as {login}: {measured.skipped[person.role]}")
         return role_report(measured.table, person.role, format=format, roles=site.roles(),

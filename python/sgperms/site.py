@@ -388,13 +388,13 @@ class Site:
         return {code: chosen[code] for code in assignable if code in chosen}
 
     def allowed(self, login: str, *, format: str = "markdown", connect: Callable[[str], Any] | None = None,
-                project: Any = None) -> str:
+                project: Any = None, rate: float | None = None) -> str:
         """Hands over to ``sgperms.reports.allowed(self, login, ...)``: "what
         am I allowed to do?" for one person, probed as them and rendered as
         their role's page. Returns Markdown or HTML."""
         from .reports import allowed
 
-        return allowed(self, login, format=format, connect=connect, project=project)
+        return allowed(self, login, format=format, connect=connect, project=project, rate=rate)
 
     @_fresh
     def template(self) -> PermissionTable:

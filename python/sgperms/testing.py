@@ -71,6 +71,12 @@ def enforce(sg: Any, table: PermissionTable, *, refusal_style: str = "all",
     _SITES[sg.base_url] = site
 
 
+def release(base_url: str) -> None:
+    """Stop enforcing the site at ``base_url``: sessions made later for it
+    hold a database of their own and obey nothing, until :func:`enforce`."""
+    _SITES.pop(base_url, None)
+
+
 def enforced(table: PermissionTable, role: str, kind: str, entity_type: str, name: str, action: str) -> str:
     """The value the stand-in enforces for a cell of ``table``: its effective
     value ("no" when unknown), except that a field edit the table allows is

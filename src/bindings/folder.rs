@@ -57,15 +57,23 @@ impl PyFolder {
         self.path.clone()
     }
 
-    /// Replaces the named files (`(name, bytes)` pairs, plain names) as one
-    /// unit: all new, or on error all as they were. Returns None.
-    fn commit(&mut self, py: Python<'_>, files: Vec<(String, Vec<u8>)>) -> PyResult<()> {
+    /// Replaces the named files (`(name, bytes)` pairs, plain names) and
+    /// removes the files named in `remove` as one unit: all new and the
+    /// removed ones gone, or on error all as they were. Returns None.
+    #[pyo3(signature = (files, *, remove = None))]
+    fn commit(
+        &mut self,
+        py: Python<'_>,
+        files: Vec<(String, Vec<u8>)>,
+        remove: Option<Vec<String>>,
+    ) -> PyResult<()> {
         let folder = self.open_mut()?;
         let pairs: Vec<(&str, &[u8])> = files
             .iter()
             .map(|(n, b)| (n.as_str(), b.as_slice()))
             .collect();
-        Ok(py.detach(|| folder.commit(&pairs))?)
+        let remove: Vec<&str> = remove.iter().flatten().map(String::as_str).collect();
+        Ok(py.detach(|| folder.commit_removing(&pairs, &remove))?)
     }
 
     /// Raises FolderError for a name `commit` would refuse (a symlink, a

@@ -420,8 +420,16 @@ fn read_csv_bytes(
     Ok((PyTable::new_from(table, schema.clone()), layout.as_str()))
 }
 
+/// ` (did you mean "X"?)` for the candidate closest to `name` (as every
+/// unknown-role error suggests one), or "" when none is close.
+#[pyfunction]
+fn did_you_mean(name: &str, candidates: Vec<String>) -> String {
+    crate::normalize::did_you_mean(name, candidates.iter().map(String::as_str))
+}
+
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyTable>()?;
     m.add_function(wrap_pyfunction!(read_csv_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(did_you_mean, m)?)?;
     Ok(())
 }

@@ -15,6 +15,7 @@ module          what
 ``diff``        ``sgperms diff`` (and the change formats ``compare`` shares)
 ``compare``     ``sgperms compare``: one role against another
 ``report``      ``sgperms report``: role pages and the HTML site
+``allowed``     ``sgperms allowed``: "what am I allowed to do?" for one person, probed
 ``status``      ``ExitStatus`` (0 ok, 1 findings, 2 error, 130 interrupted), ``Failure``
 ``_output``     printing: the terminal filter, data, error lines, closed pipes
 ``_connect``    credentials: flags and SGPERMS_* variables, connecting, masking
@@ -39,7 +40,7 @@ from typing import Any
 
 from .. import FolderError, __version__
 from ..folder import recover
-from . import _connect, audit, bench, compare, demo, diff, fmt, probe, promote, report, snapshot, tiers
+from . import _connect, allowed, audit, bench, compare, demo, diff, fmt, probe, promote, report, snapshot, tiers
 from ._connect import CREDENTIALS, MIN_MASKABLE
 from ._output import error, human_output, note, one_line, quiet_closed_pipes
 from .status import ExitStatus, Failure
@@ -47,7 +48,7 @@ from .status import ExitStatus, Failure
 __all__ = ["CREDENTIALS", "MIN_MASKABLE", "ExitStatus", "Failure", "build_parser", "main"]
 
 #: The commands, in the order ``sgperms --help`` lists them.
-COMMANDS = (fmt, snapshot, probe, demo, bench, tiers, audit, promote, diff, compare, report)
+COMMANDS = (fmt, snapshot, probe, demo, bench, tiers, audit, promote, diff, compare, report, allowed)
 
 
 def build_parser() -> argparse.ArgumentParser:

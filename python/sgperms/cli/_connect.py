@@ -44,8 +44,15 @@ _PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
 _BACKSLASH_ESCAPE = re.compile(r"\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}")
 
 
-def add_connection_args(parser: argparse.ArgumentParser) -> None:
-    """--site and credentials; each falls back to its SGPERMS_* variable."""
+def add_connection_args(parser: argparse.ArgumentParser, *, demo: bool = False) -> None:
+    """--site and credentials; each falls back to its SGPERMS_* variable.
+    ``demo``: also --demo, the demo studio instead of a site."""
+    if demo:
+        parser.add_argument(
+            "--demo", action="store_true",
+            help="act on the demo studio (mockgun, in memory, obeying the demo's permission table) "
+            "instead of a site: no network, no credentials, nothing kept",
+        )
     parser.add_argument("--site", metavar="URL", help="site URL (SGPERMS_SITE)")
     parser.add_argument("--script-name", help="API script name (SGPERMS_SCRIPT_NAME)")
     parser.add_argument("--api-key", help="API script key (SGPERMS_API_KEY)")
@@ -99,14 +106,28 @@ def check_credentials(args: argparse.Namespace) -> str | None:
 
 def require_credentials(args: argparse.Namespace) -> None:
     """Resolves and checks the credentials; a Failure saying what is wrong
-    with them, before anything is read or asked of the site."""
+    with them, before anything is read or asked of the site. With --demo:
+    the demo studio's URL, and no site or credential may be given."""
+    if getattr(args, "demo", False):
+        given = [f"--{name.replace('_', '-')}" for name in ("site", *CREDENTIALS) if getattr(args, name)]
+        if given:
+            raise Failure(f"--demo acts on the demo studio: drop {', '.join(given)}")
+        from ..demo import DEMO_URL
+
+        args.site = DEMO_URL
+        return
     problem = check_credentials(args)
     if problem:
         raise Failure(problem)
 
 
 def connect(args: argparse.Namespace) -> Any:
-    """A shotgun_api3 session from the resolved flags and environment."""
+    """A shotgun_api3 session from the resolved flags and environment, or
+    with --demo the demo studio's (``sgperms.demo.build_site``)."""
+    if getattr(args, "demo", False):
+        from ..demo import build_site
+
+        return build_site()
     from shotgun_api3.shotgun import Shotgun
 
     kwargs: dict[str, Any] = {}

@@ -17,7 +17,9 @@ examples:
   sgperms compare sgperms-demo/ lead artist --effective --format md
   cat permissions.csv | sgperms compare - lead artist
 
-PERMS.csv may be - to read stdin. Formats as for diff, but for plan.
+PERMS.csv may be - to read stdin. Each line reads ROLE_A's value -> ROLE_B's.
+formats: text (default), md, csv, json (as for diff; comparing two roles
+changes nothing, so there is no click plan).
 exit status: 0 the roles agree, 1 they differ, 2 error.
 """
 
@@ -35,12 +37,11 @@ def add_parser(commands: Commands) -> None:
     parser.add_argument(
         "--effective", action="store_true", help="compare effective values (a field follows its entity)"
     )
-    parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
+    parser.add_argument("--format", choices=[f for f in FORMATS if f != "plan"], default="text",
+                        help="output format (default text)")
 
 
 @one_line_errors
 def run(args: argparse.Namespace) -> ExitStatus:
-    if args.format == "plan":
-        raise ValueError("--format plan is for diff: comparing two roles changes nothing to click")
     changes = read_table(args.perms).compare_roles(args.role_a, args.role_b, effective=args.effective)
     return show(args, changes, args.perms)

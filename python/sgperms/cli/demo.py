@@ -16,6 +16,10 @@ EPILOG = """\
 examples:
   sgperms demo                             build it into ./sgperms-demo
   sgperms demo -o /tmp/studio -q           elsewhere, printing only errors
+  sgperms demo --force                     again over ./sgperms-demo, dropping edits made there
+
+Run again over an earlier demo, it refuses (exit 2, naming the files) when
+files of that demo were edited since, unless --force.
 
 The demo studio runs on mockgun (no network, no credentials): tiered roles
 (IT > pipeline TD > technical artist, senior manager > producer > coordinator,
@@ -36,13 +40,17 @@ def add_parser(commands: Commands) -> None:
     demo.add_argument(
         "-o", "--output", default="sgperms-demo", metavar="DIR", help="where to write (default: ./sgperms-demo)"
     )
+    demo.add_argument(
+        "--force", action="store_true",
+        help="over an earlier demo, replace its files even where they were edited since (default: refuse)",
+    )
 
 
 def run(args: argparse.Namespace) -> ExitStatus:
     from .. import demo
 
     try:
-        site, result = demo.run(args.output, progress=progress(args))
+        site, result = demo.run(args.output, progress=progress(args), force=args.force)
     except (ValueError, OSError) as e:
         raise Failure(f"the demo could not run: {describe(e)}") from None
     if args.quiet:

@@ -102,14 +102,18 @@ def run(args: argparse.Namespace) -> ExitStatus:
             changed.append(name)
         else:
             unchanged += 1
+    if args.output:
+        # One file, written elsewhere (or to stdout): it was not reformatted.
+        if args.output != STDIN and not failed and not args.quiet:
+            state = "its canonical form" if changed else "already canonical, copied as it was"
+            print(f"wrote {args.output} ({args.files[0]}: {state})", file=sys.stderr)
+        return ExitStatus.ERROR if failed else ExitStatus.OK
     for name in changed:
         if args.check:
             print(f"would reformat: {name}")
-        elif args.output and args.output != STDIN:
-            print(f"wrote {args.output} (canonical form of {name})", file=sys.stderr)
-        elif name != STDIN and args.output != STDIN:
+        elif name != STDIN:
             print(f"reformatted: {name}", file=sys.stderr)
-    if not args.quiet and args.files != [STDIN] and args.output != STDIN and failed < len(args.files):
+    if not args.quiet and args.files != [STDIN] and failed < len(args.files):
         done = "to reformat" if args.check else "reformatted"
         summary = f"{_files(len(changed))} {done}, {_files(unchanged)} already canonical"
         if failed:

@@ -17,6 +17,7 @@ from .status import ExitStatus, Failure
 
 EPILOG = """\
 examples:
+  sgperms probe --demo --auto -o probed.csv      the demo studio: no site, no credentials
   sgperms probe --auto -o probed.csv
   sgperms probe --as artist=ada.abara --as lead=bo.berg --project 123 -o probed.csv --evidence evidence.csv
   sgperms probe --auto --dry-run
@@ -24,15 +25,29 @@ examples:
 The API user needs the advanced permission to sudo. Cells the probe cannot decide stay
 empty (unknown). Re-running with the same -o skips roles already probed (--restart to redo).
 exit status: 0 done, 2 error or a probe stopped for safety.
-Connects like 'sgperms snapshot' (same flags and SGPERMS_* variables)."""
+Connects like 'sgperms snapshot' (same flags and SGPERMS_* variables), or with
+--demo acts on the demo studio (sgperms demo), in memory."""
+
+
+#: Probe requests per second on a site unless --rate says otherwise: polite.
+DEFAULT_RATE = 5.0
 
 
 def add_rate_arg(parser: argparse.ArgumentParser) -> None:
     """--rate, for every command that probes."""
     parser.add_argument(
-        "--rate", type=float, default=5.0, metavar="CALLS/S",
-        help="probe requests per second (default 5, polite; 0 for no limit)",
+        "--rate", type=float, metavar="CALLS/S",
+        help=f"probe requests per second (default {DEFAULT_RATE:g}, polite; 0 for no limit; "
+        "no limit with --demo, which is in memory)",
     )
+
+
+def rate(args: argparse.Namespace) -> float:
+    """The probe's requests per second: --rate, else none on the demo
+    studio (in memory, nobody to be polite to), else DEFAULT_RATE."""
+    if args.rate is not None:
+        return float(args.rate)
+    return 0.0 if getattr(args, "demo", False) else DEFAULT_RATE
 
 
 def add_parser(commands: Commands) -> None:
@@ -57,7 +72,7 @@ def add_parser(commands: Commands) -> None:
     add_rate_arg(probe)
     probe.add_argument("--dry-run", action="store_true", help="print the calls it would make, make none")
     probe.add_argument("--restart", action="store_true", help="probe every role again, even those already in OUT")
-    _connect.add_connection_args(probe)
+    _connect.add_connection_args(probe, demo=True)
 
 
 def _users(args: argparse.Namespace) -> str | dict[str, str]:
@@ -96,7 +111,7 @@ def run(args: argparse.Namespace) -> ExitStatus:
         chosen = site.probe_users() if isinstance(users, str) else users
         if earlier is not None:
             chosen = {r: login for r, login in chosen.items() if r not in earlier.roles}
-        measured = probe_site(site, chosen, project=args.project, rate=args.rate, dry_run=args.dry_run, progress=say)
+        measured = probe_site(site, chosen, project=args.project, rate=rate(args), dry_run=args.dry_run, progress=say)
     except ProbeAborted as e:
         raise Failure(f"PROBE STOPPED: {e}") from None
     except Exception as e:  # one clear line, never a traceback that could carry secrets

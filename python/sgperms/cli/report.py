@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from .. import role_report, write_site
 from ..output import write_atomic
+from ..reports import stale_pages
 from ..snapshot import read_roles, read_schema, read_users, report_context
 from ._files import STDIN, one_stdin, read_table, read_tiers, side_files
 from ._output import one_line_errors
@@ -84,10 +85,14 @@ def run(args: argparse.Namespace) -> ExitStatus:
     table = read_table(args.perms, args.roles)
     context = _context(args)
     if args.all:
+        pages_before = stale_pages(args.output, ())
         written = write_site(table, args.output, title=args.title, **context)
         if not args.quiet:
-            print(f"wrote {len(written)} pages to {os.path.join(args.output, '')} "
-                  f"(open {os.path.join(args.output, 'index.html')})",
+            out = args.output.rstrip("/") or "/"
+            removed = sorted(set(pages_before) - set(written))
+            gone = (f"; removed {len(removed)} of roles no longer in the table: {', '.join(removed)}"
+                    if removed else "")
+            print(f"wrote {len(written)} pages to {out}/{gone} (open {os.path.join(out, 'index.html')})",
                   file=sys.stderr)
         return ExitStatus.OK
     fmt = "html" if args.output.lower().endswith((".html", ".htm")) else "markdown"

@@ -13,7 +13,7 @@ from ..snapshot import write
 from . import _connect
 from ._output import progress
 from ._parsers import Commands, add_command
-from .probe import add_rate_arg
+from .probe import add_rate_arg, rate
 from .status import ExitStatus, Failure
 
 EPILOG = """\
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> ExitStatus:
         if say:
             say(f"connecting to {public_url(args.site)}")
         site = _connect.open_site(args, progress=say)
-        measured = probe_site(site, "auto", rate=args.rate) if args.probe else None
+        measured = probe_site(site, "auto", rate=rate(args)) if args.probe else None
         result = write(site, args.output, since=since, probe=measured)
     except ProbeAborted as e:
         raise Failure(f"PROBE STOPPED, nothing written: {e}") from None
