@@ -61,6 +61,9 @@ def test_allowed_demo_writes_the_persons_page(tmp_path):
     nobody = run_cli("allowed", "nobody.here", "--demo")
     assert nobody.returncode == 2
     assert nobody.stderr == "sgperms: error: no person with login 'nobody.here' holding a role on the site\n"
+    typo = run_cli("allowed", "ada.abarra", "--demo")
+    assert typo.returncode == 2 and typo.stderr == (
+        "sgperms: error: no person with login 'ada.abarra' holding a role on the site (did you mean \"ada.abara\"?)\n")
     # --project limits reads to one project: a project with no records decides no see or retire.
     demo_feature = run_cli("allowed", "ada.abara", "--demo", "--project", "1", "--rate", "500")
     assert demo_feature.returncode == 0 and "| Version | yes | yes | yes | unknown |" in demo_feature.stdout

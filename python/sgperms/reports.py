@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from . import PermissionTable, Schema, Tiers
+from ._core import did_you_mean
 from ._core import render_site as _render_site
 from ._core import report_role as _report_role
 from .folder import writing
@@ -155,10 +156,11 @@ def allowed(site: Site, login: str, *, format: str = "markdown", connect: Callab
     from .probe import run
 
     with site.reads_once():
-        person = next((a for a in site.assignments() if a.user_type == "HumanUser"
-                       and a.login.lower() == login.lower()), None)
-        if person is None or not person.role:
-            raise LookupError(f"no person with login {login!r} holding a role on the site")
+        people = [a for a in site.assignments() if a.user_type == "HumanUser" and a.role]
+        person = next((a for a in people if a.login.lower() == login.lower()), None)
+        if person is None:
+            hint = did_you_mean(login, [a.login for a in people])
+            raise LookupError(f"no person with login {login!r} holding a role on the site{hint}")
         measured = run(site, {person.role: person.login}, connect=connect, project=project, rate=rate)
         if person.role in measured.skipped:
             raise PermissionError(f"cannot act as {login}: {measured.skipped[person.role]}")
