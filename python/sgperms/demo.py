@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import PermissionTable, snapshot
-from .folder import recover
+from . import folder
 
 SCHEMA_JSON = os.path.join(os.path.dirname(__file__), "demo_schema.json")
 DEMO_URL = "https://demo-studio.shotgrid.autodesk.com"
@@ -363,7 +363,7 @@ def _is_earlier_demo(out_dir: str) -> bool:
     if not os.path.isdir(out_dir):
         return False
     # An interrupted write is rolled back before the folder is judged.
-    recover(out_dir)
+    folder.recover(out_dir)
     if snapshot.recorded_site(out_dir) == DEMO_URL:
         return True
     # sgperms' own lock and staging files do not count.
@@ -401,7 +401,10 @@ def run(out_dir: str, progress: Any = None, *, force: bool = False) -> tuple[Any
     if earlier and not force:
         with tempfile.TemporaryDirectory() as fresh:
             snapshot.write(Site(sg), fresh, permissions=table, also=also)
-            edited = _edited(out_dir, fresh)
+            # Under the folder's shared lock: a run writing it meanwhile is
+            # waited for (then named), never compared half-written.
+            with folder.reading(out_dir):
+                edited = _edited(out_dir, fresh)
         if edited:
             raise ValueError(f"{out_dir} holds an earlier demo whose {', '.join(edited)} changed since it was "
                              "written: the demo would replace them; pass --force to replace them anyway, or "
