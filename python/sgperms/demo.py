@@ -20,8 +20,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
-from . import PermissionTable, snapshot
-from . import folder
+from . import PermissionTable, folder, snapshot
 
 SCHEMA_JSON = os.path.join(os.path.dirname(__file__), "demo_schema.json")
 DEMO_URL = "https://demo-studio.shotgrid.autodesk.com"
