@@ -78,7 +78,8 @@ def test_html_pages_mark_the_rule(site):
 def test_the_index_names_site_date_version_and_lists_missed_permissions(studio, site):
     recorded = json.loads((studio / "snapshot.json").read_text())
     index = (site / "index.html").read_text()
-    assert (f'<p class="meta">Site: {recorded["site"].removeprefix("https://")}. Snapshot taken {recorded["taken_at"]} by sgperms '
+    host = recorded["site"].removeprefix("https://")
+    assert (f'<p class="meta">Site: {host}. Snapshot taken {recorded["taken_at"]} by sgperms '
             f'{recorded["sgperms_version"]}. Pages made by sgperms {sgperms.__version__}.</p>') in index
     assert '<a href="#missed">1 missed permission: a role may do more than a role above it.</a>' in index
     assert ('<h2 id="missed">Missed permissions</h2><p>1 missed permission: a role may do more than a role above '
