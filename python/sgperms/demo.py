@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import PermissionTable, snapshot
-from .folder import recover
+from .folder import reading, recover
 
 SCHEMA_JSON = os.path.join(os.path.dirname(__file__), "demo_schema.json")
 DEMO_URL = "https://demo-studio.shotgrid.autodesk.com"
@@ -373,9 +373,10 @@ def _is_earlier_demo(out_dir: str) -> bool:
 
 
 def _edited(out_dir: str, fresh: str) -> list[str]:
-    """The demo's files that differ between an earlier demo in ``out_dir``
-    and the demo just written into ``fresh`` (edited or removed since), but
-    snapshot.json, which records the run itself."""
+    """The demo's files in an earlier demo in ``out_dir`` that differ from
+    the demo just written into ``fresh``: edited since, so replacing them
+    would lose the edits (a removed file loses nothing; snapshot.json records
+    the run itself). Reads under the folder's shared lock."""
     def data(folder: str, name: str) -> bytes | None:
         try:
             with open(os.path.join(folder, name), "rb") as f:
@@ -384,12 +385,13 @@ def _edited(out_dir: str, fresh: str) -> list[str]:
             return None
 
     names = sorted((set(snapshot.FILES) | {TIERS_FILE}) - {snapshot.SNAPSHOT_JSON})
-    return [name for name in names if data(out_dir, name) != data(fresh, name)]
+    with reading(out_dir):
+        return [name for name in names if data(out_dir, name) not in (None, data(fresh, name))]
 
 
 def run(out_dir: str, progress: Any = None, *, force: bool = False) -> tuple[Any, Any]:
     """Build the demo studio, snapshot it into ``out_dir`` with its tier file.
-    Over an earlier demo whose files were edited (or removed) since, raises
+    Over an earlier demo whose files were edited since, raises
     ValueError naming them and changes nothing, unless ``force``.
     Returns (the Site, the SnapshotResult)."""
     from .site import Site
