@@ -168,10 +168,12 @@ def test_demo_over_an_edited_earlier_demo_refuses_unless_forced(tmp_path):
     (out / "tiers.txt").unlink()
     r = run("demo", "-o", out, "-q")
     assert r.returncode == 2
-    assert r.stderr == (f"sgperms: error: the demo could not run: {out} holds an earlier demo whose permissions.csv, "
-                        "tiers.txt changed since it was written: the demo would replace them; pass --force to "
+    assert r.stderr == (f"sgperms: error: the demo could not run: {out} holds an earlier demo whose permissions.csv "
+                        "changed since it was written: the demo would replace them; pass --force to "
                         "replace them anyway, or choose a new folder (-o DIR)\n")
     assert (out / "permissions.csv").read_text() == edited and not (out / "tiers.txt").exists()
     forced = run("demo", "-o", out, "-q", "--force")
     assert forced.returncode == 0, forced.stderr
     assert (out / "tiers.txt").exists() and "lost Versions" in (out / "permissions.csv").read_text()
+    (out / "tiers.txt").unlink()  # a file removed since loses nothing: written again
+    assert run("demo", "-o", out, "-q").returncode == 0 and (out / "tiers.txt").exists()

@@ -20,7 +20,8 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
-from . import PermissionTable, folder, snapshot
+from . import PermissionTable, snapshot
+from .folder import reading, recover
 
 SCHEMA_JSON = os.path.join(os.path.dirname(__file__), "demo_schema.json")
 DEMO_URL = "https://demo-studio.shotgrid.autodesk.com"
@@ -362,7 +363,7 @@ def _is_earlier_demo(out_dir: str) -> bool:
     if not os.path.isdir(out_dir):
         return False
     # An interrupted write is rolled back before the folder is judged.
-    folder.recover(out_dir)
+    recover(out_dir)
     if snapshot.recorded_site(out_dir) == DEMO_URL:
         return True
     # sgperms' own lock and staging files do not count.
@@ -372,9 +373,10 @@ def _is_earlier_demo(out_dir: str) -> bool:
 
 
 def _edited(out_dir: str, fresh: str) -> list[str]:
-    """The demo's files that differ between an earlier demo in ``out_dir``
-    and the demo just written into ``fresh`` (edited or removed since), but
-    snapshot.json, which records the run itself."""
+    """The demo's files in an earlier demo in ``out_dir`` that differ from
+    the demo just written into ``fresh``: edited since, so replacing them
+    would lose the edits (a removed file loses nothing; snapshot.json records
+    the run itself). Reads under the folder's shared lock."""
     def data(folder: str, name: str) -> bytes | None:
         try:
             with open(os.path.join(folder, name), "rb") as f:
@@ -383,12 +385,13 @@ def _edited(out_dir: str, fresh: str) -> list[str]:
             return None
 
     names = sorted((set(snapshot.FILES) | {TIERS_FILE}) - {snapshot.SNAPSHOT_JSON})
-    return [name for name in names if data(out_dir, name) != data(fresh, name)]
+    with reading(out_dir):
+        return [name for name in names if data(out_dir, name) not in (None, data(fresh, name))]
 
 
 def run(out_dir: str, progress: Any = None, *, force: bool = False) -> tuple[Any, Any]:
     """Build the demo studio, snapshot it into ``out_dir`` with its tier file.
-    Over an earlier demo whose files were edited (or removed) since, raises
+    Over an earlier demo whose files were edited since, raises
     ValueError naming them and changes nothing, unless ``force``.
     Returns (the Site, the SnapshotResult)."""
     from .site import Site
@@ -400,10 +403,7 @@ def run(out_dir: str, progress: Any = None, *, force: bool = False) -> tuple[Any
     if earlier and not force:
         with tempfile.TemporaryDirectory() as fresh:
             snapshot.write(Site(sg), fresh, permissions=table, also=also)
-            # Under the folder's shared lock: a run writing it meanwhile is
-            # waited for (then named), never compared half-written.
-            with folder.reading(out_dir):
-                edited = _edited(out_dir, fresh)
+            edited = _edited(out_dir, fresh)
         if edited:
             raise ValueError(f"{out_dir} holds an earlier demo whose {', '.join(edited)} changed since it was "
                              "written: the demo would replace them; pass --force to replace them anyway, or "

@@ -460,7 +460,7 @@ def run(site: Site, users: Any = "auto", *, connect: Callable[[str], Any] | None
                     site._say(skipped)
             for code, login in users.items():
                 site._say(f"{code}: acting as {login}")
-        else:
+        elif not dry_run:  # a dry run asks the site nothing, not even its roles
             _require_roles(site, users)
         measured = _measure(site, dict(users), connect=connect or functools.partial(sudo_session, site.sg),
                             project=project, targets=targets, progress=progress or site.progress, rate=rate,

@@ -46,7 +46,7 @@ def add_parser(commands: Commands) -> None:
         help="FILE.md or FILE.html (by its extension), or - for stdout as Markdown (default)",
     )
     parser.add_argument("--project", type=int, metavar="ID", help="read only this project's records")
-    add_rate_arg(parser)
+    add_rate_arg(parser, demo=True)
     _connect.add_connection_args(parser, demo=True)
 
 

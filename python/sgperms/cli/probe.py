@@ -33,12 +33,12 @@ Connects like 'sgperms snapshot' (same flags and SGPERMS_* variables), or with
 DEFAULT_RATE = 5.0
 
 
-def add_rate_arg(parser: argparse.ArgumentParser) -> None:
-    """--rate, for every command that probes."""
+def add_rate_arg(parser: argparse.ArgumentParser, *, demo: bool = False) -> None:
+    """--rate, for every command that probes (``demo``: one with --demo)."""
     parser.add_argument(
         "--rate", type=float, metavar="CALLS/S",
-        help=f"probe requests per second (default {DEFAULT_RATE:g}, polite; 0 for no limit; "
-        "no limit with --demo, which is in memory)",
+        help=f"probe requests per second (default {DEFAULT_RATE:g}, polite; 0 for no limit"
+        + ("; no limit with --demo, which is in memory)" if demo else ")"),
     )
 
 
@@ -69,7 +69,7 @@ def add_parser(commands: Commands) -> None:
     )
     probe.add_argument("--evidence", metavar="FILE", help="also write each cell's call and ShotGrid's answer as CSV")
     probe.add_argument("--project", type=int, metavar="ID", help="read only this project's records")
-    add_rate_arg(probe)
+    add_rate_arg(probe, demo=True)
     probe.add_argument("--dry-run", action="store_true", help="print the calls it would make, make none")
     probe.add_argument("--restart", action="store_true", help="probe every role again, even those already in OUT")
     _connect.add_connection_args(probe, demo=True)
