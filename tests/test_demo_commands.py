@@ -22,6 +22,11 @@ def test_probe_demo_measures_every_role_and_finds_the_missed_permission(tmp_path
     dry = run_cli("probe", "--demo", "--as", "artist=ada.abara", "--dry-run", "-o", tmp_path / "none.csv")
     assert dry.returncode == 0 and "would probe Version as artist (ada.abara)" in dry.stdout
     assert not (tmp_path / "none.csv").exists()
+    typo = run_cli("probe", "--demo", "--as", "artst=ada.abara", "-o", tmp_path / "typo.csv")
+    assert typo.returncode == 2 and len(typo.stderr.splitlines()) == 1
+    assert typo.stderr.startswith(f'sgperms: error: could not probe {demo.DEMO_URL}: unknown role "artst" '
+                                  '(did you mean "artist"?); the site has: admin, artist,'), typo.stderr
+    assert not (tmp_path / "typo.csv").exists()
 
 
 @pytest.mark.parametrize("flag", [["--site", demo.DEMO_URL], ["--session-token", "token-123456"]])

@@ -151,8 +151,11 @@ def open_site(args: argparse.Namespace, progress: Callable[[str], None] | None =
 def failed(doing: str, args: argparse.Namespace, e: BaseException) -> Failure:
     """The Failure for a call to the site that failed: what was being done
     (``snapshot``, ``probe``, ...), the site without credentials, the
-    exception, every credential of ``args`` masked."""
-    return Failure(scrub(f"could not {doing} {public_url(args.site)}: {type(e).__name__}: {e}", secrets(args)))
+    exception, every credential of ``args`` masked. A ValueError says what
+    was wrong with what was asked (an unknown role); other exceptions keep
+    their class name, which is often all a network error says."""
+    what = str(e) if type(e) is ValueError else f"{type(e).__name__}: {e}"
+    return Failure(scrub(f"could not {doing} {public_url(args.site)}: {what}", secrets(args)))
 
 
 def secrets(args: argparse.Namespace) -> list[str]:
