@@ -353,7 +353,7 @@ def _history(sg: Any, ids: dict[str, dict[str, Any]], people: dict[str, list[dic
 
 
 #: The tier file a demo folder holds beside the snapshot's files.
-TIERS_FILE = "tiers.txt"
+TIERS_FILE = snapshot.TIERS_TXT
 
 
 def _is_earlier_demo(out_dir: str) -> bool:

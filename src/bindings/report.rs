@@ -56,17 +56,20 @@ pub(super) fn context<'a>(
 /// Where and when a snapshot was taken, as `(site, taken_at, sgperms_version)`.
 pub(super) type SnapshotRow = Option<(String, String, String)>;
 
-/// The page context: [`context`], the snapshot's provenance, and the tiers
-/// with the missed permissions they reveal (a TierError when the table
-/// lacks a tier role).
-fn page_context<'a>(
+/// Builds the page context — [`context`] over the schema given (else the
+/// table's), the snapshot's provenance, and the tiers with the missed
+/// permissions they reveal (a TierError when the table lacks a tier role) —
+/// and returns what `render` makes of it.
+fn with_page_context<R>(
     table: &PyTable,
-    schema: Option<&'a Schema>,
+    schema: Option<PySchema>,
     (roles, users, title): (RoleRows, UserRows, &str),
     snapshot: SnapshotRow,
-    tiers: Option<&'a PyTiers>,
-) -> PyResult<Context<'a>> {
-    let mut ctx = context(schema, roles, users, title);
+    tiers: Option<&PyTiers>,
+    render: impl FnOnce(&Context) -> PyResult<R>,
+) -> PyResult<R> {
+    let schema = schema.map(|s| s.inner).or_else(|| table.schema.clone());
+    let mut ctx = context(schema.as_deref(), roles, users, title);
     if let Some((site, taken_at, version)) = snapshot {
         ctx.snapshot = SnapshotInfo {
             site,
@@ -74,15 +77,10 @@ fn page_context<'a>(
             version,
         };
     }
-    Ok(match tiers {
-        Some(t) => ctx.with_tiers(&t.tiers, &table.table)?,
-        None => ctx,
-    })
-}
-
-/// The schema to show names from: the one given, else the table's.
-fn schema_for(table: &PyTable, schema: Option<PySchema>) -> Option<std::sync::Arc<Schema>> {
-    schema.map(|s| s.inner).or_else(|| table.schema.clone())
+    if let Some(t) = tiers {
+        ctx = ctx.with_tiers(&t.tiers, &table.table)?;
+    }
+    render(&ctx)
 }
 
 /// One role's page ("what may this role do?") as Markdown or HTML. `roles`:
@@ -108,15 +106,10 @@ fn report_role(
             "unknown format \"{format}\"; expected \"markdown\" or \"html\""
         ))
     })?;
-    let schema = schema_for(&table, schema);
-    let ctx = page_context(
-        &table,
-        schema.as_deref(),
-        (roles, users, title),
-        snapshot,
-        tiers.as_deref(),
-    )?;
-    Ok(report::role_report(&table.table, role, &ctx, format)?)
+    let rows = (roles, users, title);
+    with_page_context(&table, schema, rows, snapshot, tiers.as_deref(), |ctx| {
+        Ok(report::role_report(&table.table, role, ctx, format)?)
+    })
 }
 
 /// The HTML site: index.html, one page per role and matrix.html, as
@@ -133,15 +126,10 @@ fn render_site(
     snapshot: SnapshotRow,
     tiers: Option<PyRef<'_, PyTiers>>,
 ) -> PyResult<Vec<(String, String)>> {
-    let schema = schema_for(&table, schema);
-    let ctx = page_context(
-        &table,
-        schema.as_deref(),
-        (roles, users, title),
-        snapshot,
-        tiers.as_deref(),
-    )?;
-    Ok(report::html_site(&table.table, &ctx))
+    let rows = (roles, users, title);
+    with_page_context(&table, schema, rows, snapshot, tiers.as_deref(), |ctx| {
+        Ok(report::html_site(&table.table, ctx))
+    })
 }
 
 /// Renders the HTML site and writes it into `folder` (a `Folder` open to
@@ -161,17 +149,12 @@ fn write_site(
     snapshot: SnapshotRow,
     tiers: Option<PyRef<'_, PyTiers>>,
 ) -> PyResult<Vec<String>> {
-    let schema = schema_for(&table, schema);
-    let ctx = page_context(
-        &table,
-        schema.as_deref(),
-        (roles, users, title),
-        snapshot,
-        tiers.as_deref(),
-    )?;
-    let folder = folder.open_mut()?;
-    let table = &table.table;
-    Ok(py.detach(|| report::write_site(folder, table, &ctx))?)
+    let rows = (roles, users, title);
+    with_page_context(&table, schema, rows, snapshot, tiers.as_deref(), |ctx| {
+        let folder = folder.open_mut()?;
+        let table = &table.table;
+        Ok(py.detach(|| report::write_site(folder, table, ctx))?)
+    })
 }
 
 pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
