@@ -601,7 +601,14 @@ impl Changes {
             );
         }
         for n in &self.notes {
-            let _ = writeln!(out, "  note {}: {:?} -> {:?}", n.target, n.before, n.after);
+            // Quoted as Rust strings, so an empty note shows as "" (Ustr's own Debug is `u!(..)`).
+            let _ = writeln!(
+                out,
+                "  note {}: {:?} -> {:?}",
+                n.target,
+                n.before.as_str(),
+                n.after.as_str()
+            );
         }
         out
     }
@@ -676,6 +683,9 @@ mod tests {
         );
         assert_eq!(d.cells[1].note, "lost versions");
         assert_eq!(d.notes.len(), 1);
+        assert!(d
+            .to_text()
+            .ends_with("\n  note entity:Version::retire: \"\" -> \"lost versions\"\n"));
         assert_eq!(
             d.summary(),
             "3 cells changed (artist, vendor); 1 note changed; 1 target added; 1 target removed; roles added: vendor; roles removed: lead"
