@@ -72,6 +72,10 @@ __all__ = [
     "Assignment",
     "Event",
     "SnapshotResult",
+    "History",
+    "HistoryError",
+    "log",
+    "table_at",
 ]
 
 Source = Union[str, bytes, "os.PathLike[str]", IO[str], IO[bytes]]
@@ -187,6 +191,8 @@ def _role_pair(role: RoleSpec) -> tuple[str, str]:
 logging.getLogger("sgperms").addHandler(logging.NullHandler())
 
 # Last: these modules build on the names above.
+from .git import HistoryError  # noqa: E402
+from .history import History, log, table_at  # noqa: E402
 from .probe import ProbeAborted  # noqa: E402
 from .promote import RoleChange  # noqa: E402
 from .records import Assignment, Event, Role  # noqa: E402

@@ -35,6 +35,8 @@ __all__ = [
     "write_site",
     "warn_formulas",
     "spreadsheet_csv",
+    "markdown_text",
+    "arrow_text_stream",
     "terminal_text",
     "write_atomic_bytes",
     "template",
@@ -195,6 +197,14 @@ def warn_formulas(data: bytes, path: str | None = None, stacklevel: int = 1) -> 
 
 def spreadsheet_csv(rows: Sequence[Sequence[str]]) -> str:
     """Rows as CSV for a spreadsheet (never read back): formula starts prefixed with a single quote."""
+
+def markdown_text(text: str) -> str:
+    """Text as Markdown that renders as that literal text, on one line."""
+
+def arrow_text_stream(
+    columns: Sequence[tuple[str, Sequence[str]]], repeated: Sequence[str], requested_schema: object | None = None
+) -> object:
+    """Text columns as an Arrow stream capsule; those named in repeated dictionary-encoded."""
 
 def terminal_text(text: str, one_line: bool = False) -> str:
     """Text with controls, bidi overrides and invisible characters shown escaped (\\x1b, \\u202e)."""

@@ -52,9 +52,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FILES", "HISTORY_CSV", "HISTORY_HEADER", "PERMISSIONS_CSV", "ROLES_CSV", "ROLES_HEADER", "SCHEMA_JSON",
-    "SNAPSHOT_JSON", "USERS_CSV", "USERS_HEADER", "SnapshotResult", "beside", "display_names", "read_history",
-    "read_roles", "read_schema", "read_table", "read_table_with_layout", "read_users", "recorded_site",
-    "report_context", "roles_beside", "schema_beside", "write",
+    "SNAPSHOT_JSON", "USERS_CSV", "USERS_HEADER", "SnapshotResult", "beside", "display_names", "parse_history",
+    "parse_table", "read_history", "read_roles", "read_schema", "read_table", "read_table_with_layout", "read_users",
+    "recorded_site", "report_context", "role_columns", "roles_beside", "schema_beside", "write",
 ]
 
 log = logging.getLogger(__name__)
@@ -258,19 +258,30 @@ def read_history(path: PathLike) -> dict[int, list[str]]:
     wrote."""
     path = os.fspath(path)
     try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            rows = list(csv.reader(f))
+        with open(path, "rb") as f:
+            data = f.read()
     except FileNotFoundError:
         return {}
+    return parse_history(data, path)
+
+
+def parse_history(data: bytes, path: str, *, warn: bool = True) -> dict[int, list[str]]:
+    """The rows of a history.csv's bytes by event id, as ``read_history``
+    (errors name it ``path``); with ``warn``, a FormulaWarning when cells
+    would run as formulas in a spreadsheet."""
+    try:
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     except UnicodeDecodeError:
         raise ValueError(f"{path}: invalid UTF-8; save it as CSV UTF-8") from None
+    except csv.Error as e:
+        raise ValueError(f"{path}: {e}") from None
     if not rows:
         return {}
     header = list(HISTORY_HEADER)
     if rows[0] != header:
         raise ValueError(f"{path}: not a sgperms history file (expected the header {','.join(header)})")
-    with open(path, "rb") as f:
-        _warn_formulas(f.read(), path)  # kept as written; a spreadsheet would run them
+    if warn:
+        _warn_formulas(data, path)  # kept as written; a spreadsheet would run them
     history = {}
     for number, row in enumerate(rows[1:], start=2):
         if len(row) != len(header):
@@ -326,12 +337,17 @@ def roles_beside(path: PathLike, roles_file: Source | None = None
     found: Source | None = roles_file if roles_file else beside(path, ROLES_CSV)
     if found is None:
         return None, None
-    pairs = [
+    return role_columns(found), _name(found)
+
+
+def role_columns(roles_file: Source) -> list[tuple[str, str]]:
+    """(code, display name) of each role in a roles.csv that a table may
+    have as a column: ShotGrid's *_system_default templates are not."""
+    return [
         (r.code.strip(), (r.display_name or r.code).strip())
-        for r in read_roles(found)
+        for r in read_roles(roles_file)
         if r.code.strip() and not r.system_default
     ]
-    return pairs, _name(found)
 
 
 def display_names(path: PathLike) -> list[tuple[str, str]] | None:
@@ -374,11 +390,21 @@ def read_table_with_layout(path: PathLike, *, roles_file: Source | None = None) 
     schema = schema_beside(path)
     roles, found = roles_beside(path, roles_file)
     data, shown = _load(path)
+    return parse_table(data, shown, schema=schema, roles=roles, roles_file=found)
+
+
+def parse_table(data: bytes, shown: str | None, *, schema: Schema | None, roles: list[tuple[str, str]] | None,
+                roles_file: str | None) -> tuple[PermissionTable, str]:
+    """A permission table from the bytes of a permissions.csv (errors name
+    it ``shown``), read as ``read_table_with_layout`` reads a folder's:
+    display names resolved with ``schema``, every role column one of
+    ``roles`` (from ``role_columns`` of the file ``roles_file``) when given.
+    Returns the table and its layout; CsvError naming row and column."""
     try:
         return _read_csv_bytes(data, schema=schema, roles=roles, path=shown, lenient=True,
                                strict_roles=roles is not None)
     except CsvError as e:
-        raise _naming_roles_file(e, found) from None
+        raise _naming_roles_file(e, roles_file) from None
 
 
 def read_table(path: PathLike, *, roles_file: Source | None = None) -> PermissionTable:

@@ -149,3 +149,42 @@ pub(super) fn stream<'py>(
 fn arrow_error(err: ArrowError) -> PyErr {
     PyRuntimeError::new_err(format!("sgperms could not build Arrow columns: {err}"))
 }
+
+/// Text columns of Python records as an Arrow stream capsule (for a result
+/// built in Python, such as `sgperms.History`): `columns` pairs a name with
+/// its texts, every column the same length; those named in `repeated` are
+/// dictionary-encoded, the others plain `Utf8`. Returns the capsule;
+/// ValueError when the lengths differ.
+#[pyfunction]
+#[pyo3(signature = (columns, repeated, requested_schema=None))]
+fn arrow_text_stream<'py>(
+    py: Python<'py>,
+    columns: Vec<(String, Vec<String>)>,
+    repeated: Vec<String>,
+    requested_schema: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyCapsule>> {
+    let lengths: std::collections::BTreeSet<usize> = columns.iter().map(|(_, c)| c.len()).collect();
+    if lengths.len() > 1 {
+        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "columns of different lengths: {lengths:?}"
+        )));
+    }
+    let built = py.detach(|| {
+        let mut out = Columns::default();
+        for (name, texts) in &columns {
+            let texts = texts.iter().map(String::as_str);
+            if repeated.contains(name) {
+                out.interned(name, texts)?;
+            } else {
+                out.text(name, texts)?;
+            }
+        }
+        Ok(out)
+    });
+    stream(py, built, requested_schema)
+}
+
+pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(arrow_text_stream, m)?)?;
+    Ok(())
+}

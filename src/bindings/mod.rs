@@ -29,6 +29,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     diff::register(m)?;
     report::register(m)?;
     output::register(m)?;
+    arrow::register(m)?;
     snapshot::register(m)?;
     Ok(())
 }

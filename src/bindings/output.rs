@@ -52,6 +52,13 @@ fn terminal_text(text: &str, one_line: bool) -> String {
     safe::visible_controls(text, one_line).into_owned()
 }
 
+/// Text from a site or a table as Markdown that renders as that literal
+/// text (no HTML, links, emphasis or table cells of its own), on one line.
+#[pyfunction]
+fn markdown_text(text: &str) -> String {
+    safe::markdown_text(text)
+}
+
 /// Returns `text` when there is nowhere to put it; writes it to a file object
 /// (anything with `write`) or, atomically, to a path, and returns None.
 pub(super) fn emit(
@@ -84,6 +91,7 @@ pub(super) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(warn_formulas, m)?)?;
     m.add_function(wrap_pyfunction!(spreadsheet_csv, m)?)?;
     m.add_function(wrap_pyfunction!(terminal_text, m)?)?;
+    m.add_function(wrap_pyfunction!(markdown_text, m)?)?;
     m.add_function(wrap_pyfunction!(write_atomic_bytes, m)?)?;
     Ok(())
 }

@@ -14,6 +14,7 @@ module          what
 ``promote``     ``sgperms promote``: a person to a role, as the tiers allow
 ``diff``        ``sgperms diff`` (and the change formats ``compare`` shares)
 ``compare``     ``sgperms compare``: one role against another
+``log``         ``sgperms log``: a snapshot folder's history in git
 ``report``      ``sgperms report``: role pages and the HTML site
 ``allowed``     ``sgperms allowed``: "what am I allowed to do?" for one person, probed
 ``status``      ``ExitStatus`` (0 ok, 1 findings, 2 error, 130 interrupted), ``Failure``
@@ -40,7 +41,22 @@ from typing import Any
 
 from .. import FolderError, __version__
 from ..folder import recover
-from . import _connect, allowed, audit, bench, compare, demo, diff, fmt, probe, promote, report, snapshot, tiers
+from . import (
+    _connect,
+    allowed,
+    audit,
+    bench,
+    compare,
+    demo,
+    diff,
+    fmt,
+    log,
+    probe,
+    promote,
+    report,
+    snapshot,
+    tiers,
+)
 from ._connect import CREDENTIALS, MIN_MASKABLE
 from ._output import error, human_output, note, one_line, quiet_closed_pipes
 from .status import ExitStatus, Failure
@@ -48,7 +64,7 @@ from .status import ExitStatus, Failure
 __all__ = ["CREDENTIALS", "MIN_MASKABLE", "ExitStatus", "Failure", "build_parser", "main"]
 
 #: The commands, in the order ``sgperms --help`` lists them.
-COMMANDS = (fmt, snapshot, probe, demo, bench, tiers, audit, promote, diff, compare, report, allowed)
+COMMANDS = (fmt, snapshot, probe, demo, bench, tiers, audit, promote, diff, log, compare, report, allowed)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,7 +8,7 @@ import io
 import sys
 from typing import IO, Callable, TypeVar
 
-from .. import PermissionTable, TierError, Tiers, canonical, snapshot
+from .. import PermissionTable, TierError, Tiers, canonical, history, snapshot
 from ..snapshot import Source
 
 __all__ = [
@@ -67,11 +67,16 @@ def side_files(args: argparse.Namespace, *names: str) -> None:
 def read_table_with_layout(path: str, roles_file: Source | None = None) -> tuple[PermissionTable, str]:
     """A permission table and the layout it was in, from a CSV file, a
     snapshot folder (checked against the roles.csv beside it, display names
-    resolved with its schema.json: ``sgperms.snapshot.read_table``) or ``-``
-    (stdin, checked against ``roles_file`` when given)."""
+    resolved with its schema.json: ``sgperms.snapshot.read_table``), either
+    of them at a git revision (``DIR@REV``: ``sgperms.history.table_at``,
+    with that commit's roles.csv and schema.json) or ``-`` (stdin, checked
+    against ``roles_file`` when given)."""
     if path == STDIN:
         found = canonical.read(stdin(), roles_file=roles_file)
         return found.table, found.layout
+    at = history.split_revision(path)
+    if at:
+        return history.table_at_with_layout(*at)
     return snapshot.read_table_with_layout(path, roles_file=roles_file)
 
 

@@ -8,7 +8,7 @@ import argparse
 import sys
 from typing import Callable
 
-from .. import Changes, diff
+from .. import Changes, diff, history
 from ..snapshot import display_names, schema_beside
 from ._files import STDIN, one_stdin, read_table
 from ._output import one_line_errors, write_data
@@ -23,11 +23,15 @@ examples:
   sgperms diff yesterday/ today/                     snapshot folders (their permissions.csv)
   sgperms diff old.csv new.csv --format md           for a pull-request description
   sgperms diff old.csv new.csv --format plan         where to click on ShotGrid's Permissions page
-  git show HEAD~1:permissions.csv | sgperms diff - permissions.csv
+  sgperms diff snap/@HEAD~1 snap/                    the last commit's change (any git revision)
+  sgperms diff snap/@2026-03-01 snap/@2026-04-01      March: the last commits on or before each day (UTC)
 
 formats: text (default), md (for a pull request), csv, json, plan (where to click on
 ShotGrid's Permissions page; role and field names from the roles.csv and schema.json
-beside NEW). OLD or NEW (not both) may be - to read stdin.
+beside NEW). OLD or NEW (not both) may be - to read stdin. DIR@REV reads a folder (or a
+CSV) as git holds it at REV: anything git takes, or YYYY-MM-DD for the last commit on
+or before that day (by commit date, UTC), with that commit's roles.csv and schema.json.
+A path that exists is always a path. For every change over time: sgperms log DIR.
 exit status: 0 no differences, 1 differences, 2 error (like diff).
 """
 
@@ -40,15 +44,17 @@ def add_parser(commands: Commands) -> None:
         "cells with before/after and the new note, targets and roles added or removed.",
         epilog=EPILOG, run=run, quiet="print nothing: the exit status says whether they differ",
     )
-    parser.add_argument("old", metavar="OLD", help="a permission CSV or a snapshot folder ('-' for stdin)")
-    parser.add_argument("new", metavar="NEW", help="a permission CSV or a snapshot folder ('-' for stdin)")
+    parser.add_argument("old", metavar="OLD", help="a permission CSV or a snapshot folder, DIR@REV at a git "
+                        "revision or day, or '-' for stdin")
+    parser.add_argument("new", metavar="NEW", help="as OLD")
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
 
 
 def render(changes: Changes, fmt: str, source: str) -> str:
     """``changes`` in the format ``fmt``; a click plan names roles and fields
     as the roles.csv and schema.json beside ``source`` do (none for stdin)."""
-    beside = source != STDIN
+    at = history.split_revision(source)
+    beside = source != STDIN and at is None
     formats: dict[str, Callable[[], str]] = {
         "text": changes.to_text,
         "md": changes.to_markdown,
