@@ -315,3 +315,82 @@ def test_git_runs_a_fixed_number_of_times_however_long_the_history(studio: Studi
         studio.night(f"2026-01-{day}")
     assert counted() == few
     assert "cat-file --batch" in calls.read_text()
+
+
+def test_the_readme_example_is_what_log_prints(studio: Studio) -> None:
+    import re
+
+    year(studio)
+    readme = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = readme.split("$ sgperms log snap --cell artist:entity:Version::retire\n", 1)[1].split("```", 1)[0]
+    out = run_cli("log", "snap", "--cell", "artist:entity:Version::retire", cwd=studio.root)
+    assert out.returncode == 0, out.stderr
+
+    def hexless(text: str) -> str:
+        return re.sub(r"\b[0-9a-f]{10}\b", "<commit>", text)
+
+    assert hexless(out.stdout) == hexless(block)
+
+
+def test_revisions_with_at_signs_and_folders_with_them(studio: Studio) -> None:
+    year(studio)
+    odd = studio.root / "a@b"
+    odd.mkdir()
+    (odd / "permissions.csv").write_text(HEADER + "entity,Shot,,see,yes,no,\n")
+    studio.git("add", "-A")
+    studio.git("commit", "-qm", "odd folder", date="2026-03-02T02:00:00+00:00")
+    (odd / "permissions.csv").write_text(HEADER + "entity,Shot,,see,no,no,\n")
+    at = run_cli("diff", "a@b@HEAD", "a@b", cwd=studio.root)
+    assert at.returncode == 1 and "artist entity:Shot::see: yes -> no" in at.stdout, at
+    reflog = run_cli("diff", "snap@HEAD@{1}", "snap@@{0}", cwd=studio.root)
+    assert reflog.returncode == 0, reflog.stderr
+    whole = run_cli("diff", "a@b", "a@b", cwd=studio.root)  # a path that exists is a path
+    assert whole.returncode == 0
+
+
+def test_a_file_broken_for_several_nights_is_named_once(studio: Studio) -> None:
+    year(studio)
+    (studio.snap / "history.csv").write_text("not,a,history,file\n")
+    studio.git("commit", "-qam", "broken history", date="2026-03-02T02:00:00+00:00")
+    studio.users["cy"] = "artist"
+    studio.write()
+    (studio.snap / "history.csv").write_text("not,a,history,file\n")
+    studio.git("add", "-A")
+    studio.git("commit", "-qm", "a new person, history still broken", date="2026-03-03T02:00:00+00:00")
+    h = sgperms.log(studio.snap, since="2026-03-02")
+    assert [s["file"].split("@")[0] for s in h.skipped] == [os.path.join(str(studio.snap), "history.csv")]
+    assert "not a sgperms history file" in h.skipped[0]["error"]
+    assert [(r["change"], r["user"]) for r in h] == [("user_added", "cy")]
+
+
+def test_windows_without_commits_and_folders_without_a_table(studio: Studio) -> None:
+    year(studio)
+    empty = sgperms.log(studio.snap, since="2027-01-01")
+    assert len(empty) == 0 and empty.start is None
+    assert empty.summary() == "no commit touched the folder from 2027-01-01"
+    assert "no commit touched" in empty.to_text() and json.loads(empty.to_json())["start"] is None
+    (studio.root / "users-only").mkdir()
+    (studio.root / "users-only" / "users.csv").write_text("login,role\nada,artist\n")
+    studio.git("add", "-A")
+    studio.git("commit", "-qm", "users only")
+    out = run_cli("log", "users-only", cwd=studio.root)
+    assert out.returncode == 2 and "no commit holds permissions.csv" in out.stderr
+
+
+def test_read_ahead_hands_over_in_order_and_stops_early(studio: Studio) -> None:
+    from sgperms.git import Objects, ReadAhead, Repo
+
+    ids = year(studio)
+    repo, _ = Repo.around(str(studio.snap))
+    with Objects(repo) as objects:
+        blobs = [objects.id(repo.resolve(c), "snap/permissions.csv")[0] for c in ids.values()]
+        ahead = ReadAhead(repo, blobs)
+        assert ahead.take(blobs[1]) == objects.read(blobs[1])  # the first is dropped
+        ahead.close()  # with versions still ahead: returns, git ends
+        ahead = ReadAhead(repo, blobs[:1])
+        assert ahead.take("0" * 40) is None  # not ahead: the caller reads it itself
+        ahead.close()
+        missing = ReadAhead(repo, ["f" * 40])
+        with pytest.raises(sgperms.HistoryError, match="no object"):
+            missing.take("f" * 40)
+        missing.close()

@@ -310,6 +310,105 @@ def _timings(studio: Studio, runs: int) -> list[Row]:
     return rows
 
 
+# -- history: a year of nightly commits --------------------------------------------------
+
+#: When the bench's history starts: 2026-01-01, each night committed at 02:00 UTC.
+NIGHT_ZERO = 1767225600 + 7200
+#: Cells a night changes: a studio's day of permission edits.
+NIGHTLY_EDITS = 20
+
+
+def nightly_repo(studio: Studio, folder: str, nights: int, *, seed: int = 11) -> str:
+    """A git repository in ``folder`` whose main branch commits
+    ``snap/permissions.csv`` (the studio's wide CSV) ``nights`` times, a day
+    apart, each night flipping up to ``NIGHTLY_EDITS`` yes/no cells. Written
+    through one ``git fast-import`` (committing night by night would take
+    minutes). Returns the snapshot folder's path."""
+    import subprocess
+
+    with open(studio.wide, "rb") as f:
+        lines = f.read().split(b"\n")
+    rng = random.Random(seed)
+    subprocess.run(["git", "init", "-q", "-b", "main", folder], check=True)
+    importer = subprocess.Popen(["git", "-c", "core.compression=1", "fast-import", "--quiet"], cwd=folder,
+                                stdin=subprocess.PIPE)
+    assert importer.stdin is not None
+    for night in range(nights):
+        if night:
+            _edit_night(lines, rng)
+        blob = b"\n".join(lines)
+        importer.stdin.write(b"blob\nmark :%d\ndata %d\n%s\n" % (night + 1, len(blob), blob))
+        importer.stdin.write(b"commit refs/heads/main\ncommitter cron <cron@studio.invalid> %d +0000\n"
+                             b"data 17\nnightly snapshot\n\nM 100644 :%d snap/permissions.csv\n\n"
+                             % (NIGHT_ZERO + night * 86400, night + 1))
+    importer.stdin.close()
+    if importer.wait() != 0:
+        raise RuntimeError("git fast-import failed building the bench's history")
+    subprocess.run(["git", "checkout", "-q", "main"], cwd=folder, check=True)
+    return os.path.join(folder, "snap")
+
+
+def _edit_night(lines: list[bytes], rng: random.Random) -> None:
+    """Flips up to ``NIGHTLY_EDITS`` yes/no cells of unquoted rows of a wide CSV's lines, in place."""
+    for _ in range(NIGHTLY_EDITS):
+        i = rng.randrange(1, len(lines) - 1)
+        if b'"' in lines[i]:
+            continue
+        fields = lines[i].split(b",")
+        j = rng.randrange(4, len(fields) - 1)
+        if fields[j] in (b"yes", b"no"):
+            fields[j] = b"no" if fields[j] == b"yes" else b"yes"
+            lines[i] = b",".join(fields)
+
+
+def py_history(snap: str, schema_dicts: SchemaDicts) -> int:
+    """The pure-Python baseline of ``sgperms log``: ``git log`` for the
+    commits, ``git show`` per version, ``py_read`` and ``py_diff`` each
+    consecutive pair. Returns how many cells changed."""
+    import subprocess
+
+    top = os.path.dirname(snap)
+    path = "snap/permissions.csv"
+    commits = subprocess.run(["git", "log", "--reverse", "--format=%H", "--", path], cwd=top, check=True,
+                             capture_output=True, text=True).stdout.split()
+    previous, changed = None, 0
+    for commit in commits:
+        data = subprocess.run(["git", "show", f"{commit}:{path}"], cwd=top, check=True, capture_output=True).stdout
+        with tempfile.NamedTemporaryFile(suffix=".csv") as f:
+            f.write(data)
+            f.flush()
+            table = py_read(f.name, schema_dicts)
+        if previous is not None:
+            changed += len(py_diff(previous, table))
+        previous = table
+    return changed
+
+
+def _history_rows(studio: Studio, folder: str, nights: tuple[int, int], progress: Any) -> list[Row]:
+    """``sgperms.log`` over ``nights[0]`` commits (beside the pure-Python
+    baseline) and over ``nights[1]``, each timed once: a year takes long
+    enough that one run says it."""
+    from .history import log
+
+    rows = []
+    for count in nights:
+        if progress:
+            progress(f"committing {count} nights of the studio into git")
+        snap = nightly_repo(studio, os.path.join(folder, f"history-{count}"), count)
+        start = time.perf_counter()
+        found = log(snap)
+        took = time.perf_counter() - start
+        python = None
+        if count == nights[0]:
+            start = time.perf_counter()
+            py_history(snap, studio.schema_dicts)
+            python = time.perf_counter() - start
+        rows.append(Row(f"log: {count} nightly commits (one run)", took, python,
+                        target="well under 20 s" if count == nights[0] else "reported",
+                        result=f"{len(found):,} changes"))
+    return rows
+
+
 _MEMORY_PROBE = """
 import sys, gc, sgperms
 from sgperms.bench import _rss
@@ -377,4 +476,5 @@ def run(*, smoke: bool = False, runs: int = 5, folder: str | None = None, progre
         if progress:
             progress(f"measuring {studio.cells:,} cells, {1 if smoke else runs} run(s) each after a warm-up")
         rows, memory = measure(studio, 1 if smoke else runs)
+        rows += _history_rows(studio, where, (3, 5) if smoke else (20, 365), progress)
         return render(rows, memory, studio)

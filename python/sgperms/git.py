@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import queue
 import re
 import subprocess
+import threading
 from dataclasses import dataclass
-from typing import IO
 
 from . import SgpermsError
 
-__all__ = ["Commit", "HistoryError", "Objects", "Repo", "day_end", "iso_date"]
+__all__ = ["Commit", "HistoryError", "Objects", "ReadAhead", "Repo", "day_end", "day_start", "iso_date"]
 
 #: A date argument: ``YYYY-MM-DD``, a day in UTC.
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -205,14 +206,7 @@ class Objects:
 
     def read(self, object_id: str) -> bytes:
         """The bytes of the object ``object_id``; HistoryError when git has none."""
-        process = self._read
-        header = _ask(process, object_id).split()
-        if len(header) != 3:
-            raise HistoryError(f"git has no object {object_id}")
-        assert process.stdout is not None
-        size = int(header[2])
-        data = _read_exactly(process.stdout, size + 1)
-        return data[:size]
+        return _read_object(self._read, object_id)
 
     def close(self) -> None:
         """Ends both git processes."""
@@ -245,7 +239,8 @@ def _ask(process: subprocess.Popen[bytes], name: str) -> str:
     """Sends one object name to a cat-file process; returns its header line."""
     assert process.stdin is not None and process.stdout is not None
     try:
-        process.stdin.write(name.encode("utf-8") + b"\n")
+        # A file name that is not UTF-8 reaches git as the bytes it has on disk.
+        process.stdin.write(name.encode("utf-8", "surrogateescape") + b"\n")
         process.stdin.flush()
     except BrokenPipeError:
         raise HistoryError("git cat-file ended early") from None
@@ -255,14 +250,71 @@ def _ask(process: subprocess.Popen[bytes], name: str) -> str:
     return line.decode("utf-8", "replace")
 
 
-def _read_exactly(stream: IO[bytes], size: int) -> bytes:
-    """``size`` bytes from ``stream``; HistoryError when it ends first."""
-    chunks = []
-    left = size
-    while left:
-        chunk = stream.read(left)
-        if not chunk:
-            raise HistoryError("git cat-file ended in the middle of a file")
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
+def _read_object(process: subprocess.Popen[bytes], object_id: str) -> bytes:
+    """The bytes of ``object_id`` from a ``cat-file --batch`` process; HistoryError when git has none."""
+    header = _ask(process, object_id).split()
+    if len(header) != 3:
+        raise HistoryError(f"git has no object {object_id}")
+    assert process.stdout is not None
+    size = int(header[2])
+    # A buffered read returns the whole object (or less only at the end of the stream).
+    data = process.stdout.read(size)
+    if len(data) != size or process.stdout.read(1) != b"\n":
+        raise HistoryError("git cat-file ended in the middle of a file")
+    return data
+
+
+class ReadAhead:
+    """The bytes of objects known in advance, in order, read by a thread
+    through a ``cat-file --batch`` of its own while the caller works on the
+    ones before (a table parses while git inflates the next version). At
+    most ``depth`` objects wait beside the one being handed over."""
+
+    def __init__(self, repo: Repo, ids: list[str], depth: int = 1) -> None:
+        self._process = _batch(repo, "--batch")
+        self._queue: queue.Queue[tuple[str, bytes | BaseException]] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(ids,), name="sgperms-read-ahead", daemon=True)
+        self._thread.start()
+        self._done = False
+
+    def _run(self, ids: list[str]) -> None:
+        for object_id in ids:
+            try:
+                item: bytes | BaseException = _read_object(self._process, object_id)
+            except BaseException as e:  # handed to the caller, which raises it where it reads
+                item = e
+            while not self._stop.is_set():
+                try:
+                    self._queue.put((object_id, item), timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if self._stop.is_set() or isinstance(item, BaseException):
+                return
+        self._queue.put(("", b""))  # the end
+
+    def take(self, object_id: str) -> bytes | None:
+        """The bytes of ``object_id`` if it is among the ids still ahead
+        (those before it are dropped); None when it is not (the caller reads
+        it itself). Raises what reading it raised."""
+        while not self._done:
+            found, item = self._queue.get()
+            if not found:
+                self._done = True
+            elif isinstance(item, BaseException):
+                self._done = True
+                raise item
+            elif found == object_id:
+                return item
+        return None
+
+    def close(self) -> None:
+        """Stops the thread and ends its git process."""
+        self._stop.set()
+        if self._process.stdin is not None:
+            self._process.stdin.close()
+        self._thread.join()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+        self._process.wait()

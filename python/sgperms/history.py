@@ -28,7 +28,7 @@ from typing import Any, Union
 from . import FormulaWarning, PermissionTable, _html
 from . import diff as _diff
 from ._core import arrow_text_stream, did_you_mean, markdown_text, spreadsheet_csv
-from .git import Commit, HistoryError, Objects, Repo, day_end, day_start
+from .git import Commit, HistoryError, Objects, ReadAhead, Repo, day_end, day_start
 from .records import Assignment
 from .snapshot import (
     HISTORY_CSV,
@@ -146,8 +146,12 @@ class History:
 
     def summary(self) -> str:
         """One line: how many changes in how many commits, from when to when."""
+        if self.start is None and self.skipped:
+            return f"no version of the folder could be read; {len(self.skipped)} skipped (unreadable)"
         if self.start is None:
-            return "no version of the folder could be read"
+            window = " ".join(p for p in (f"from {self.since}" if self.since else "",
+                                          f"to {self.until}" if self.until else "") if p)
+            return f"no commit touched the folder {window}".rstrip()
         span = f"{self.commits} commit{'s' if self.commits != 1 else ''} read, {self.start.date}"
         if self.head and self.head != self.start:
             span += f" to {self.head.date}"
@@ -314,11 +318,28 @@ class _Folder:
         self.path = path
         self.shown = shown.rstrip("/") or "."
         self._parsed: dict[str, Any] = {}
+        self._ids: dict[tuple[str, str], str | None] = {}
+        self.ahead: ReadAhead | None = None
 
     def file(self, commit: Commit, name: str) -> str | None:
         """The object id of the folder's file ``name`` at ``commit``; None when absent."""
-        found = self.objects.id(commit, f"{self.path}/{name}" if self.path else name)
-        return found[0] if found and found[1] == "blob" else None
+        key = (commit.id, name)
+        if key not in self._ids:
+            found = self.objects.id(commit, f"{self.path}/{name}" if self.path else name)
+            self._ids[key] = found[0] if found and found[1] == "blob" else None
+        return self._ids[key]
+
+    def read_ahead(self, repo: Repo, commits: list[Commit], name: str) -> None:
+        """Starts reading the versions of ``name`` at ``commits`` (each one
+        that differs from the commit before) in a thread, in that order."""
+        ids = [self.file(c, name) for c in commits]
+        order = [blob for blob, before in zip(ids, [None, *ids]) if blob and blob != before]
+        self.ahead = ReadAhead(repo, order)
+
+    def close(self) -> None:
+        """Stops reading ahead."""
+        if self.ahead is not None:
+            self.ahead.close()
 
     def named(self, name: str, commit: Commit) -> str:
         """How errors name a file at a commit: ``snap/permissions.csv@3f2a1b9c0d``."""
@@ -332,7 +353,9 @@ class _Folder:
         roles_blob, schema_blob = self.file(commit, ROLES_CSV), self.file(commit, SCHEMA_JSON)
         roles = self._once(roles_blob, lambda b: role_columns(self._blob(ROLES_CSV, commit, b)))
         schema = self._once(schema_blob, lambda b: read_schema(self._blob(SCHEMA_JSON, commit, b)))
-        return parse_table(self.objects.read(blob), self.named(name, commit), schema=schema, roles=roles,
+        data = self.ahead.take(blob) if self.ahead else None
+        return parse_table(self.objects.read(blob) if data is None else data, self.named(name, commit),
+                           schema=schema, roles=roles,
                            roles_file=self.named(ROLES_CSV, commit) if roles_blob else None)
 
     def _blob(self, name: str, commit: Commit, blob: str) -> _Blob:
@@ -370,14 +393,11 @@ class _Blob:
 
 @dataclass
 class _State:
-    """What the walk holds of the last version that read: two tables at most."""
+    """What the walk holds of the last versions that read: two tables at most."""
 
     table: PermissionTable | None = None
-    table_blob: str | None = None
     users: dict[tuple[str, str], Assignment] | None = None
-    users_blob: str | None = None
     events: dict[int, list[str]] | None = None
-    events_blob: str | None = None
 
 
 def log(folder: PathLike, *, cell: str | Cell | None = None, role: str | None = None, since: str | None = None,
@@ -411,10 +431,16 @@ def log(folder: PathLike, *, cell: str | Cell | None = None, role: str | None = 
     walk = _Walk(target, role)
     with Objects(repo) as objects:
         files = _Folder(objects, path, shown)
-        for number, (commit, listed) in enumerate(chosen, 1):
-            walk.step(files, commit, listed)
-            if progress and number % 25 == 0:
-                progress(f"{number} of {len(chosen)} commits read ({commit.date[:10]})")
+        try:
+            files.read_ahead(repo, [c for c, _ in chosen], PERMISSIONS_CSV)
+            for number, (commit, listed) in enumerate(chosen, 1):
+                walk.step(files, commit, listed)
+                if progress and number % 25 == 0:
+                    progress(f"{number} of {len(chosen)} commits read ({commit.date[:10]})")
+        finally:
+            files.close()
+    if walk.start is None and not walk.skipped and chosen:
+        raise HistoryError(f"{shown}: no commit holds {PERMISSIONS_CSV} (only the folder's other files were committed)")
     walk.check_names()
     return History(shown, walk.records, start=walk.start, head=walk.head, commits=walk.read, skipped=walk.skipped,
                    cell=target, role=role, start_value=walk.start_value, since=since, until=until)
@@ -447,13 +473,12 @@ class _Walk:
         self.start_value: str | None = None
         self.read = 0
         self.roles_seen: set[str] = set()
+        self.tried: dict[str, str] = {}
 
     def step(self, files: _Folder, commit: Commit, listed: bool) -> None:
         """Reads ``commit``'s files where they changed; records what changed when ``listed``."""
-        found: list[Record] = []
         events = self._events(files, commit, listed)
-        found += self._table(files, commit, listed)
-        found += self._users(files, commit, listed)
+        found = self._table(files, commit, listed) + self._users(files, commit, listed)
         if self.start is None:
             return
         self.read += 1
@@ -464,7 +489,7 @@ class _Walk:
     def _table(self, files: _Folder, commit: Commit, listed: bool) -> list[Record]:
         blob = files.file(commit, PERMISSIONS_CSV)
         state = self.state
-        if blob is None or blob == state.table_blob:
+        if blob is None or not self._fresh(PERMISSIONS_CSV, blob):
             return []
         try:
             with warnings.catch_warnings():
@@ -475,7 +500,7 @@ class _Walk:
             self._skip(commit, files.named(PERMISSIONS_CSV, commit), e, listed)
             return []
         self.roles_seen.update(table.roles)
-        old, state.table, state.table_blob = state.table, table, blob
+        old, state.table = state.table, table
         if old is None:
             self.start = commit
             if self.cell is not None:
@@ -486,31 +511,40 @@ class _Walk:
     def _users(self, files: _Folder, commit: Commit, listed: bool) -> list[Record]:
         blob = files.file(commit, USERS_CSV)
         state = self.state
-        if blob is None or blob == state.users_blob:
+        if blob is None or not self._fresh(USERS_CSV, blob):
             return []
         try:
             users = files.users(commit, blob)
         except ValueError as e:
             self._skip(commit, files.named(USERS_CSV, commit), e, listed)
             return []
-        old, state.users, state.users_blob = state.users, users, blob
+        old, state.users = state.users, users
         return [] if old is None else _assignments(old, users)
 
     def _events(self, files: _Folder, commit: Commit, listed: bool) -> list[dict[str, str]]:
         """The event-log entries first recorded at ``commit``."""
         blob = files.file(commit, HISTORY_CSV)
         state = self.state
-        if blob is None or blob == state.events_blob:
+        if blob is None or not self._fresh(HISTORY_CSV, blob):
             return []
         try:
             rows = files.events(commit, blob)
         except ValueError as e:
             self._skip(commit, files.named(HISTORY_CSV, commit), e, listed)
             return []
-        old, state.events, state.events_blob = state.events, rows, blob
+        old, state.events = state.events, rows
         if old is None:
             return []
         return [dict(zip(EVENT_KEYS, row)) for key, row in sorted(rows.items()) if key not in old]
+
+    def _fresh(self, name: str, blob: str) -> bool:
+        """Whether ``blob`` is another version of the file ``name`` than the
+        one last tried (read or not: a broken file is reported once, not at
+        every commit that keeps it)."""
+        if blob == self.tried.get(name):
+            return False
+        self.tried[name] = blob
+        return True
 
     def _skip(self, commit: Commit, name: str, error: Exception, listed: bool) -> None:
         if listed or self.start is None:
@@ -605,12 +639,15 @@ def _ordered(record: Record) -> Record:
 
 def split_revision(argument: str) -> tuple[str, str] | None:
     """``DIR@REV`` as (DIR, REV); None when ``argument`` names an existing
-    file or folder or holds no ``@`` (a path is always a path). ``@REV``
-    alone is the current folder."""
+    file or folder or holds no ``@`` (a path is always a path). It splits at
+    the first ``@`` whose left side exists (``a@b/snap@HEAD@{2}``: the
+    folder ``a@b/snap`` at ``HEAD@{2}``), else at the first ``@`` (a folder
+    since deleted). ``@REV`` alone is the current folder."""
     if os.path.lexists(argument) or "@" not in argument:
         return None
-    path, revision = argument.rsplit("@", 1)
-    return path or ".", revision
+    cuts = [i for i, c in enumerate(argument) if c == "@"]
+    cut = next((i for i in cuts if i and os.path.lexists(argument[:i])), cuts[0])
+    return argument[:cut] or ".", argument[cut + 1:]
 
 
 def table_at(folder: PathLike, revision: str) -> PermissionTable:
