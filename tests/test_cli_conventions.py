@@ -74,7 +74,7 @@ COMMANDS = leaf_commands()
 def test_every_command_is_listed():
     assert [" ".join(c) for c in COMMANDS] == [
         "fmt", "snapshot", "probe", "demo", "bench", "tiers check", "tiers grant", "tiers revoke", "audit",
-        "promote", "diff", "compare", "report", "allowed",
+        "promote", "diff", "log", "compare", "report", "allowed",
     ]
 
 
