@@ -38,10 +38,10 @@ def csv_text(rows: list[list[str]]) -> str:
 class Studio:
     """A git work tree holding the snapshot folder ``snap/``, committed night by night."""
 
-    def __init__(self, root: pathlib.Path) -> None:
+    def __init__(self, root: pathlib.Path, folder: str = "snap") -> None:
         self.root = root
-        self.snap = root / "snap"
-        self.snap.mkdir()
+        self.snap = root / folder
+        self.snap.mkdir(exist_ok=True)
         self.git("init", "-q", "-b", "main")
         self.git("config", "user.email", "cron@studio.test")
         self.git("config", "user.name", "cron")
@@ -394,3 +394,19 @@ def test_read_ahead_hands_over_in_order_and_stops_early(studio: Studio) -> None:
         with pytest.raises(sgperms.HistoryError, match="no object"):
             missing.take("f" * 40)
         missing.close()
+
+
+def test_the_readme_nightly_job_snapshots_into_the_repository_root(tmp_path: pathlib.Path) -> None:
+    """The README's cron job runs `sgperms snapshot -o .` at the top of the repository."""
+    studio = Studio(tmp_path, folder=".")
+    ids = year(studio)
+    h = sgperms.log(studio.root)
+    assert {r["commit"] for r in h} == {ids["01-12"], ids["02-03"], ids["03-01"]}
+    out = run_cli("log", ".", "--cell", "artist:entity:Version::retire", "--format", "json", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    records = json.loads(out.stdout)["records"]
+    assert [(r["before"], r["after"], r["who"]) for r in records] == [("no", "yes", "yara.sato")]
+    at = run_cli("diff", "@2026-01-01", ".", "--format", "csv", cwd=tmp_path)
+    assert at.returncode == 1 and "cell,artist,entity,Version,,retire,no,yes" in at.stdout
+    bad = run_cli("log", ".", "--role", "artist", cwd=tmp_path / ".git")
+    assert bad.returncode == 2 and len(bad.stderr.splitlines()) == 1, bad.stderr

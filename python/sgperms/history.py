@@ -23,7 +23,7 @@ import os
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, TypeVar, Union
 
 from . import FormulaWarning, PermissionTable, _html
 from . import diff as _diff
@@ -65,6 +65,7 @@ WALKED = (PERMISSIONS_CSV, USERS_CSV, HISTORY_CSV)
 
 Record = dict[str, Any]
 Progress = Callable[[str], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -391,13 +392,12 @@ class _Blob:
         return self._data
 
 
-@dataclass
-class _State:
-    """What the walk holds of the last versions that read: two tables at most."""
-
-    table: PermissionTable | None = None
-    users: dict[tuple[str, str], Assignment] | None = None
-    events: dict[int, list[str]] | None = None
+def _table_quietly(files: _Folder, commit: Commit, blob: str) -> PermissionTable:
+    """The folder's table at ``commit``, without a FormulaWarning: every
+    night would warn again, and the log's own CSV neutralises formulas."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FormulaWarning)
+        return files.table(commit, blob)[0]
 
 
 def log(folder: PathLike, *, cell: str | Cell | None = None, role: str | None = None, since: str | None = None,
@@ -465,7 +465,6 @@ class _Walk:
     def __init__(self, cell: Cell | None, role: str | None) -> None:
         self.cell = cell
         self.role = role
-        self.state = _State()
         self.records: list[Record] = []
         self.skipped: list[dict[str, str]] = []
         self.start: Commit | None = None
@@ -474,6 +473,8 @@ class _Walk:
         self.read = 0
         self.roles_seen: set[str] = set()
         self.tried: dict[str, str] = {}
+        # The last version of each file that read: two tables at most are alive, this one and the next.
+        self.held: dict[str, Any] = {}
 
     def step(self, files: _Folder, commit: Commit, listed: bool) -> None:
         """Reads ``commit``'s files where they changed; records what changed when ``listed``."""
@@ -487,20 +488,11 @@ class _Walk:
             self._record(commit, found, events)
 
     def _table(self, files: _Folder, commit: Commit, listed: bool) -> list[Record]:
-        blob = files.file(commit, PERMISSIONS_CSV)
-        state = self.state
-        if blob is None or not self._fresh(PERMISSIONS_CSV, blob):
+        found = self._newer(files, commit, listed, PERMISSIONS_CSV, lambda blob: _table_quietly(files, commit, blob))
+        if found is None:
             return []
-        try:
-            with warnings.catch_warnings():
-                # Every night would warn again; the log's own CSV neutralises formulas.
-                warnings.simplefilter("ignore", FormulaWarning)
-                table = files.table(commit, blob)[0]
-        except ValueError as e:
-            self._skip(commit, files.named(PERMISSIONS_CSV, commit), e, listed)
-            return []
+        old, table = found
         self.roles_seen.update(table.roles)
-        old, state.table = state.table, table
         if old is None:
             self.start = commit
             if self.cell is not None:
@@ -509,42 +501,38 @@ class _Walk:
         return [dict(r) for r in _diff(old, table)]
 
     def _users(self, files: _Folder, commit: Commit, listed: bool) -> list[Record]:
-        blob = files.file(commit, USERS_CSV)
-        state = self.state
-        if blob is None or not self._fresh(USERS_CSV, blob):
+        found = self._newer(files, commit, listed, USERS_CSV, lambda blob: files.users(commit, blob))
+        if found is None or found[0] is None:
             return []
-        try:
-            users = files.users(commit, blob)
-        except ValueError as e:
-            self._skip(commit, files.named(USERS_CSV, commit), e, listed)
-            return []
-        old, state.users = state.users, users
-        return [] if old is None else _assignments(old, users)
+        return _assignments(found[0], found[1])
 
     def _events(self, files: _Folder, commit: Commit, listed: bool) -> list[dict[str, str]]:
         """The event-log entries first recorded at ``commit``."""
-        blob = files.file(commit, HISTORY_CSV)
-        state = self.state
-        if blob is None or not self._fresh(HISTORY_CSV, blob):
+        found = self._newer(files, commit, listed, HISTORY_CSV, lambda blob: files.events(commit, blob))
+        if found is None or found[0] is None:
             return []
-        try:
-            rows = files.events(commit, blob)
-        except ValueError as e:
-            self._skip(commit, files.named(HISTORY_CSV, commit), e, listed)
-            return []
-        old, state.events = state.events, rows
-        if old is None:
-            return []
+        old, rows = found[0], found[1]
         return [dict(zip(EVENT_KEYS, row)) for key, row in sorted(rows.items()) if key not in old]
 
-    def _fresh(self, name: str, blob: str) -> bool:
-        """Whether ``blob`` is another version of the file ``name`` than the
-        one last tried (read or not: a broken file is reported once, not at
-        every commit that keeps it)."""
-        if blob == self.tried.get(name):
-            return False
+    def _newer(self, files: _Folder, commit: Commit, listed: bool, name: str,
+               read: Callable[[str], T]) -> tuple[T | None, T] | None:
+        """(the version of the file ``name`` held so far, the one at
+        ``commit``) when it is another version than the one last tried and
+        reads; the new one is held instead. None otherwise: unchanged, absent,
+        or not readable (named in ``skipped`` once, not at every commit that
+        keeps it)."""
+        blob = files.file(commit, name)
+        if blob is None or blob == self.tried.get(name):
+            return None
         self.tried[name] = blob
-        return True
+        try:
+            new = read(blob)
+        except ValueError as e:
+            self._skip(commit, files.named(name, commit), e, listed)
+            return None
+        old = self.held.get(name)
+        self.held[name] = new
+        return old, new
 
     def _skip(self, commit: Commit, name: str, error: Exception, listed: bool) -> None:
         if listed or self.start is None:
