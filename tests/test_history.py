@@ -410,3 +410,36 @@ def test_the_readme_nightly_job_snapshots_into_the_repository_root(tmp_path: pat
     assert at.returncode == 1 and "cell,artist,entity,Version,,retire,no,yes" in at.stdout
     bad = run_cli("log", ".", "--role", "artist", cwd=tmp_path / ".git")
     assert bad.returncode == 2 and len(bad.stderr.splitlines()) == 1, bad.stderr
+
+
+def test_a_deleted_table_is_said_and_its_return_compared_with_the_last_one(studio: Studio) -> None:
+    ids = year(studio)
+    studio.git("rm", "-q", "snap/permissions.csv")
+    studio.git("commit", "-qm", "oops", date="2026-03-02T02:00:00+00:00")
+    gone = studio.git("rev-parse", "HEAD").strip()
+    studio.cells[("entity", "Shot", "", "see")] = ("no", "yes", "no", "")
+    back = studio.night("2026-03-03")
+    h = sgperms.log(studio.snap)
+    assert [(s["commit"], "deleted in this commit" in s["error"]) for s in h.skipped] == [(gone, True)]
+    shot = [(r["commit"], r["role"], r["before"], r["after"]) for r in h if r["entity_type"] == "Shot"
+            and r["commit"] != ids["03-01"]]
+    assert shot == [(back, "artist", "yes", "no")]
+    assert ids["03-01"] in {r["commit"] for r in h}
+
+
+def test_a_table_file_has_its_own_history(studio: Studio) -> None:
+    """A studio that keeps a plain CSV in git (no snapshot folder) logs the file."""
+    ids = year(studio)
+    h = sgperms.log(studio.snap / "permissions.csv", cell="artist:entity:Version::retire")
+    assert [(r["commit"], r["after"], r["who"]) for r in h] == [(ids["01-12"], "yes", "yara.sato")]
+    (studio.root / "perms").mkdir()
+    (studio.root / "perms" / "site.csv").write_text(HEADER + "entity,Shot,,see,yes,no,\n")
+    studio.git("add", "-A")
+    studio.git("commit", "-qm", "site", date="2026-03-04T02:00:00+00:00")
+    (studio.root / "perms" / "site.csv").write_text(HEADER + "entity,Shot,,see,yes,yes,a lead may see shots\n")
+    studio.git("commit", "-qam", "site", date="2026-03-05T02:00:00+00:00")
+    out = run_cli("log", "perms/site.csv", "--format", "csv", cwd=studio.root)
+    assert out.returncode == 0, out.stderr
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert [(r["change"], r["role"], r["before"], r["after"]) for r in rows] == [
+        ("cell", "lead", "no", "yes"), ("note", "", "", "a lead may see shots")]

@@ -60,8 +60,6 @@ KEYS = ("commit", "date", "change", "role", "kind", "entity_type", "name", "acti
 REPEATED = ("commit", "date", "change", "role", "kind", "entity_type", "name", "action", "before", "after", "who")
 #: What an event is in a record: the history.csv columns but ``meta``.
 EVENT_KEYS = HISTORY_HEADER[:-1]
-#: The files of a folder the log reads, and whose commits it walks.
-WALKED = (PERMISSIONS_CSV, USERS_CSV, HISTORY_CSV)
 
 Record = dict[str, Any]
 Progress = Callable[[str], None]
@@ -314,10 +312,11 @@ class _Folder:
     """A snapshot folder's files at commits, read through one ``Objects``;
     roles.csv and schema.json are parsed once per distinct version."""
 
-    def __init__(self, objects: Objects, path: str, shown: str) -> None:
+    def __init__(self, objects: Objects, path: str, shown: str, table_name: str = PERMISSIONS_CSV) -> None:
         self.objects = objects
         self.path = path
         self.shown = shown.rstrip("/") or "."
+        self.table_name = table_name
         self._parsed: dict[str, Any] = {}
         self._ids: dict[tuple[str, str], str | None] = {}
         self.ahead: ReadAhead | None = None
@@ -346,8 +345,8 @@ class _Folder:
         """How errors name a file at a commit: ``snap/permissions.csv@3f2a1b9c0d``."""
         return f"{os.path.join(self.shown, name)}@{commit.short}"
 
-    def table(self, commit: Commit, blob: str, name: str = PERMISSIONS_CSV) -> tuple[PermissionTable, str]:
-        """The table in the file ``name`` (the object ``blob``) at ``commit``
+    def table(self, commit: Commit, blob: str) -> tuple[PermissionTable, str]:
+        """The table (the object ``blob``) at ``commit``
         and its layout, read as ``sgperms diff`` reads a folder: with that
         commit's roles.csv and schema.json. CsvError (row, column) or
         ValueError naming the file."""
@@ -355,7 +354,7 @@ class _Folder:
         roles = self._once(roles_blob, lambda b: role_columns(self._blob(ROLES_CSV, commit, b)))
         schema = self._once(schema_blob, lambda b: read_schema(self._blob(SCHEMA_JSON, commit, b)))
         data = self.ahead.take(blob) if self.ahead else None
-        return parse_table(self.objects.read(blob) if data is None else data, self.named(name, commit),
+        return parse_table(self.objects.read(blob) if data is None else data, self.named(self.table_name, commit),
                            schema=schema, roles=roles,
                            roles_file=self.named(ROLES_CSV, commit) if roles_blob else None)
 
@@ -421,18 +420,22 @@ def log(folder: PathLike, *, cell: str | Cell | None = None, role: str | None = 
     low = day_start(since) if since else None
     high = day_end(until) if until else None
     repo, path = Repo.around(shown)
-    commits = repo.commits([f"{path}/{name}" if path else name for name in WALKED])
+    folder_path, folder_shown, table_name = path, shown, PERMISSIONS_CSV
+    if os.path.isfile(shown):  # a table file: its own history, with the files beside it
+        folder_path, folder_shown, table_name = _parent(path), os.path.dirname(shown), os.path.basename(path)
+    walked = (table_name, USERS_CSV, HISTORY_CSV)
+    commits = repo.commits([f"{folder_path}/{name}" if folder_path else name for name in walked])
     if not commits:
         raise HistoryError(
-            f"{shown}: never committed to git (no commit touches its {PERMISSIONS_CSV}); "
+            f"{shown}: never committed to git (no commit touches its {table_name}); "
             f"commit it first: git add {shown} && git commit -m 'permissions snapshot'"
         )
     chosen = _window(commits, low, high)
     walk = _Walk(target, role)
     with Objects(repo) as objects:
-        files = _Folder(objects, path, shown)
+        files = _Folder(objects, folder_path, folder_shown, table_name)
         try:
-            files.read_ahead(repo, [c for c, _ in chosen], PERMISSIONS_CSV)
+            files.read_ahead(repo, [c for c, _ in chosen], table_name)
             for number, (commit, listed) in enumerate(chosen, 1):
                 walk.step(files, commit, listed)
                 if progress and number % 25 == 0:
@@ -440,7 +443,7 @@ def log(folder: PathLike, *, cell: str | Cell | None = None, role: str | None = 
         finally:
             files.close()
     if walk.start is None and not walk.skipped and chosen:
-        raise HistoryError(f"{shown}: no commit holds {PERMISSIONS_CSV} (only the folder's other files were committed)")
+        raise HistoryError(f"{shown}: no commit holds {table_name} (only the folder's other files were committed)")
     walk.check_names()
     return History(shown, walk.records, start=walk.start, head=walk.head, commits=walk.read, skipped=walk.skipped,
                    cell=target, role=role, start_value=walk.start_value, since=since, until=until)
@@ -488,7 +491,7 @@ class _Walk:
             self._record(commit, found, events)
 
     def _table(self, files: _Folder, commit: Commit, listed: bool) -> list[Record]:
-        found = self._newer(files, commit, listed, PERMISSIONS_CSV, lambda blob: _table_quietly(files, commit, blob))
+        found = self._newer(files, commit, listed, files.table_name, lambda blob: _table_quietly(files, commit, blob))
         if found is None:
             return []
         old, table = found
@@ -522,7 +525,12 @@ class _Walk:
         or not readable (named in ``skipped`` once, not at every commit that
         keeps it)."""
         blob = files.file(commit, name)
+        if blob is None and self.tried.get(name):
+            self._skip(commit, files.named(name, commit), ValueError(
+                f"{files.named(name, commit)}: deleted in this commit; the next commit that has it is compared "
+                "with the last version read"), listed)
         if blob is None or blob == self.tried.get(name):
+            self.tried[name] = blob or ""
             return None
         self.tried[name] = blob
         try:
@@ -662,11 +670,14 @@ def table_at_with_layout(folder: PathLike, revision: str) -> tuple[PermissionTab
             raise HistoryError(f"{shown}: not in commit {commit.short} ({commit.date}) of {repo.top}")
         if found[1] == "tree":
             files = _Folder(objects, path, shown)
-            name = PERMISSIONS_CSV
         else:
-            files = _Folder(objects, os.path.dirname(path), os.path.dirname(shown))
-            name = os.path.basename(path)
-        blob = files.file(commit, name)
+            files = _Folder(objects, _parent(path), os.path.dirname(shown), os.path.basename(path))
+        blob = files.file(commit, files.table_name)
         if blob is None:
-            raise HistoryError(f"{os.path.join(shown, name)}: not in commit {commit.short} ({commit.date})")
-        return files.table(commit, blob, name)
+            raise HistoryError(f"{os.path.join(shown, files.table_name)}: not in commit {commit.short} ({commit.date})")
+        return files.table(commit, blob)
+
+
+def _parent(path: str) -> str:
+    """The folder of a path relative to the work tree's top, with ``/``."""
+    return path.rsplit("/", 1)[0] if "/" in path else ""

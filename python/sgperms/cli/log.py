@@ -31,7 +31,8 @@ role changed, every role assignment changed in users.csv, and the event-log entr
 (history.csv) first recorded in that commit, under the change they concern (a rule
 event under its role's changes, an assignment event under its person). An event no
 change explains is listed on its own. A commit whose file does not read is named
-with the error (row, column) and skipped.
+with the error (row, column) and skipped; a deleted one is said too. DIR may
+also be a permission CSV kept in git: its history, with the files beside it.
 --cell is ROLE:KIND:ENTITY:NAME:ACTION with codes, NAME empty for an entity rule
 (artist:entity:Version::retire, artist:field:Shot:sg_status_list:edit).
 Dates are YYYY-MM-DD in UTC, both days included; commits are dated by commit date.
@@ -51,7 +52,8 @@ def add_parser(commands: Commands) -> None:
         "that say who made each change.",
         epilog=EPILOG, run=run, quiet="no progress lines",
     )
-    parser.add_argument("folder", metavar="DIR", help="a snapshot folder inside a git work tree")
+    parser.add_argument("folder", metavar="DIR", help="a snapshot folder inside a git work tree (or a permission "
+                        "CSV file kept in git)")
     parser.add_argument("--cell", metavar="ROLE:KIND:ENTITY:NAME:ACTION", help="only the history of this cell")
     parser.add_argument("--role", metavar="ROLE", help="only changes to this role (and people given or taken it)")
     parser.add_argument("--since", metavar="YYYY-MM-DD", help="only commits dated on or after this day (UTC)")
