@@ -443,3 +443,20 @@ def test_a_table_file_has_its_own_history(studio: Studio) -> None:
     rows = list(csv.DictReader(io.StringIO(out.stdout)))
     assert [(r["change"], r["role"], r["before"], r["after"]) for r in rows] == [
         ("cell", "lead", "no", "yes"), ("note", "", "", "a lead may see shots")]
+
+
+@pytest.mark.parametrize("cell, message", [
+    ("artist:entity:Versoin::retire", 'no version of the folder has the row "entity:Versoin::retire".*'
+                                      'did you mean "entity:Version::retire"'),
+    ("artist:entty:Version::retire", 'unknown kind "entty"'),
+])
+def test_a_cell_no_version_has_is_an_error_not_an_empty_answer(studio: Studio, cell: str, message: str) -> None:
+    import re
+
+    year(studio)
+    out = run_cli("log", "snap", "--cell", cell, cwd=studio.root)
+    assert out.returncode == 2 and len(out.stderr.splitlines()) == 1, out.stderr
+    assert re.search(message, out.stderr), out.stderr
+    # A row added later is found: its history starts with the row.
+    asset = sgperms.log(studio.snap, cell="vendor:entity:Asset::see")
+    assert [(r["change"], r["after"]) for r in asset] == [("role_added", ""), ("target_added", ""), ("cell", "no")]

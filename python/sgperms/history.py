@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar, Union
 
-from . import FormulaWarning, PermissionTable, _html
+from . import FormulaWarning, PermissionTable, TableError, _html
 from . import diff as _diff
 from ._core import arrow_text_stream, did_you_mean, markdown_text, spreadsheet_csv
 from .git import Commit, HistoryError, Objects, ReadAhead, Repo, day_end, day_start
@@ -94,13 +94,18 @@ class Cell:
         """Whether a record is about this cell: its changes, its row added or
         removed, its role added or removed."""
         target = (record["kind"], record["entity_type"], record["name"], record["action"])
-        mine = (self.kind, self.entity_type, self.name, self.action)
+        mine = self.target
         change = record["change"]
         if change == "cell":
             return bool(record["role"] == self.role and target == mine)
         if change in ("target_added", "target_removed"):
             return target == mine
         return change in ("role_added", "role_removed") and record["role"] == self.role
+
+    @property
+    def target(self) -> tuple[str, str, str, str]:
+        """The cell's row: (kind, entity_type, name, action)."""
+        return self.kind, self.entity_type, self.name, self.action
 
     def __str__(self) -> str:
         return f"{self.role}:{self.kind}:{self.entity_type}:{self.name}:{self.action}"
@@ -431,7 +436,7 @@ def log(folder: PathLike, *, cell: str | Cell | None = None, role: str | None = 
             f"commit it first: git add {shown} && git commit -m 'permissions snapshot'"
         )
     chosen = _window(commits, low, high)
-    walk = _Walk(target, role)
+    walk = _Walk(target, role, table_name)
     with Objects(repo) as objects:
         files = _Folder(objects, folder_path, folder_shown, table_name)
         try:
@@ -465,7 +470,7 @@ def _window(commits: list[Commit], low: int | None, high: int | None) -> list[tu
 class _Walk:
     """The walk over commits: the state of the last readable version and the records found so far."""
 
-    def __init__(self, cell: Cell | None, role: str | None) -> None:
+    def __init__(self, cell: Cell | None, role: str | None, table_name: str) -> None:
         self.cell = cell
         self.role = role
         self.records: list[Record] = []
@@ -476,6 +481,8 @@ class _Walk:
         self.read = 0
         self.roles_seen: set[str] = set()
         self.tried: dict[str, str] = {}
+        self.cell_seen = False
+        self.table_name = table_name
         # The last version of each file that read: two tables at most are alive, this one and the next.
         self.held: dict[str, Any] = {}
 
@@ -500,6 +507,7 @@ class _Walk:
             self.start = commit
             if self.cell is not None:
                 self.start_value = _value(table, self.cell)
+                self.cell_seen = self.cell.target in table.targets()
             return []
         return [dict(r) for r in _diff(old, table)]
 
@@ -557,7 +565,9 @@ class _Walk:
             record["events"] = mine
             record["who"] = ", ".join(dict.fromkeys(e["who"] for e in mine))
         found += [_event_record(commit, e) for e in left]
-        self.records += [_ordered(r) for r in found if self._keeps(r)]
+        kept = [_ordered(r) for r in found if self._keeps(r)]
+        self.cell_seen = self.cell_seen or any(r["change"] == "target_added" for r in kept)
+        self.records += kept
 
     def _keeps(self, record: Record) -> bool:
         if self.cell is not None:
@@ -567,7 +577,14 @@ class _Walk:
         return True
 
     def check_names(self) -> None:
-        """HistoryError when the role filtered on is in no version read (a typo shows nothing, never silently)."""
+        """HistoryError when the role or the cell's row filtered on is in no
+        version read (a typo would show nothing, silently)."""
+        if self.cell is not None and self.start is not None and not self.cell_seen:
+            table = self.held.get(self.table_name)
+            rows = [":".join(t) for t in table.targets()] if table is not None else []
+            row = ":".join(self.cell.target)
+            raise HistoryError(f'no version of the folder has the row "{row}" of --cell {self.cell}'
+                               f"{did_you_mean(row, rows)} (codes: entity:Version::retire)")
         if self.role is not None and self.start is not None and self.role not in self.roles_seen:
             raise HistoryError(
                 f'no version of the folder has a role "{self.role}"{did_you_mean(self.role, sorted(self.roles_seen))}'
@@ -575,10 +592,11 @@ class _Walk:
 
 
 def _value(table: PermissionTable, cell: Cell) -> str:
-    """The cell's value in ``table``; "" when the table lacks its role or row."""
+    """The cell's value in ``table``; "" when the table lacks its role or
+    row. NormalizeError (a ValueError) for a kind or action that is none."""
     try:
         return table.get(cell.role, cell.kind, cell.entity_type, cell.name, cell.action)
-    except (KeyError, ValueError):
+    except TableError:  # the role is not (yet) in this version
         return ""
 
 

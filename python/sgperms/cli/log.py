@@ -20,7 +20,7 @@ examples:
   sgperms log snap/                                          everything, oldest first
   sgperms log snap/ --cell artist:entity:Version::retire     when did artists get Version retire, and who?
   sgperms log snap/ --role vendor --since 2026-01-01         one role's year
-  sgperms log snap/ --format csv > history.csv               for a spreadsheet
+  sgperms log snap/ --format csv > permission-history.csv    for a spreadsheet
   sgperms diff snap/@2026-03-01 snap/                        the whole change since a day
 
 DIR is a snapshot folder inside a git work tree (the README's nightly job commits
