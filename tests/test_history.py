@@ -460,3 +460,10 @@ def test_a_cell_no_version_has_is_an_error_not_an_empty_answer(studio: Studio, c
     # A row added later is found: its history starts with the row.
     asset = sgperms.log(studio.snap, cell="vendor:entity:Asset::see")
     assert [(r["change"], r["after"]) for r in asset] == [("role_added", ""), ("target_added", ""), ("cell", "no")]
+
+
+def test_a_click_plan_at_a_revision_names_roles_as_that_commit_did(studio: Studio) -> None:
+    year(studio)
+    out = run_cli("diff", "snap@2026-01-01", "snap@2026-01-12", "--format", "plan", cwd=studio.root)
+    assert out.returncode == 1, out.stderr
+    assert "Permissions > Artist > Entity Permissions > Version: tick Retire" in out.stdout

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar, Union
 
-from . import FormulaWarning, PermissionTable, TableError, _html
+from . import FormulaWarning, PermissionTable, Schema, TableError, _html
 from . import diff as _diff
 from ._core import arrow_text_stream, did_you_mean, markdown_text, spreadsheet_csv
 from .git import Commit, HistoryError, Objects, ReadAhead, Repo, day_end, day_start
@@ -39,6 +39,7 @@ from .snapshot import (
     USERS_CSV,
     parse_history,
     parse_table,
+    read_roles,
     read_schema,
     read_users,
     role_columns,
@@ -356,14 +357,15 @@ class _Folder:
         commit's roles.csv and schema.json. CsvError (row, column) or
         ValueError naming the file."""
         roles_blob, schema_blob = self.file(commit, ROLES_CSV), self.file(commit, SCHEMA_JSON)
-        roles = self._once(roles_blob, lambda b: role_columns(self._blob(ROLES_CSV, commit, b)))
-        schema = self._once(schema_blob, lambda b: read_schema(self._blob(SCHEMA_JSON, commit, b)))
+        roles = self._once(roles_blob, lambda b: role_columns(self.blob(ROLES_CSV, commit, b)))
+        schema = self._once(schema_blob, lambda b: read_schema(self.blob(SCHEMA_JSON, commit, b)))
         data = self.ahead.take(blob) if self.ahead else None
         return parse_table(self.objects.read(blob) if data is None else data, self.named(self.table_name, commit),
                            schema=schema, roles=roles,
                            roles_file=self.named(ROLES_CSV, commit) if roles_blob else None)
 
-    def _blob(self, name: str, commit: Commit, blob: str) -> _Blob:
+    def blob(self, name: str, commit: Commit, blob: str) -> _Blob:
+        """The file ``name`` (the object ``blob``) at ``commit``, for the snapshot readers."""
         return _Blob(self.named(name, commit), self.objects.read(blob))
 
     def _once(self, blob: str | None, parse: Callable[[str], Any]) -> Any:
@@ -376,7 +378,7 @@ class _Folder:
 
     def users(self, commit: Commit, blob: str) -> dict[tuple[str, str], Assignment]:
         """users.csv at ``commit`` by (user type, login)."""
-        found = read_users(self._blob(USERS_CSV, commit, blob))
+        found = read_users(self.blob(USERS_CSV, commit, blob))
         return {(a.user_type, a.login): a for a in found}
 
     def events(self, commit: Commit, blob: str) -> dict[int, list[str]]:
@@ -679,21 +681,47 @@ def table_at(folder: PathLike, revision: str) -> PermissionTable:
 
 def table_at_with_layout(folder: PathLike, revision: str) -> tuple[PermissionTable, str]:
     """``table_at`` and the layout the file was in ("wide" or "long")."""
-    shown = os.fspath(folder)
-    repo, path = Repo.around(shown)
-    commit = repo.resolve(revision)
-    with Objects(repo) as objects:
-        found = objects.id(commit, path or ".") if path else ("", "tree")
-        if found is None:
-            raise HistoryError(f"{shown}: not in commit {commit.short} ({commit.date}) of {repo.top}")
-        if found[1] == "tree":
-            files = _Folder(objects, path, shown)
-        else:
-            files = _Folder(objects, _parent(path), os.path.dirname(shown), os.path.basename(path))
+    with _At(folder, revision) as (files, commit):
         blob = files.file(commit, files.table_name)
         if blob is None:
-            raise HistoryError(f"{os.path.join(shown, files.table_name)}: not in commit {commit.short} ({commit.date})")
+            raise HistoryError(f"{os.path.join(files.shown, files.table_name)}: not in commit {commit.short} "
+                               f"({commit.date})")
         return files.table(commit, blob)
+
+
+def names_at(folder: PathLike, revision: str) -> tuple[list[tuple[str, str]] | None, Schema | None]:
+    """What a click plan names things by, from the folder at ``revision``:
+    (code, display name) of every role in its roles.csv (None when there is
+    none) and its schema.json's Schema (None when there is none)."""
+    with _At(folder, revision) as (files, commit):
+        roles_blob, schema_blob = files.file(commit, ROLES_CSV), files.file(commit, SCHEMA_JSON)
+        roles = read_roles(files.blob(ROLES_CSV, commit, roles_blob)) if roles_blob else []
+        schema = read_schema(files.blob(SCHEMA_JSON, commit, schema_blob)) if schema_blob else None
+        return [(r.code, r.display_name or r.code) for r in roles] or None, schema
+
+
+class _At:
+    """A folder (or a table file) at a revision, read through git while in a
+    ``with`` block: gives (the folder's files, the commit)."""
+
+    def __init__(self, folder: PathLike, revision: str) -> None:
+        self.shown = os.fspath(folder)
+        self.repo, self.path = Repo.around(self.shown)
+        self.commit = self.repo.resolve(revision)
+        self.objects = Objects(self.repo)
+
+    def __enter__(self) -> tuple[_Folder, Commit]:
+        commit, path, shown = self.commit, self.path, self.shown
+        found = self.objects.id(commit, path) if path else ("", "tree")
+        if found is None:
+            self.objects.close()
+            raise HistoryError(f"{shown}: not in commit {commit.short} ({commit.date}) of {self.repo.top}")
+        if found[1] == "tree":
+            return _Folder(self.objects, path, shown), commit
+        return _Folder(self.objects, _parent(path), os.path.dirname(shown), os.path.basename(path)), commit
+
+    def __exit__(self, *exc: object) -> None:
+        self.objects.close()
 
 
 def _parent(path: str) -> str:

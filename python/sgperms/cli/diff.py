@@ -8,7 +8,7 @@ import argparse
 import sys
 from typing import Callable
 
-from .. import Changes, diff, history
+from .. import Changes, Schema, diff, history
 from ..snapshot import display_names, schema_beside
 from ._files import STDIN, one_stdin, read_table
 from ._output import one_line_errors, write_data
@@ -52,19 +52,26 @@ def add_parser(commands: Commands) -> None:
 
 def render(changes: Changes, fmt: str, source: str) -> str:
     """``changes`` in the format ``fmt``; a click plan names roles and fields
-    as the roles.csv and schema.json beside ``source`` do (none for stdin)."""
-    at = history.split_revision(source)
-    beside = source != STDIN and at is None
+    as the roles.csv and schema.json beside ``source`` do (at its revision
+    for ``DIR@REV``; none for stdin)."""
     formats: dict[str, Callable[[], str]] = {
         "text": changes.to_text,
         "md": changes.to_markdown,
         "csv": changes.to_csv,
         "json": lambda: changes.to_json() + "\n",
-        "plan": lambda: changes.to_click_plan(
-            roles=display_names(source) if beside else None, schema=schema_beside(source) if beside else None
-        ),
+        "plan": lambda: changes.to_click_plan(*_names(source)),
     }
     return formats[fmt]()
+
+
+def _names(source: str) -> tuple[list[tuple[str, str]] | None, Schema | None]:
+    """Role display names and the schema a click plan for ``source`` uses."""
+    if source == STDIN:
+        return None, None
+    at = history.split_revision(source)
+    if at:
+        return history.names_at(*at)
+    return display_names(source), schema_beside(source)
 
 
 def show(args: argparse.Namespace, changes: Changes, source: str) -> ExitStatus:
