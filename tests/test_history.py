@@ -268,6 +268,8 @@ def test_the_forms_agree_and_stay_text(studio: Studio) -> None:
     assert arrow.column_names == list(history.KEYS)
     assert arrow.column("after").to_pylist() == [r["after"] for r in h]
     assert arrow.column("events").to_pylist() == frame["events"].tolist()
+    polars = pytest.importorskip("polars")
+    assert polars.DataFrame(h)["who"].to_list() == [r["who"] for r in h]
     assert "<script>" not in h._repr_html_() and "&lt;b&gt;eve" in h._repr_html_()
     md = h.to_markdown()
     assert "<script>" not in md and "\\*bold\\*" in md
