@@ -469,3 +469,16 @@ def test_a_click_plan_at_a_revision_names_roles_as_that_commit_did(studio: Studi
     out = run_cli("diff", "snap@2026-01-01", "snap@2026-01-12", "--format", "plan", cwd=studio.root)
     assert out.returncode == 1, out.stderr
     assert "Permissions > Artist > Entity Permissions > Version: tick Retire" in out.stdout
+
+
+def test_the_text_form_counts_a_new_roles_cells_and_the_data_forms_list_them(studio: Studio) -> None:
+    ids = year(studio)
+    h = sgperms.log(studio.snap)
+    vendor_cells = [r for r in h if r["change"] == "cell" and r["role"] == "vendor"]
+    assert len(vendor_cells) == 4  # every row of the new role, in the records
+    text = h.to_text()
+    assert "role added: vendor (4 cells set: see them with --role vendor)" in text
+    assert "\n  vendor " not in text
+    assert len(list(csv.reader(io.StringIO(h.to_csv())))) == len(h) + 1
+    assert sgperms.log(studio.snap, role="vendor").to_text().count("\n  vendor ") == 4
+    assert ids["03-01"][:10] in text

@@ -199,10 +199,30 @@ class History:
         dates = {r["commit"]: r["date"] for r in self.records} | {s["commit"]: s["date"] for s in self.skipped}
         for commit in sorted(seen, key=lambda c: (dates[c], seen.index(c))):
             lines = [f"  ! {s['error']} (skipped)" for s in skipped.get(commit, [])]
-            for record in by_commit.get(commit, []):
-                lines.append("  " + _line(record))
+            records = by_commit.get(commit, [])
+            folded = self._folded(records)
+            for record in records:
+                if record["change"] == "cell" and record["role"] in folded and not record["events"]:
+                    continue
+                line = _line(record)
+                if record["change"] == "role_added" and record["role"] in folded:
+                    line += f" ({folded[record['role']]} cells set: see them with --role {record['role']})"
+                lines.append("  " + line)
                 lines.extend(f"      {_event_line(e)}" for e in record["events"])
             yield commit, dates[commit], lines
+
+    def _folded(self, records: list[Record]) -> dict[str, int]:
+        """Roles added in a commit whose cells the text form counts instead
+        of listing (a new role has a value in every row): role -> how many.
+        None are folded when the history is filtered to a role or a cell."""
+        if self.role is not None or self.cell is not None:
+            return {}
+        added = {r["role"] for r in records if r["change"] == "role_added"}
+        counts = dict.fromkeys(added, 0)
+        for r in records:
+            if r["change"] == "cell" and r["role"] in counts and not r["events"]:
+                counts[r["role"]] += 1
+        return counts
 
     def to_markdown(self) -> str:
         """Markdown for a wiki or a pull request: one table of every change;
