@@ -482,3 +482,45 @@ def test_the_text_form_counts_a_new_roles_cells_and_the_data_forms_list_them(stu
     assert len(list(csv.reader(io.StringIO(h.to_csv())))) == len(h) + 1
     assert sgperms.log(studio.snap, role="vendor").to_text().count("\n  vendor ") == 4
     assert ids["03-01"][:10] in text
+
+
+def test_the_log_is_the_diff_of_each_pair_of_nights_the_folder_kept(studio: Studio) -> None:
+    """Random nights (cells, notes, rows and roles changed, some nights only
+    people): each commit's table records are exactly ``sgperms.diff`` of the
+    tables ``table_at`` reads at it and at the commit before."""
+    import random
+
+    rng = random.Random(15)
+    commits = [studio.night("2026-01-01")]
+    for night in range(2, 18):
+        cells = dict(studio.cells)
+        for _ in range(rng.randint(0, 3)):
+            target = rng.choice(sorted(cells))
+            values = list(cells[target])
+            i = rng.randrange(len(values))
+            values[i] = rng.choice(["yes", "no", "inherit", "hostile, \"quoted\" note"]) if i == len(values) - 1 \
+                else rng.choice(["yes", "no"] if target[0] == "entity" else ["yes", "no", "inherit"])
+            cells[target] = tuple(values)
+        if rng.random() < 0.3:
+            cells[("entity", f"Custom{night:02d}", "", "see")] = tuple(["yes"] * len(studio.roles) + [""])
+        if rng.random() < 0.2 and len(cells) > 3:
+            del cells[rng.choice(sorted(cells))]
+        if night == 9:
+            studio.roles.append("vendor")
+            cells = {t: (*v[:-1], "no", v[-1]) for t, v in cells.items()}
+        if rng.random() < 0.3:
+            studio.users[rng.choice(["ada", "bo"])] = rng.choice(studio.roles)
+        studio.cells = cells
+        commits.append(studio.night(f"2026-01-{night:02d}"))
+    h = sgperms.log(studio.snap)
+    table_changes = {"cell", "note", "role_added", "role_removed", "target_added", "target_removed"}
+    for before, after in zip(commits, commits[1:]):
+        expected = [dict(r) for r in sgperms.diff(sgperms.table_at(studio.snap, before),
+                                                  sgperms.table_at(studio.snap, after))]
+        found = [{k: r[k] for k in expected[0]} if expected else r for r in h
+                 if r["commit"] == after and r["change"] in table_changes]
+        assert found == expected, after
+    kinds = {r["change"] for r in h}
+    assert {"cell", "note", "role_added", "target_added", "target_removed", "assignment"} <= kinds, kinds
+    people = [(r["user"], r["after"]) for r in h if r["change"] == "assignment"]
+    assert people and all(role in studio.roles for _, role in people)
