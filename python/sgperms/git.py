@@ -274,9 +274,9 @@ class ReadAhead:
         self._process = _batch(repo, "--batch")
         self._queue: queue.Queue[tuple[str, bytes | BaseException]] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
+        self._done = False
         self._thread = threading.Thread(target=self._run, args=(ids,), name="sgperms-read-ahead", daemon=True)
         self._thread.start()
-        self._done = False
 
     def _run(self, ids: list[str]) -> None:
         for object_id in ids:

@@ -43,6 +43,7 @@ from .snapshot import (
     read_schema,
     read_users,
     role_columns,
+    role_names,
 )
 
 __all__ = ["KEYS", "History", "HistoryError", "log", "split_revision", "table_at"]
@@ -195,9 +196,8 @@ class History:
         skipped: dict[str, list[dict[str, str]]] = {}
         for item in self.skipped:
             skipped.setdefault(item["commit"], []).append(item)
-        seen = list(dict.fromkeys([*by_commit, *skipped]))
         dates = {r["commit"]: r["date"] for r in self.records} | {s["commit"]: s["date"] for s in self.skipped}
-        for commit in sorted(seen, key=lambda c: (dates[c], seen.index(c))):
+        for commit in sorted(dict.fromkeys([*by_commit, *skipped]), key=dates.__getitem__):  # stable: ties keep order
             lines = [f"  ! {s['error']} (skipped)" for s in skipped.get(commit, [])]
             records = by_commit.get(commit, [])
             folded = self._folded(records)
@@ -233,9 +233,7 @@ class History:
                     "|---|---|---|---|---|---|---|---|---|"]
             for r in self.records:
                 events = "<br>".join(markdown_text(_event_line(e)) for e in r["events"])
-                cells = [r["date"], r["commit"][:10], r["change"], r["role"], _rule(r), r["before"], r["after"],
-                         r["who"]]
-                out.append("| " + " | ".join(markdown_text(c) for c in cells) + f" | {events} |")
+                out.append("| " + " | ".join(markdown_text(c) for c in _shown(r)) + f" | {events} |")
         for s in self.skipped:
             out.append(f"\n**Skipped** {markdown_text(s['commit'][:10])}: {markdown_text(s['error'])}")
         return "\n".join(out) + "\n"
@@ -281,10 +279,9 @@ class History:
         return arrow_text_stream(columns, list(REPEATED), requested_schema)
 
     def _repr_html_(self) -> str:
-        shown = [[r["date"], r["commit"][:10], r["change"], r["role"], _rule(r), r["before"], r["after"], r["who"]]
-                 for r in self.records]
         header = ("date", "commit", "change", "role", "rule", "before", "after", "who")
-        return _html.preview(f"History {self.folder}", self.summary(), header, shown, what="changes")
+        return _html.preview(f"History {self.folder}", self.summary(), header, map(_shown, self.records),
+                             what="changes")
 
 
 def _commit_dict(commit: Commit | None) -> dict[str, str] | None:
@@ -296,6 +293,13 @@ def _as_text(key: str, value: Any) -> str:
     if key == "events":
         return "\n".join(_event_line(e) for e in value)
     return str(value)
+
+
+def _shown(record: Record) -> list[str]:
+    """A record as the Markdown table and the Jupyter preview show it: date,
+    short commit, change, role, rule, before, after, who."""
+    return [record["date"], record["commit"][:10], record["change"], record["role"], _rule(record),
+            record["before"], record["after"], record["who"]]
 
 
 def _rule(record: Record) -> str:
@@ -351,7 +355,7 @@ class _Folder:
         """The object id of the folder's file ``name`` at ``commit``; None when absent."""
         key = (commit.id, name)
         if key not in self._ids:
-            found = self.objects.id(commit, f"{self.path}/{name}" if self.path else name)
+            found = self.objects.id(commit, _join(self.path, name))
             self._ids[key] = found[0] if found and found[1] == "blob" else None
         return self._ids[key]
 
@@ -451,7 +455,7 @@ def log(folder: PathLike, *, cell: str | Cell | None = None, role: str | None = 
     if os.path.isfile(shown):  # a table file: its own history, with the files beside it
         folder_path, folder_shown, table_name = _parent(path), os.path.dirname(shown), os.path.basename(path)
     walked = (table_name, USERS_CSV, HISTORY_CSV)
-    commits = repo.commits([f"{folder_path}/{name}" if folder_path else name for name in walked])
+    commits = repo.commits([_join(folder_path, name) for name in walked])
     if not commits:
         raise HistoryError(
             f"{shown}: never committed to git (no commit touches its {table_name}); "
@@ -531,7 +535,7 @@ class _Walk:
                 self.start_value = _value(table, self.cell)
                 self.cell_seen = self.cell.target in table.targets()
             return []
-        return [dict(r) for r in _diff(old, table)]
+        return list(_diff(old, table))  # each record a new dict
 
     def _users(self, files: _Folder, commit: Commit, listed: bool) -> list[Record]:
         found = self._newer(files, commit, listed, USERS_CSV, lambda blob: files.users(commit, blob))
@@ -578,15 +582,15 @@ class _Walk:
 
     def _record(self, commit: Commit, found: list[Record], events: list[dict[str, str]]) -> None:
         """Adds a commit's records (those the filters keep), events attached."""
-        left = list(events)
+        attached: set[int] = set()
         for record in found:
             record.update(commit=commit.id, date=commit.date)
             record.setdefault("user", "")
             mine = [e for e in events if _concerns(e, record)]
-            left = [e for e in left if e not in mine]
+            attached.update(map(id, mine))
             record["events"] = mine
             record["who"] = ", ".join(dict.fromkeys(e["who"] for e in mine))
-        found += [_event_record(commit, e) for e in left]
+        found += [_event_record(commit, e) for e in events if id(e) not in attached]
         kept = [_ordered(r) for r in found if self._keeps(r)]
         self.cell_seen = self.cell_seen or any(r["change"] == "target_added" for r in kept)
         self.records += kept
@@ -715,9 +719,9 @@ def names_at(folder: PathLike, revision: str) -> tuple[list[tuple[str, str]] | N
     none) and its schema.json's Schema (None when there is none)."""
     with _At(folder, revision) as (files, commit):
         roles_blob, schema_blob = files.file(commit, ROLES_CSV), files.file(commit, SCHEMA_JSON)
-        roles = read_roles(files.blob(ROLES_CSV, commit, roles_blob)) if roles_blob else []
+        roles = role_names(read_roles(files.blob(ROLES_CSV, commit, roles_blob))) if roles_blob else None
         schema = read_schema(files.blob(SCHEMA_JSON, commit, schema_blob)) if schema_blob else None
-        return [(r.code, r.display_name or r.code) for r in roles] or None, schema
+        return roles, schema
 
 
 class _At:
@@ -742,6 +746,11 @@ class _At:
 
     def __exit__(self, *exc: object) -> None:
         self.objects.close()
+
+
+def _join(folder: str, name: str) -> str:
+    """``name`` in ``folder``, both relative to the work tree's top, with ``/``."""
+    return f"{folder}/{name}" if folder else name
 
 
 def _parent(path: str) -> str:

@@ -54,7 +54,7 @@ __all__ = [
     "FILES", "HISTORY_CSV", "HISTORY_HEADER", "PERMISSIONS_CSV", "ROLES_CSV", "ROLES_HEADER", "SCHEMA_JSON",
     "SNAPSHOT_JSON", "USERS_CSV", "USERS_HEADER", "SnapshotResult", "beside", "display_names", "parse_history",
     "parse_table", "read_history", "read_roles", "read_schema", "read_table", "read_table_with_layout", "read_users",
-    "recorded_site", "report_context", "role_columns", "roles_beside", "schema_beside", "write",
+    "recorded_site", "report_context", "role_columns", "role_names", "roles_beside", "schema_beside", "write",
 ]
 
 log = logging.getLogger(__name__)
@@ -355,8 +355,13 @@ def display_names(path: PathLike) -> list[tuple[str, str]] | None:
     templates included (a click plan names them); None when there is none
     or it holds no role."""
     found = beside(path, ROLES_CSV)
-    roles = read_roles(found) if found else None
-    return [(r.code, r.display_name or r.code) for r in roles] if roles else None
+    return role_names(read_roles(found)) if found else None
+
+
+def role_names(roles: Sequence[Role]) -> list[tuple[str, str]] | None:
+    """(code, display name, or the code when it has none) of each role;
+    None when there is no role."""
+    return [(r.code, r.display_name or r.code) for r in roles] or None
 
 
 def _naming_roles_file(e: CsvError, roles_file: str | None) -> CsvError:
