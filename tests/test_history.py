@@ -524,3 +524,24 @@ def test_the_log_is_the_diff_of_each_pair_of_nights_the_folder_kept(studio: Stud
     assert {"cell", "note", "role_added", "target_added", "target_removed", "assignment"} <= kinds, kinds
     people = [(r["user"], r["after"]) for r in h if r["change"] == "assignment"]
     assert people and all(role in studio.roles for _, role in people)
+
+
+def test_the_log_warns_of_no_formula_however_many_versions_hold_one(studio: Studio) -> None:
+    """Each version of a file would warn again: the log reads them quietly
+    (its CSV neutralises formulas); one read of a table at a revision warns."""
+    import warnings
+
+    studio.users["=cmd|' /C calc'!A0"] = "artist"
+    studio.event("2026-01-01T01:00:00Z", "=HYPERLINK(\"x\")", "rule_changed", "artist", "", "+1")
+    studio.night("2026-01-01")
+    studio.users["bo"] = "artist"
+    studio.event("2026-01-02T01:00:00Z", "@SUM(1)", "rule_changed", "artist", "", "-2")
+    studio.cells[("entity", "Shot", "", "see")] = ("no", "yes", "=1+1")
+    studio.night("2026-01-02")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        h = sgperms.log(studio.snap)
+    assert [w for w in caught if issubclass(w.category, sgperms.FormulaWarning)] == []
+    assert {r["change"] for r in h} >= {"assignment", "cell"} and "@SUM(1)" in {r["who"] for r in h}
+    with pytest.warns(sgperms.FormulaWarning):
+        sgperms.table_at(studio.snap, "HEAD")

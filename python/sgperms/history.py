@@ -407,7 +407,7 @@ class _Folder:
 
     def events(self, commit: Commit, blob: str) -> dict[int, list[str]]:
         """history.csv at ``commit``: its rows by event id."""
-        return parse_history(self.objects.read(blob), self.named(HISTORY_CSV, commit), warn=False)
+        return parse_history(self.objects.read(blob), self.named(HISTORY_CSV, commit))
 
 
 class _Blob:
@@ -420,14 +420,6 @@ class _Blob:
 
     def read(self) -> bytes:
         return self._data
-
-
-def _table_quietly(files: _Folder, commit: Commit, blob: str) -> PermissionTable:
-    """The folder's table at ``commit``, without a FormulaWarning: every
-    night would warn again, and the log's own CSV neutralises formulas."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FormulaWarning)
-        return files.table(commit, blob)[0]
 
 
 def log(folder: PathLike, *, cell: str | Cell | None = None, role: str | None = None, since: str | None = None,
@@ -524,7 +516,7 @@ class _Walk:
             self._record(commit, found, events)
 
     def _table(self, files: _Folder, commit: Commit, listed: bool) -> list[Record]:
-        found = self._newer(files, commit, listed, files.table_name, lambda blob: _table_quietly(files, commit, blob))
+        found = self._newer(files, commit, listed, files.table_name, lambda blob: files.table(commit, blob)[0])
         if found is None:
             return []
         old, table = found
@@ -568,7 +560,10 @@ class _Walk:
             return None
         self.tried[name] = blob
         try:
-            new = read(blob)
+            with warnings.catch_warnings():
+                # Every version would warn again; the log's own CSV neutralises formulas.
+                warnings.simplefilter("ignore", FormulaWarning)
+                new = read(blob)
         except ValueError as e:
             self._skip(commit, files.named(name, commit), e, listed)
             return None

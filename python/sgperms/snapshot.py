@@ -265,10 +265,10 @@ def read_history(path: PathLike) -> dict[int, list[str]]:
     return parse_history(data, path)
 
 
-def parse_history(data: bytes, path: str, *, warn: bool = True) -> dict[int, list[str]]:
+def parse_history(data: bytes, path: str) -> dict[int, list[str]]:
     """The rows of a history.csv's bytes by event id, as ``read_history``
-    (errors name it ``path``); with ``warn``, a FormulaWarning when cells
-    would run as formulas in a spreadsheet."""
+    (errors name it ``path``); a FormulaWarning when cells would run as
+    formulas in a spreadsheet."""
     try:
         rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     except UnicodeDecodeError:
@@ -280,8 +280,7 @@ def parse_history(data: bytes, path: str, *, warn: bool = True) -> dict[int, lis
     header = list(HISTORY_HEADER)
     if rows[0] != header:
         raise ValueError(f"{path}: not a sgperms history file (expected the header {','.join(header)})")
-    if warn:
-        _warn_formulas(data, path)  # kept as written; a spreadsheet would run them
+    _warn_formulas(data, path)  # kept as written; a spreadsheet would run them
     history = {}
     for number, row in enumerate(rows[1:], start=2):
         if len(row) != len(header):
