@@ -153,19 +153,25 @@ def changes_examples():
 CHANGE_COLUMNS = ["change", "role", *KEYS, "before", "after", "note"]
 
 
+def assert_arrow_agrees(result, records, columns, plain):
+    """pyarrow, polars and DuckDB read ``result`` as ``records``: the
+    ``columns`` in order, each dictionary-encoded but those in ``plain``
+    (name -> type); a second stream equals the first."""
+    arrow = pa.table(result)
+    assert arrow.column_names == columns
+    for field in arrow.schema:
+        assert field.type == plain.get(field.name, DICTIONARY), field.name
+    assert arrow.to_pylist() == records
+    assert pl.DataFrame(result).to_dicts() == records
+    result_ = result  # noqa: F841 (found by DuckDB's replacement scan)
+    assert duckdb.sql("select * from result_").fetchall() == [tuple(r.values()) for r in records]
+    assert pa.table(result) == arrow
+
+
 @pytest.mark.parametrize("name", ["diff", "compare_roles", "none"])
 def test_changes_as_arrow(name):
     changes = changes_examples()[name]
-    records = list(changes)
-    arrow = pa.table(changes)
-    assert arrow.column_names == CHANGE_COLUMNS
-    for field in arrow.schema:
-        assert field.type == (pa.string() if field.name == "note" else DICTIONARY), field.name
-    assert arrow.to_pylist() == records
-    assert pl.DataFrame(changes).to_dicts() == records
-    changes_ = changes  # noqa: F841 (found by DuckDB's replacement scan)
-    assert duckdb.sql("select * from changes_").fetchall() == [tuple(r.values()) for r in records]
-    assert pa.table(changes) == arrow
+    assert_arrow_agrees(changes, list(changes), CHANGE_COLUMNS, {"note": pa.string()})
 
 
 def test_changes_examples_are_not_empty():
@@ -201,16 +207,8 @@ def test_violations_as_arrow(name):
          "lower_value": v.lower_value, "unknown": v.unknown}
         for v in violations
     ]
-    arrow = pa.table(violations)
-    assert arrow.column_names == VIOLATION_COLUMNS
-    for field in arrow.schema:
-        assert field.type == (pa.bool_() if field.name == "unknown" else DICTIONARY), field.name
-    assert arrow.to_pylist() == records
-    assert pl.DataFrame(violations).to_dicts() == records
-    violations_ = violations  # noqa: F841 (found by DuckDB's replacement scan)
-    assert duckdb.sql("select * from violations_").fetchall() == [tuple(r.values()) for r in records]
+    assert_arrow_agrees(violations, records, VIOLATION_COLUMNS, {"unknown": pa.bool_()})
     assert violation_records(violations) == records
-    assert pa.table(violations) == arrow
 
 
 def test_violations_examples_are_not_empty():
