@@ -22,6 +22,7 @@ import threading
 from dataclasses import dataclass
 
 from . import SgpermsError
+from .site import _utc
 
 __all__ = ["Commit", "HistoryError", "Objects", "ReadAhead", "Repo", "day_end", "day_start", "iso_date"]
 
@@ -53,8 +54,9 @@ class Commit:
 
 
 def iso_date(seconds: int) -> str:
-    """Seconds since the epoch as UTC ISO 8601 to the second; returns the text."""
-    return _dt.datetime.fromtimestamp(seconds, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Seconds since the epoch as UTC ISO 8601 to the second, written as
+    every time in a snapshot folder is (``Site``'s); returns the text."""
+    return _utc(_dt.datetime.fromtimestamp(seconds, _dt.timezone.utc))
 
 
 def day_end(day: str) -> int:
