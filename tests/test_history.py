@@ -545,3 +545,14 @@ def test_the_log_warns_of_no_formula_however_many_versions_hold_one(studio: Stud
     assert {r["change"] for r in h} >= {"assignment", "cell"} and "@SUM(1)" in {r["who"] for r in h}
     with pytest.warns(sgperms.FormulaWarning):
         sgperms.table_at(studio.snap, "HEAD")
+
+
+def test_a_folder_reached_through_a_symlink_is_the_folder_it_points_to(studio: Studio, tmp_path_factory) -> None:
+    year(studio)
+    link = tmp_path_factory.mktemp("elsewhere") / "snap-link"
+    link.symlink_to(studio.snap, target_is_directory=True)
+    through = sgperms.log(link)
+    assert list(through) == list(sgperms.log(studio.snap))
+    assert through.folder == str(link)  # named as given
+    at = run_cli("diff", f"{link}@2026-01-01", str(link), cwd=link.parent)
+    assert at.returncode == 1 and "artist entity:Version::retire: no -> yes" in at.stdout, at.stderr
